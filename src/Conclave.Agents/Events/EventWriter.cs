@@ -1,0 +1,122 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Conclave.Agents.Events;
+
+/// <summary>
+/// The one writer of the event store: takes every queued event, stores them in batches
+/// (one write for all that queued up meanwhile), and publishes each only after it is stored.
+/// So a reader that subscribes first and then reads the store misses nothing.
+/// </summary>
+public sealed partial class EventWriter : BackgroundService
+{
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
+
+    private readonly Channel<QueueItem> _queue;
+    private readonly IEventStore _store;
+    private readonly ISessionEventHub _hub;
+    private readonly int _maxBatchSize;
+    private readonly ILogger<EventWriter> _logger;
+
+    /// <summary>Creates the writer.</summary>
+    public EventWriter(IEventStore store, ISessionEventHub hub, IOptions<EventWriterOptions> options, ILogger<EventWriter> logger)
+    {
+        _store = store;
+        _hub = hub;
+        _logger = logger;
+        _maxBatchSize = options.Value.MaxBatchSize;
+        _queue = Channel.CreateBounded<QueueItem>(new BoundedChannelOptions(options.Value.QueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    /// <summary>Queues an event; waits only when the queue is full.</summary>
+    public ValueTask EnqueueAsync(SessionEvent sessionEvent) => _queue.Writer.WriteAsync(new QueueItem(sessionEvent, null));
+
+    /// <summary>Completes when every event queued before this call is stored and published.</summary>
+    public async Task FlushAsync()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await _queue.Writer.WriteAsync(new QueueItem(null, done));
+        await done.Task;
+    }
+
+    /// <inheritdoc />
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        // Runs have ended by now: drain what they queued, then stop.
+        _queue.Writer.TryComplete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<SessionEvent>(_maxBatchSize);
+        var flushes = new List<TaskCompletionSource>();
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            while (batch.Count < _maxBatchSize && reader.TryRead(out var item))
+            {
+                if (item.Event is not null)
+                {
+                    batch.Add(item.Event);
+                }
+
+                if (item.Flushed is not null)
+                {
+                    flushes.Add(item.Flushed);
+                    break; // publish what came before the flush marker first
+                }
+            }
+
+            if (batch.Count > 0)
+            {
+                await StoreWithRetryAsync(batch, stoppingToken);
+                foreach (var sessionEvent in batch)
+                {
+                    _hub.Publish(sessionEvent);
+                }
+
+                batch.Clear();
+            }
+
+            foreach (var flushed in flushes)
+            {
+                flushed.TrySetResult();
+            }
+
+            flushes.Clear();
+        }
+    }
+
+    private async Task StoreWithRetryAsync(List<SessionEvent> batch, CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(50);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await _store.AppendAsync(batch, CancellationToken.None);
+                return;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested || attempt < 5)
+            {
+                // Events are never dropped: runs wait on the full queue until storage answers again.
+                LogStoreFailed(ex, batch.Count, attempt);
+                await Task.Delay(delay, CancellationToken.None);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Storing {Count} events failed (attempt {Attempt}); retrying")]
+    private partial void LogStoreFailed(Exception exception, int count, int attempt);
+
+    private readonly record struct QueueItem(SessionEvent? Event, TaskCompletionSource? Flushed);
+}

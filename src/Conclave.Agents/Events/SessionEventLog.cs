@@ -1,0 +1,60 @@
+using System.Text.Json;
+
+namespace Conclave.Agents.Events;
+
+/// <summary>
+/// Appends the events of one session: stamps each with the next <c>event_id</c> and the time,
+/// serializes it once, and queues it for storage and fan-out. Only the process that owns the
+/// session's active run appends, so ids need no coordination beyond this object.
+/// </summary>
+public sealed class SessionEventLog
+{
+    private readonly EventWriter _writer;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private long _lastEventId;
+
+    /// <summary>Creates the log of a session whose newest stored event is <paramref name="lastEventId"/>.</summary>
+    public SessionEventLog(string sessionId, long lastEventId, EventWriter writer, TimeProvider time)
+    {
+        SessionId = sessionId;
+        _lastEventId = lastEventId;
+        _writer = writer;
+        _time = time;
+    }
+
+    /// <summary>The session this log belongs to.</summary>
+    public string SessionId { get; }
+
+    /// <summary>Appends an event of a run and returns it as stored.</summary>
+    public async ValueTask<SessionEvent> AppendAsync(AgentEvent agentEvent, string runId)
+    {
+        // One at a time, so that ids enter the writer's queue in order even when experts emit concurrently.
+        await _gate.WaitAsync(CancellationToken.None);
+        try
+        {
+            var stored = Seal(agentEvent, SessionId, _lastEventId + 1, runId, _time.GetUtcNow().UtcDateTime);
+            await _writer.EnqueueAsync(stored);
+            _lastEventId = stored.EventId;
+            return stored;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Stamps an event with its place in the session's log and serializes it as clients receive it.</summary>
+    public static SessionEvent Seal(AgentEvent agentEvent, string sessionId, long eventId, string runId, DateTime ts)
+    {
+        ArgumentNullException.ThrowIfNull(agentEvent);
+        agentEvent.EventId = eventId;
+        agentEvent.Ts = ts;
+        agentEvent.RunId = runId;
+        var json = JsonSerializer.SerializeToUtf8Bytes(agentEvent, ProtocolJsonContext.Default.AgentEvent);
+        return new SessionEvent(sessionId, eventId, runId, agentEvent.Type, json, ts);
+    }
+
+    /// <summary>Completes when every event appended so far is stored and published.</summary>
+    public Task FlushAsync() => _writer.FlushAsync();
+}

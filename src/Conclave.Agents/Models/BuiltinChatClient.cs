@@ -1,0 +1,224 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Conclave.Agents.Tools;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+
+namespace Conclave.Agents.Models;
+
+/// <summary>
+/// The deterministic offline model (PROTOCOL.md §4): answers by fixed rules, streams word-sized tokens,
+/// and calls tools the way a real model does, through <see cref="FunctionCallContent"/>.
+/// </summary>
+public sealed partial class BuiltinChatClient(IOptions<BuiltinModelOptions> options) : IChatClient
+{
+    /// <summary>The name the builtin model reports as its provider and model.</summary>
+    public const string ModelName = "builtin";
+
+    private const int MaxStreamWords = 1_000_000;
+    private static readonly ChatClientMetadata Metadata = new(ModelName, defaultModelId: ModelName);
+    private readonly int _tokenDelayMs = options.Value.TokenDelayMs;
+
+    /// <inheritdoc />
+    public async Task<ChatResponse> GetResponseAsync(
+        IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        await GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
+        IEnumerable<ChatMessage> messages,
+        ChatOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var history = messages as IReadOnlyList<ChatMessage> ?? messages.ToList();
+        var inputTokens = history.Sum(m => CountWords(m.Text));
+        var reply = Decide(history);
+
+        yield return Update(new TextReasoningContent(reply.Thought));
+
+        var outputTokens = 0;
+        if (reply.Call is { } call)
+        {
+            await Task.Delay(_tokenDelayMs, cancellationToken);
+            outputTokens = 1;
+            yield return Update(call);
+        }
+        else
+        {
+            foreach (var token in reply.Tokens)
+            {
+                if (_tokenDelayMs > 0)
+                {
+                    await Task.Delay(_tokenDelayMs, cancellationToken);
+                }
+                else
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
+                outputTokens++;
+                yield return Update(new TextContent(token));
+            }
+        }
+
+        var usage = new UsageDetails { InputTokenCount = inputTokens, OutputTokenCount = outputTokens, TotalTokenCount = inputTokens + outputTokens };
+        yield return new ChatResponseUpdate(ChatRole.Assistant, [new UsageContent(usage)])
+        {
+            FinishReason = reply.Call is null ? ChatFinishReason.Stop : ChatFinishReason.ToolCalls,
+            ModelId = ModelName,
+        };
+    }
+
+    /// <inheritdoc />
+    public object? GetService(Type serviceType, object? serviceKey = null) =>
+        serviceKey is not null ? null
+        : serviceType == typeof(ChatClientMetadata) ? Metadata
+        : serviceType.IsInstanceOfType(this) ? this
+        : null;
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+    }
+
+    private static ChatResponseUpdate Update(AIContent content) => new(ChatRole.Assistant, [content]) { ModelId = ModelName };
+
+    private static Reply Decide(IReadOnlyList<ChatMessage> history)
+    {
+        var lastUser = -1;
+        for (var i = history.Count - 1; i >= 0; i--)
+        {
+            if (history[i].Role == ChatRole.User)
+            {
+                lastUser = i;
+                break;
+            }
+        }
+
+        var text = lastUser >= 0 ? history[lastUser].Text.Trim() : string.Empty;
+        var result = history.Skip(lastUser + 1).SelectMany(m => m.Contents).OfType<FunctionResultContent>().LastOrDefault();
+        return result is null ? FirstTurn(text, history.Count) : AfterTool(text, result);
+    }
+
+    private static Reply FirstTurn(string text, int turn)
+    {
+        var callId = $"call_{turn.ToString(CultureInfo.InvariantCulture)}";
+        if (AskMe().Match(text) is { Success: true } ask)
+        {
+            var question = ask.Groups[1].Value.Trim();
+            return Reply.ToolCall("The user wants to be asked a question.", new FunctionCallContent(
+                callId, ToolCatalog.AskHumanName, new Dictionary<string, object?> { ["question"] = question }));
+        }
+
+        if (UseTool().Match(text) is { Success: true } use)
+        {
+            var name = use.Groups[1].Value;
+            var json = use.Groups[2].Success ? use.Groups[2].Value : "{}";
+            Dictionary<string, object?>? arguments;
+            try
+            {
+                arguments = JsonSerializer.Deserialize<Dictionary<string, object?>>(json, AIJsonUtilities.DefaultOptions);
+            }
+            catch (JsonException ex)
+            {
+                return Reply.Answer("The tool arguments are not valid JSON.", $"Tool {name} was not run: its arguments are not valid JSON ({ex.Message})");
+            }
+
+            return Reply.ToolCall($"The user asked for the tool {name}.", new FunctionCallContent(callId, name, arguments ?? []));
+        }
+
+        if (StreamWords().Match(text) is { Success: true } stream)
+        {
+            var count = int.TryParse(stream.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+                ? Math.Min(n, MaxStreamWords)
+                : MaxStreamWords;
+            return new Reply("The user wants a stream of words.", null, StreamTokens(count));
+        }
+
+        if (IsArithmetic(text))
+        {
+            return Reply.ToolCall("This is arithmetic; the calculator will evaluate it.", new FunctionCallContent(
+                callId, ToolCatalog.CalculatorName, new Dictionary<string, object?> { ["expression"] = text }));
+        }
+
+        var restated = text.Length > 200 ? string.Concat(text.AsSpan(0, 200), "...") : text;
+        return Reply.Answer(
+            "Nothing in the message asks for a tool; restating it.",
+            $"You said: \"{restated}\". This answer comes from Conclave's builtin offline model. " +
+            "To talk to a real model, set Conclave:Llm:Provider to openai, ollama or anthropic, with its Model, Endpoint and ApiKey.");
+    }
+
+    private static Reply AfterTool(string text, FunctionResultContent result)
+    {
+        var failed = result.Exception is not null;
+        var value = failed ? result.Exception!.Message : ResultText(result.Result);
+        if (AskMe().IsMatch(text))
+        {
+            return Reply.Answer("The user replied.", failed ? $"I could not ask you: {value}" : $"You answered: {value}");
+        }
+
+        if (UseTool().Match(text) is { Success: true } use)
+        {
+            var name = use.Groups[1].Value;
+            return Reply.Answer($"The tool {name} is done.", failed ? $"Tool {name} was not run: {value}" : $"Tool {name} returned: {value}");
+        }
+
+        return Reply.Answer("The calculator is done.", failed ? $"The calculator could not evaluate it: {value}" : $"The answer is {value}.");
+    }
+
+    private static string ResultText(object? result) => result switch
+    {
+        null => string.Empty,
+        string s => s,
+        JsonElement { ValueKind: JsonValueKind.String } e => e.GetString() ?? string.Empty,
+        JsonElement e => e.GetRawText(),
+        _ => JsonSerializer.Serialize(result, AIJsonUtilities.DefaultOptions),
+    };
+
+    private static IEnumerable<string> StreamTokens(int count)
+    {
+        for (var i = 1; i <= count; i++)
+        {
+            yield return i == 1 ? "word1" : string.Concat(" word", i.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    private static IEnumerable<string> WordTokens(string answer)
+    {
+        var start = 0;
+        while (start < answer.Length)
+        {
+            var next = answer.IndexOf(' ', start + 1);
+            var end = next < 0 ? answer.Length : next;
+            yield return answer[start..end];
+            start = end;
+        }
+    }
+
+    private static bool IsArithmetic(string text) =>
+        Arithmetic().IsMatch(text) && text.Any(char.IsAsciiDigit) && text.AsSpan(1).IndexOfAny("+-*/%^") >= 0;
+
+    private static int CountWords(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+
+    [GeneratedRegex(@"^ask me:\s*(.+)$", RegexOptions.IgnoreCase | RegexOptions.Singleline)]
+    private static partial Regex AskMe();
+
+    [GeneratedRegex(@"^use tool\s+([A-Za-z0-9_.\-]+)\s*(\{.*\})?\s*$", RegexOptions.IgnoreCase | RegexOptions.Singleline)]
+    private static partial Regex UseTool();
+
+    [GeneratedRegex(@"\bstream\s+(\d+)\s+words?\b", RegexOptions.IgnoreCase)]
+    private static partial Regex StreamWords();
+
+    [GeneratedRegex(@"^[\d\s.+\-*/%^()]+$")]
+    private static partial Regex Arithmetic();
+
+    private sealed record Reply(string Thought, FunctionCallContent? Call, IEnumerable<string> Tokens)
+    {
+        public static Reply ToolCall(string thought, FunctionCallContent call) => new(thought, call, []);
+
+        public static Reply Answer(string thought, string answer) => new(thought, null, WordTokens(answer));
+    }
+}

@@ -1,0 +1,166 @@
+using System.Text;
+using System.Text.Json;
+using Conclave.Agents.Events;
+using Conclave.Agents.Tools;
+using Microsoft.Extensions.AI;
+
+namespace Conclave.Agents.Runs;
+
+/// <summary>The answer an agent loop ended with.</summary>
+/// <param name="Content">The whole answer: every token streamed, in order.</param>
+/// <param name="FinishReason">Why the model stopped.</param>
+public sealed record AgentAnswer(string Content, string FinishReason);
+
+/// <summary>
+/// The agent's own tool loop: streams a model turn (reasoning → <c>thinking</c>, text → <c>token</c>),
+/// runs the tools it called (each a <c>step</c>, held at the confirmation gate when it needs approval),
+/// hands the results back, and repeats until the model answers without calling a tool.
+/// </summary>
+public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGate gate, int maxSteps)
+{
+    /// <summary>Runs the loop over <paramref name="messages"/>, which it extends with the turns it makes.</summary>
+    public async Task<AgentAnswer> RunAsync(
+        Run run, List<ChatMessage> messages, IReadOnlyList<AgentTool> tools, ToolContext toolContext, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(messages);
+        var byName = tools.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var options = new ChatOptions();
+        if (tools.Count > 0)
+        {
+            options.Tools = [.. tools.Select(t => t.Function)];
+            options.ToolMode = ChatToolMode.Auto;
+        }
+
+        var answer = new StringBuilder();
+        var steps = 0;
+        while (true)
+        {
+            var (updates, finishReason) = await StreamTurnAsync(run, messages, options, answer, cancellationToken);
+            var calls = updates.SelectMany(u => u.Contents).OfType<FunctionCallContent>().ToList();
+            if (calls.Count == 0)
+            {
+                return new AgentAnswer(answer.ToString(), finishReason?.Value ?? ChatFinishReason.Stop.Value);
+            }
+
+            messages.AddMessages(updates);
+            var results = new List<AIContent>(calls.Count);
+            foreach (var call in calls)
+            {
+                if (++steps > maxSteps)
+                {
+                    throw new ToolStepLimitException(maxSteps);
+                }
+
+                results.Add(await RunToolAsync(run, steps, call, byName, toolContext, cancellationToken));
+            }
+
+            messages.Add(new ChatMessage(ChatRole.Tool, results));
+        }
+    }
+
+    private async Task<(List<ChatResponseUpdate> Updates, ChatFinishReason? FinishReason)> StreamTurnAsync(
+        Run run, List<ChatMessage> messages, ChatOptions options, StringBuilder answer, CancellationToken cancellationToken)
+    {
+        var updates = new List<ChatResponseUpdate>();
+        ChatFinishReason? finishReason = null;
+        await using var stream = model.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+        while (true)
+        {
+            ChatResponseUpdate update;
+            try
+            {
+                if (!await stream.MoveNextAsync())
+                {
+                    return (updates, finishReason);
+                }
+
+                update = stream.Current;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception ex)
+            {
+                throw new ModelException($"The model failed: {ex.Message}", ex);
+            }
+
+            updates.Add(update);
+            finishReason = update.FinishReason ?? finishReason;
+            foreach (var content in update.Contents)
+            {
+                switch (content)
+                {
+                    case TextReasoningContent { Text.Length: > 0 } reasoning:
+                        await run.EmitAsync(new ThinkingEvent(reasoning.Text));
+                        break;
+                    case TextContent { Text.Length: > 0 } text:
+                        answer.Append(text.Text);
+                        await run.EmitAsync(new TokenEvent(text.Text));
+                        break;
+                    case UsageContent usage:
+                        run.Usage += new Usage(usage.Details.InputTokenCount ?? 0, usage.Details.OutputTokenCount ?? 0);
+                        break;
+                }
+            }
+        }
+    }
+
+    private async Task<FunctionResultContent> RunToolAsync(
+        Run run, int step, FunctionCallContent call, Dictionary<string, AgentTool> tools, ToolContext toolContext, CancellationToken cancellationToken)
+    {
+        var arguments = JsonSerializer.SerializeToElement(call.Arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions);
+        await run.EmitAsync(new StepEvent(step, StepEvent.Start, call.Name, arguments));
+
+        object? result = null;
+        string? error = null;
+        if (call.Exception is not null)
+        {
+            error = $"the arguments could not be read: {call.Exception.Message}";
+        }
+        else if (!tools.TryGetValue(call.Name, out var tool))
+        {
+            error = $"no tool named '{call.Name}' is available to this run";
+        }
+        else
+        {
+            if (tool.RequiresConfirmation)
+            {
+                var decision = await gate.RequestAsync(run, tool, arguments, cancellationToken);
+                error = decision.Approved ? null : decision.Reason;
+            }
+
+            if (error is null)
+            {
+                try
+                {
+                    var callArguments = new AIFunctionArguments(call.Arguments)
+                    {
+                        Context = new Dictionary<object, object?> { [typeof(ToolContext)] = toolContext },
+                    };
+                    result = await tool.Function.InvokeAsync(callArguments, cancellationToken);
+                }
+                catch (Exception ex) when (!EndsRun(ex, cancellationToken))
+                {
+                    error = ex is ToolException or ArgumentException or JsonException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
+                }
+            }
+        }
+
+        var resultJson = error is null ? JsonSerializer.SerializeToElement(result, AIJsonUtilities.DefaultOptions) : (JsonElement?)null;
+        await run.EmitAsync(new StepEvent(step, StepEvent.End, call.Name, arguments) { Result = resultJson, Error = error });
+        var recorded = error is null ? ResultText(resultJson!.Value) : $"not run: {error}";
+        await store.AppendMessageAsync(run.SessionId, run.Id, new HistoryMessage(HistoryMessage.ToolRole, recorded, call.Name), CancellationToken.None);
+        return error is null
+            ? new FunctionResultContent(call.CallId, result)
+            : new FunctionResultContent(call.CallId, $"Error: {error}") { Exception = new ToolException(error) };
+    }
+
+    // A tool failure is a result the model reads; only a stop or an unanswered question ends the run.
+    private static bool EndsRun(Exception ex, CancellationToken cancellationToken) =>
+        ex is AskHumanTimeoutException || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested);
+
+    private static string ResultText(JsonElement result) =>
+        result.ValueKind == JsonValueKind.String ? result.GetString() ?? string.Empty : result.GetRawText();
+}

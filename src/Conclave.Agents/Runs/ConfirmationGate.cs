@@ -1,0 +1,52 @@
+using System.Text.Json;
+using Conclave.Agents.Events;
+using Conclave.Agents.Tools;
+
+namespace Conclave.Agents.Runs;
+
+/// <summary>The outcome of a confirmation: whether the tool may run, and if not, why.</summary>
+public sealed record ConfirmationDecision(bool Approved, string? Reason);
+
+/// <summary>
+/// Holds a tool that needs approval until a person decides: sends <c>confirmation_request</c>, waits for a
+/// <c>confirmation_reply</c> from any socket or the timeout, and sends <c>confirmation_result</c>.
+/// </summary>
+public sealed class ConfirmationGate(TimeSpan timeout, TimeProvider time)
+{
+    /// <summary>Asks for approval of one tool call.</summary>
+    public async Task<ConfirmationDecision> RequestAsync(
+        Run run, AgentTool tool, JsonElement arguments, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(tool);
+        var (requestId, answer) = run.Pending.Open(RequestKind.Confirmation);
+        try
+        {
+            var expiresAt = time.GetUtcNow().UtcDateTime + timeout;
+            var reason = tool.ConfirmationReason ?? $"{tool.Name} needs your approval.";
+            var announcement = await run.EmitAsync(new ConfirmationRequestEvent(requestId, tool.Name, arguments, reason, expiresAt));
+            run.Pending.Announce(requestId, announcement);
+
+            HumanAnswer reply;
+            try
+            {
+                reply = await answer.WaitAsync(timeout, time, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                var expired = $"No approval came within {timeout.TotalSeconds:0} s.";
+                await run.EmitAsync(new ConfirmationResultEvent(requestId, Approved: false, By: "timeout") { Reason = expired });
+                return new ConfirmationDecision(false, $"the request expired: {expired}");
+            }
+
+            await run.EmitAsync(new ConfirmationResultEvent(requestId, reply.Approved, By: "user") { Reason = reply.Content });
+            return reply.Approved
+                ? new ConfirmationDecision(true, null)
+                : new ConfirmationDecision(false, string.IsNullOrWhiteSpace(reply.Content) ? "the user denied it" : $"the user denied it: {reply.Content}");
+        }
+        finally
+        {
+            run.Pending.Close(requestId);
+        }
+    }
+}

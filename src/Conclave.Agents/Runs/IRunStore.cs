@@ -1,0 +1,58 @@
+namespace Conclave.Agents.Runs;
+
+/// <summary>A message of a session's history.</summary>
+/// <param name="Role"><c>user</c>, <c>assistant</c> or <c>tool</c>.</param>
+/// <param name="Content">The text.</param>
+/// <param name="Tool">For a tool message, the tool that produced it.</param>
+public sealed record HistoryMessage(string Role, string Content, string? Tool = null)
+{
+    /// <summary>The role of the user's messages.</summary>
+    public const string User = "user";
+
+    /// <summary>The role of the agent's answers.</summary>
+    public const string Assistant = "assistant";
+
+    /// <summary>The role of tool results.</summary>
+    public const string ToolRole = "tool";
+}
+
+/// <summary>A run as recorded when it starts.</summary>
+public sealed record RunRecord(string RunId, string SessionId, string TenantId, string? MessageId, DateTime StartedAt);
+
+/// <summary>A run that was still open when the process stopped.</summary>
+public sealed record OpenRun(string RunId, string SessionId);
+
+/// <summary>How a run ended, as recorded.</summary>
+public enum RunStatus
+{
+    /// <summary>Still going.</summary>
+    Running,
+
+    /// <summary>Ended with a final answer.</summary>
+    Completed,
+
+    /// <summary>Ended with an error.</summary>
+    Failed,
+
+    /// <summary>Cancelled.</summary>
+    Cancelled,
+}
+
+/// <summary>Durable storage of runs and of the session history they write.</summary>
+public interface IRunStore
+{
+    /// <summary>The newest messages of the session (user and assistant), oldest first.</summary>
+    Task<IReadOnlyList<HistoryMessage>> LoadHistoryAsync(string sessionId, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a run as running, with the user's message that started it.</summary>
+    Task BeginRunAsync(RunRecord run, string userMessage, CancellationToken cancellationToken = default);
+
+    /// <summary>Appends a message of a run to its session's history.</summary>
+    Task AppendMessageAsync(string sessionId, string runId, HistoryMessage message, CancellationToken cancellationToken = default);
+
+    /// <summary>Records how a run ended.</summary>
+    Task EndRunAsync(string runId, RunStatus status, CancellationToken cancellationToken = default);
+
+    /// <summary>Every run recorded as running.</summary>
+    Task<IReadOnlyList<OpenRun>> ListOpenRunsAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,91 @@
+using Conclave.Agents.Events;
+using Conclave.Agents.Tools;
+
+namespace Conclave.Agents.Runs;
+
+/// <summary>
+/// One run of a session: its id, its event log, the requests waiting for a person, and the means to stop it.
+/// It answers <c>ask_human</c> for its tools.
+/// </summary>
+public sealed class Run : IHumanChannel
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly TimeSpan _askTimeout;
+    private readonly TimeProvider _time;
+    private SessionEventLog? _log;
+    private int _stopReason = -1;
+
+    internal Run(RunRequest request, TimeSpan askTimeout, TimeProvider time)
+    {
+        Request = request;
+        _askTimeout = askTimeout;
+        _time = time;
+        Id = $"run_{Guid.CreateVersion7():N}";
+    }
+
+    /// <summary>The run's id.</summary>
+    public string Id { get; }
+
+    /// <summary>What the client asked for.</summary>
+    public RunRequest Request { get; }
+
+    /// <summary>The session the run belongs to.</summary>
+    public string SessionId => Request.SessionId;
+
+    /// <summary>The requests waiting for a person.</summary>
+    public PendingRequests Pending { get; } = new();
+
+    /// <summary>Tokens used so far.</summary>
+    public Usage Usage { get; internal set; } = Usage.None;
+
+    /// <summary>Cancelled when the run must stop.</summary>
+    public CancellationToken StopToken => _stop.Token;
+
+    /// <summary>Why the run was stopped, once it was.</summary>
+    public StopReason? StopReason => _stopReason < 0 ? null : (StopReason)_stopReason;
+
+    /// <summary>Completes when the run has sent its terminal event.</summary>
+    public Task Completion { get; internal set; } = Task.CompletedTask;
+
+    internal void Attach(SessionEventLog log) => _log = log;
+
+    /// <summary>Appends an event of this run to the session's log.</summary>
+    public ValueTask<SessionEvent> EmitAsync(AgentEvent agentEvent) =>
+        (_log ?? throw new InvalidOperationException("The run has no event log yet.")).AppendAsync(agentEvent, Id);
+
+    /// <summary>Waits until everything emitted so far is stored and published.</summary>
+    public Task FlushAsync() => _log?.FlushAsync() ?? Task.CompletedTask;
+
+    /// <summary>Stops the run; the first reason given is the one reported.</summary>
+    public void Stop(StopReason reason)
+    {
+        Interlocked.CompareExchange(ref _stopReason, (int)reason, -1);
+        _stop.Cancel();
+    }
+
+    /// <inheritdoc />
+    public async Task<string> AskAsync(string question, IReadOnlyList<string>? options, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(question))
+        {
+            throw new ToolException("The question is empty.");
+        }
+
+        var (requestId, answer) = Pending.Open(RequestKind.Question);
+        try
+        {
+            var announcement = await EmitAsync(new AskHumanEvent(requestId, question) { Options = options is { Count: > 0 } ? options : null });
+            Pending.Announce(requestId, announcement);
+            var reply = await answer.WaitAsync(_askTimeout, _time, cancellationToken);
+            return reply.Content ?? string.Empty;
+        }
+        catch (TimeoutException)
+        {
+            throw new AskHumanTimeoutException(_askTimeout);
+        }
+        finally
+        {
+            Pending.Close(requestId);
+        }
+    }
+}

@@ -1,0 +1,241 @@
+using System.Collections.Concurrent;
+using Conclave.Agents.Events;
+using Conclave.Agents.Skills;
+using Conclave.Agents.Tools;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Conclave.Agents.Runs;
+
+/// <summary>
+/// Starts, steers and stops the runs of this process: at most one active run per session, reachable
+/// from every socket on that session. A run belongs to no socket: it goes on when its socket closes.
+/// </summary>
+public sealed partial class RunCoordinator
+{
+    private readonly ConcurrentDictionary<string, Run> _active = new(StringComparer.Ordinal);
+    private readonly IChatClient _model;
+    private readonly ToolCatalog _tools;
+    private readonly ISkillCatalog _skills;
+    private readonly IRunStore _runs;
+    private readonly IEventStore _events;
+    private readonly EventWriter _writer;
+    private readonly AgentOptions _agent;
+    private readonly TimeSpan _askTimeout;
+    private readonly ConfirmationGate _gate;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RunCoordinator> _logger;
+
+    /// <summary>Creates the coordinator.</summary>
+    public RunCoordinator(
+        IChatClient model,
+        ToolCatalog tools,
+        ISkillCatalog skills,
+        IRunStore runs,
+        IEventStore events,
+        EventWriter writer,
+        IOptions<AgentOptions> agent,
+        IOptions<ConfirmationOptions> confirmation,
+        IOptions<AskHumanOptions> askHuman,
+        TimeProvider time,
+        ILogger<RunCoordinator> logger)
+    {
+        _model = model;
+        _tools = tools;
+        _skills = skills;
+        _runs = runs;
+        _events = events;
+        _writer = writer;
+        _agent = agent.Value;
+        _askTimeout = TimeSpan.FromSeconds(askHuman.Value.TimeoutSeconds);
+        _gate = new ConfirmationGate(TimeSpan.FromSeconds(confirmation.Value.TimeoutSeconds), time);
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Starts a run for a message, unless the session already has one or the request is invalid.</summary>
+    public async Task<StartRunResult> StartAsync(RunRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (_active.TryGetValue(request.SessionId, out var current))
+        {
+            return RunInProgress(current);
+        }
+
+        if (string.Equals(request.Mode, "team", StringComparison.Ordinal))
+        {
+            return new StartRunResult(null, ErrorCodes.InvalidMessage, "Team runs are not available on this server yet; use mode single or auto.");
+        }
+
+        Skill? forced = null;
+        if (request.SkillName is not null)
+        {
+            var skills = await _skills.ListAsync(request.TenantId, cancellationToken);
+            forced = skills.FirstOrDefault(s => string.Equals(s.Name, request.SkillName, StringComparison.Ordinal));
+            if (forced is null)
+            {
+                return new StartRunResult(null, ErrorCodes.InvalidMessage, $"There is no skill named '{request.SkillName}'.");
+            }
+        }
+
+        var run = new Run(request, _askTimeout, _time);
+        if (!_active.TryAdd(request.SessionId, run))
+        {
+            return _active.TryGetValue(request.SessionId, out current)
+                ? RunInProgress(current)
+                : new StartRunResult(null, ErrorCodes.RunInProgress, "The session's previous run is still ending; try again.");
+        }
+
+        run.Completion = Task.Run(() => ExecuteAsync(run, forced), CancellationToken.None);
+        return new StartRunResult(run.Id);
+    }
+
+    /// <summary>The active run of a session, if any, with its open requests.</summary>
+    public ActiveRun? GetActive(string sessionId) =>
+        _active.TryGetValue(sessionId, out var run) ? new ActiveRun(run.Id, run.Pending.Snapshot()) : null;
+
+    /// <summary>Cancels the session's active run (only if it is <paramref name="runId"/>, when given); false when there is none.</summary>
+    public bool Cancel(string sessionId, string? runId = null)
+    {
+        if (!_active.TryGetValue(sessionId, out var run) || (runId is not null && run.Id != runId))
+        {
+            return false;
+        }
+
+        run.Stop(StopReason.Cancelled);
+        return true;
+    }
+
+    /// <summary>Answers a pending request of the session's active run; false when no such request is pending.</summary>
+    public bool Answer(string sessionId, string requestId, RequestKind kind, HumanAnswer answer) =>
+        _active.TryGetValue(sessionId, out var run) && run.Pending.TryAnswer(requestId, kind, answer);
+
+    /// <summary>Stops the session's active run, if any, and waits until it has ended.</summary>
+    public async Task StopSessionAsync(string sessionId)
+    {
+        if (_active.TryGetValue(sessionId, out var run))
+        {
+            run.Stop(StopReason.SessionDeleted);
+            await run.Completion;
+        }
+    }
+
+    /// <summary>Stops every run (the server is shutting down) and waits for them to end.</summary>
+    public async Task StopAllAsync(CancellationToken cancellationToken)
+    {
+        var runs = _active.Values.ToList();
+        foreach (var run in runs)
+        {
+            run.Stop(StopReason.Shutdown);
+        }
+
+        await Task.WhenAll(runs.Select(r => r.Completion)).WaitAsync(cancellationToken);
+    }
+
+    private static StartRunResult RunInProgress(Run current) =>
+        new(null, ErrorCodes.RunInProgress, $"The session already has an active run ({current.Id}); wait for it to end or cancel it.");
+
+    private async Task ExecuteAsync(Run run, Skill? forced)
+    {
+        var request = run.Request;
+        try
+        {
+            var lastEventId = await _events.GetLastEventIdAsync(run.SessionId, CancellationToken.None);
+            run.Attach(new SessionEventLog(run.SessionId, lastEventId, _writer, _time));
+            await _runs.BeginRunAsync(
+                new RunRecord(run.Id, run.SessionId, request.TenantId, request.MessageId, _time.GetUtcNow().UtcDateTime),
+                request.Content,
+                CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            LogRunFailedToStart(ex, run.Id, run.SessionId);
+            _active.TryRemove(new KeyValuePair<string, Run>(run.SessionId, run));
+            return;
+        }
+
+        try
+        {
+            var answer = await AnswerAsync(run, forced, run.StopToken);
+            await _runs.AppendMessageAsync(run.SessionId, run.Id, new HistoryMessage(HistoryMessage.Assistant, answer.Content), CancellationToken.None);
+            await _runs.EndRunAsync(run.Id, RunStatus.Completed, CancellationToken.None);
+            await run.EmitAsync(new FinalAnswerEvent(answer.Content, run.Usage, answer.FinishReason));
+        }
+        catch (Exception ex)
+        {
+            await EndWithErrorAsync(run, ex);
+        }
+        finally
+        {
+            await run.FlushAsync();
+            _active.TryRemove(new KeyValuePair<string, Run>(run.SessionId, run));
+        }
+    }
+
+    private async Task<AgentAnswer> AnswerAsync(Run run, Skill? forced, CancellationToken cancellationToken)
+    {
+        var request = run.Request;
+        var match = forced is not null
+            ? new SkillMatch(forced, 1.0, [])
+            : SkillMatcher.Match(request.Content, await _skills.ListAsync(request.TenantId, cancellationToken));
+        if (match is not null)
+        {
+            await run.EmitAsync(new SkillMatchEvent(match.Skill.Name, match.Score, match.Matched));
+        }
+
+        var messages = new List<ChatMessage> { new(ChatRole.System, match?.Skill.Instructions ?? _agent.SystemPrompt) };
+        foreach (var message in await _runs.LoadHistoryAsync(run.SessionId, _agent.MaxHistoryMessages + 1, cancellationToken))
+        {
+            messages.Add(new ChatMessage(message.Role == HistoryMessage.User ? ChatRole.User : ChatRole.Assistant, message.Content));
+        }
+
+        // The run's own user message is already stored; make sure it is the last one the model sees.
+        if (messages[^1].Role != ChatRole.User || messages[^1].Text != request.Content)
+        {
+            messages.Add(new ChatMessage(ChatRole.User, request.Content));
+        }
+
+        var tools = _tools.Select(match?.Skill.Tools);
+        var toolContext = new ToolContext(new Workspace(Path.Combine(_agent.WorkspacesPath, run.SessionId)), run);
+        var loop = new AgentLoop(_model, _runs, _gate, _agent.MaxSteps);
+        return await loop.RunAsync(run, messages, tools, toolContext, cancellationToken);
+    }
+
+    private async Task EndWithErrorAsync(Run run, Exception ex)
+    {
+        var (code, message, retryable, status) = ex switch
+        {
+            OperationCanceledException when run.StopReason == StopReason.Shutdown =>
+                (ErrorCodes.Internal, "The server shut down during the run; send the message again.", true, RunStatus.Failed),
+            OperationCanceledException when run.StopReason is not null =>
+                (ErrorCodes.Cancelled, "The run was cancelled.", false, RunStatus.Cancelled),
+            AskHumanTimeoutException => (ErrorCodes.Timeout, ex.Message, false, RunStatus.Failed),
+            ModelException => (ErrorCodes.LlmError, ex.Message, true, RunStatus.Failed),
+            ToolStepLimitException => (ErrorCodes.ToolError, ex.Message, false, RunStatus.Failed),
+            _ => (ErrorCodes.Internal, "The run failed unexpectedly.", false, RunStatus.Failed),
+        };
+        if (code is ErrorCodes.Internal or ErrorCodes.LlmError)
+        {
+            LogRunFailed(ex, run.Id, code);
+        }
+
+        try
+        {
+            await _runs.EndRunAsync(run.Id, status, CancellationToken.None);
+        }
+        catch (Exception storeFailure)
+        {
+            // The terminal event still goes out; a restart would close the run again as interrupted.
+            LogRunFailed(storeFailure, run.Id, "store");
+        }
+
+        await run.EmitAsync(new ErrorEvent(code, message, retryable) { Usage = run.Usage });
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Run {RunId} of session {SessionId} could not start")]
+    private partial void LogRunFailedToStart(Exception exception, string runId, string sessionId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} failed ({Code})")]
+    private partial void LogRunFailed(Exception exception, string runId, string code);
+}

@@ -1,0 +1,12 @@
+namespace Conclave.Agents.Runs;
+
+/// <summary>An <c>ask_human</c> waited past its timeout; the run ends with <c>timeout</c>.</summary>
+public sealed class AskHumanTimeoutException(TimeSpan timeout)
+    : Exception($"No reply to the question came within {timeout.TotalSeconds:0} s.");
+
+/// <summary>The model failed; the run ends with <c>llm_error</c>.</summary>
+public sealed class ModelException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>The model called tools more often than a run allows; the run ends with <c>tool_error</c>.</summary>
+public sealed class ToolStepLimitException(int maxSteps)
+    : Exception($"The run reached its limit of {maxSteps} tool calls (Conclave:Agent:MaxSteps).");

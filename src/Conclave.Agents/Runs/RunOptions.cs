@@ -1,0 +1,40 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Conclave.Agents.Runs;
+
+/// <summary>Settings of the agent loop (<c>Conclave:Agent</c>).</summary>
+public sealed class AgentOptions
+{
+    /// <summary>The system prompt of a run no skill shapes.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string SystemPrompt { get; set; } =
+        "You are Conclave, a helpful assistant. Use the tools you are given when they help, and answer concisely.";
+
+    /// <summary>The most tool calls one run may make; past it the run ends with <c>tool_error</c>.</summary>
+    [Range(1, 1000)]
+    public int MaxSteps { get; set; } = 16;
+
+    /// <summary>The most earlier messages of the session sent to the model with a new message.</summary>
+    [Range(0, 10_000)]
+    public int MaxHistoryMessages { get; set; } = 50;
+
+    /// <summary>Where session workspaces live; each session gets a folder named by its id.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string WorkspacesPath { get; set; } = Path.Combine("data", "workspaces");
+}
+
+/// <summary>Settings of tool confirmations (<c>Conclave:Confirmation</c>).</summary>
+public sealed class ConfirmationOptions
+{
+    /// <summary>How long a <c>confirmation_request</c> waits before it counts as denied.</summary>
+    [Range(1, 7 * 24 * 3600)]
+    public int TimeoutSeconds { get; set; } = 300;
+}
+
+/// <summary>Settings of questions to the user (<c>Conclave:AskHuman</c>).</summary>
+public sealed class AskHumanOptions
+{
+    /// <summary>How long an <c>ask_human</c> waits for a reply before the run ends with <c>timeout</c>.</summary>
+    [Range(1, 7 * 24 * 3600)]
+    public int TimeoutSeconds { get; set; } = 900;
+}

@@ -1,0 +1,35 @@
+using Conclave.Agents.Events;
+using Microsoft.Extensions.Logging;
+
+namespace Conclave.Agents.Runs;
+
+/// <summary>
+/// Ends the runs a previous process left open (it crashed or was killed): each gets its terminal
+/// <c>error</c> (<c>internal</c>, retryable) in its session's log, so no client waits for it forever.
+/// Runs once at start, before any new run.
+/// </summary>
+public sealed partial class RunRecovery(IRunStore runs, IEventStore events, TimeProvider time, ILogger<RunRecovery> logger)
+{
+    /// <summary>Ends every open run; returns how many there were.</summary>
+    public async Task<int> EndInterruptedRunsAsync(CancellationToken cancellationToken = default)
+    {
+        var open = await runs.ListOpenRunsAsync(cancellationToken);
+        foreach (var run in open)
+        {
+            var lastEventId = await events.GetLastEventIdAsync(run.SessionId, cancellationToken);
+            var error = new ErrorEvent(ErrorCodes.Internal, "The server stopped during the run; send the message again.", Retryable: true)
+            {
+                Usage = Usage.None,
+            };
+            var sealedEvent = SessionEventLog.Seal(error, run.SessionId, lastEventId + 1, run.RunId, time.GetUtcNow().UtcDateTime);
+            await events.AppendAsync([sealedEvent], cancellationToken);
+            await runs.EndRunAsync(run.RunId, RunStatus.Failed, cancellationToken);
+            LogEnded(run.RunId, run.SessionId);
+        }
+
+        return open.Count;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} of session {SessionId} was left open by the previous process; ended it with error internal")]
+    private partial void LogEnded(string runId, string sessionId);
+}

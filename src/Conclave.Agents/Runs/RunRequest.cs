@@ -1,0 +1,39 @@
+namespace Conclave.Agents.Runs;
+
+/// <summary>What a client asked for with a <c>message</c>.</summary>
+/// <param name="TenantId">The tenant that owns the session.</param>
+/// <param name="SessionId">The session the run belongs to.</param>
+/// <param name="Content">The user's message.</param>
+/// <param name="MessageId">The client's own id for the message, if it gave one.</param>
+/// <param name="Mode"><c>auto</c>, <c>single</c> or <c>team</c>; null means auto.</param>
+/// <param name="SkillName">A skill the client forces, if any.</param>
+public sealed record RunRequest(
+    string TenantId, string SessionId, string Content, string? MessageId = null, string? Mode = null, string? SkillName = null);
+
+/// <summary>The answer to a request to start a run.</summary>
+/// <param name="RunId">The new run's id, when it started.</param>
+/// <param name="ErrorCode">Why it did not start.</param>
+/// <param name="ErrorMessage">A sentence for the client saying why.</param>
+public sealed record StartRunResult(string? RunId, string? ErrorCode = null, string? ErrorMessage = null)
+{
+    /// <summary>Whether the run started.</summary>
+    public bool Started => RunId is not null;
+}
+
+/// <summary>The active run of a session, as a newly connected client needs to know it.</summary>
+/// <param name="RunId">The run's id.</param>
+/// <param name="Pending">The still-open <c>confirmation_request</c> and <c>ask_human</c> events.</param>
+public sealed record ActiveRun(string RunId, IReadOnlyList<Events.SessionEvent> Pending);
+
+/// <summary>Why a run is stopped before it ends by itself.</summary>
+public enum StopReason
+{
+    /// <summary>A client sent <c>cancel</c>.</summary>
+    Cancelled,
+
+    /// <summary>The session was deleted.</summary>
+    SessionDeleted,
+
+    /// <summary>The server is shutting down.</summary>
+    Shutdown,
+}

@@ -1,0 +1,21 @@
+namespace Conclave.Agents.Skills;
+
+/// <summary>A tenant's skill: when its keywords match a message, its instructions and tools shape the run.</summary>
+/// <param name="Name">The skill's name, unique per tenant.</param>
+/// <param name="Description">What the skill is for.</param>
+/// <param name="Keywords">Words or phrases that select the skill.</param>
+/// <param name="Instructions">The system prompt of a run the skill shapes.</param>
+/// <param name="Tools">The tools such a run may use; all tools when null.</param>
+public sealed record Skill(
+    string Name,
+    string Description,
+    IReadOnlyList<string> Keywords,
+    string Instructions,
+    IReadOnlyList<string>? Tools);
+
+/// <summary>Where the runtime finds a tenant's skills.</summary>
+public interface ISkillCatalog
+{
+    /// <summary>Every skill of the tenant.</summary>
+    Task<IReadOnlyList<Skill>> ListAsync(string tenantId, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,59 @@
+using System.ComponentModel;
+using Microsoft.Extensions.AI;
+
+namespace Conclave.Agents.Tools;
+
+/// <summary>The built-in tools (PROTOCOL.md §5), by name.</summary>
+public sealed class ToolCatalog
+{
+    /// <summary>The name of the tool that asks the user a question.</summary>
+    public const string AskHumanName = "ask_human";
+
+    /// <summary>The name of the arithmetic tool.</summary>
+    public const string CalculatorName = "calculator";
+
+    private readonly Dictionary<string, AgentTool> _byName;
+
+    /// <summary>Creates the catalog of the built-in tools.</summary>
+    public ToolCatalog(FileTools files, HttpGetTool httpGet)
+    {
+        AgentTool[] tools =
+        [
+            new(Create(Calculate, CalculatorName)),
+            new(Create(AskHumanAsync, AskHumanName)),
+            new(Create(files.ReadFileAsync, "read_file")),
+            new(Create(files.ListFiles, "list_files")),
+            new(Create(files.WriteFileAsync, "write_file"), RequiresConfirmation: true,
+                ConfirmationReason: "write_file creates or replaces a file in the session's workspace."),
+            new(Create(httpGet.GetAsync, "http_get"), RequiresConfirmation: true,
+                ConfirmationReason: "http_get fetches a URL from the internet."),
+        ];
+        All = tools;
+        _byName = tools.ToDictionary(t => t.Name, StringComparer.Ordinal);
+    }
+
+    /// <summary>Every tool, in a stable order.</summary>
+    public IReadOnlyList<AgentTool> All { get; }
+
+    /// <summary>Finds a tool by name.</summary>
+    public bool TryGet(string name, out AgentTool tool) => _byName.TryGetValue(name, out tool!);
+
+    /// <summary>The tools a run may use: all of them, or those <paramref name="allowed"/> names.</summary>
+    public IReadOnlyList<AgentTool> Select(IReadOnlyCollection<string>? allowed) =>
+        allowed is null ? All : All.Where(t => allowed.Contains(t.Name)).ToList();
+
+    private static AIFunction Create(Delegate method, string name) =>
+        AIFunctionFactory.Create(method, new AIFunctionFactoryOptions { Name = name });
+
+    [Description("Evaluates an arithmetic expression with + - * / % ^ and parentheses, e.g. 12*(3+4).")]
+    private static string Calculate([Description("The arithmetic expression.")] string expression) =>
+        ArithmeticEvaluator.Format(ArithmeticEvaluator.Evaluate(expression));
+
+    [Description("Asks the user a question and waits for the answer. Use it when you need information only the user has.")]
+    private static Task<string> AskHumanAsync(
+        [Description("The question for the user.")] string question,
+        [Description("Suggested answers, if any.")] string[]? options,
+        AIFunctionArguments arguments,
+        CancellationToken cancellationToken) =>
+        ToolContext.From(arguments).Human.AskAsync(question, options, cancellationToken);
+}

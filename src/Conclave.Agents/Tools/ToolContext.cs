@@ -1,0 +1,22 @@
+using Microsoft.Extensions.AI;
+
+namespace Conclave.Agents.Tools;
+
+/// <summary>What a tool call may use of the run that makes it.</summary>
+/// <param name="Workspace">The session's workspace folder.</param>
+/// <param name="Human">The user of the run, for questions.</param>
+public sealed record ToolContext(Workspace Workspace, IHumanChannel Human)
+{
+    /// <summary>Reads the context the runtime put into a call's arguments.</summary>
+    public static ToolContext From(AIFunctionArguments arguments) =>
+        arguments.Context?.TryGetValue(typeof(ToolContext), out var value) == true && value is ToolContext context
+            ? context
+            : throw new InvalidOperationException("The tool was called outside a run.");
+}
+
+/// <summary>Asks the user of a run a question and waits for the reply.</summary>
+public interface IHumanChannel
+{
+    /// <summary>Sends <c>ask_human</c> and returns the user's reply.</summary>
+    Task<string> AskAsync(string question, IReadOnlyList<string>? options, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Conclave.Server.Storage;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Conclave.Server.Auth;
+
+/// <summary>
+/// Resolves presented keys to callers. Keys are compared as SHA-256 hashes in constant time; a resolved key
+/// is cached until it is revoked through this registry.
+/// </summary>
+internal sealed class ApiKeyRegistry
+{
+    private readonly IDbContextFactory<ConclaveDbContext> _contexts;
+    private readonly byte[]? _configuredAdminHash;
+    private readonly ConcurrentDictionary<string, Caller> _cache = new(StringComparer.Ordinal);
+
+    public ApiKeyRegistry(IDbContextFactory<ConclaveDbContext> contexts, IOptions<AuthOptions> options)
+    {
+        _contexts = contexts;
+        var adminKey = options.Value.AdminKey;
+        _configuredAdminHash = string.IsNullOrEmpty(adminKey) ? null : ApiKeys.Hash(adminKey);
+    }
+
+    /// <summary>Raised when a key is revoked, with the key's id.</summary>
+    public event Action<string>? Revoked;
+
+    /// <summary>Whether the admin key comes from configuration rather than the database.</summary>
+    public bool HasConfiguredAdminKey => _configuredAdminHash is not null;
+
+    public async ValueTask<Caller?> ResolveAsync(string presentedKey, CancellationToken cancellationToken)
+    {
+        var hash = ApiKeys.Hash(presentedKey);
+        if (_configuredAdminHash is not null && CryptographicOperations.FixedTimeEquals(hash, _configuredAdminHash))
+        {
+            return new Caller("admin", Caller.AdminTenant, IsAdmin: true);
+        }
+
+        var cacheKey = Convert.ToHexString(hash);
+        if (_cache.TryGetValue(cacheKey, out var cached))
+        {
+            return cached;
+        }
+
+        await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
+        var row = await db.ApiKeys.AsNoTracking()
+            .Where(k => k.KeyHash == hash && k.RevokedAt == null)
+            .Select(k => new { k.Id, k.KeyHash, k.IsAdmin })
+            .FirstOrDefaultAsync(cancellationToken);
+        if (row is null || !CryptographicOperations.FixedTimeEquals(row.KeyHash, hash))
+        {
+            return null;
+        }
+
+        var caller = new Caller(row.Id, row.IsAdmin ? Caller.AdminTenant : row.Id, row.IsAdmin);
+        _cache[cacheKey] = caller;
+        return caller;
+    }
+
+    /// <summary>Forgets a revoked key and tells whoever holds its connections.</summary>
+    public void OnRevoked(string keyId)
+    {
+        foreach (var entry in _cache.Where(e => e.Value.KeyId == keyId).ToList())
+        {
+            _cache.TryRemove(entry);
+        }
+
+        Revoked?.Invoke(keyId);
+    }
+}

@@ -1,0 +1,349 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Threading.Channels;
+using System.Threading.RateLimiting;
+using Conclave.Agents.Events;
+using Conclave.Agents.Runs;
+using Conclave.Server.Auth;
+
+namespace Conclave.Server.Chat;
+
+/// <summary>
+/// One client socket on a session: a receive loop that turns frames into commands for the session's run,
+/// and a send loop that writes <c>connected</c>, the missed events, then live events from a bounded queue.
+/// The queue is filled without waiting by the event hub; a client that falls behind is closed with 1008
+/// and resumes by <c>last_event_id</c>, so it never slows the run or the other sockets.
+/// </summary>
+internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposable
+{
+    private const int ReplayPageSize = 1_000;
+    private static readonly ServerInfo Server = new("conclave", typeof(ChatConnection).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
+
+    private readonly WebSocket _socket;
+    private readonly ChatSocketOptions _options;
+    private readonly RunCoordinator _runs;
+    private readonly IEventStore _events;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Channel<OutgoingFrame> _outgoing;
+    private readonly CancellationTokenSource _aborted = new();
+    private readonly TokenBucketRateLimiter _rate;
+    private CloseRequest? _close;
+
+    public ChatConnection(
+        WebSocket socket,
+        string sessionId,
+        Caller caller,
+        long? resumeAfter,
+        ChatSocketOptions options,
+        RunCoordinator runs,
+        IEventStore events,
+        TimeProvider time,
+        ILogger logger)
+    {
+        _socket = socket;
+        SessionId = sessionId;
+        Caller = caller;
+        ResumeAfter = resumeAfter;
+        _options = options;
+        _runs = runs;
+        _events = events;
+        _time = time;
+        _logger = logger;
+        _outgoing = Channel.CreateBounded<OutgoingFrame>(new BoundedChannelOptions(options.SendQueueCapacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _rate = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = options.MaxFramesPerSecond * 2,
+            TokensPerPeriod = options.MaxFramesPerSecond,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+    }
+
+    public string SessionId { get; }
+
+    public Caller Caller { get; }
+
+    /// <summary>The <c>last_event_id</c> the client resumes after, or null for live events only.</summary>
+    public long? ResumeAfter { get; }
+
+    /// <summary>Completes when the connection is over.</summary>
+    public Task Completion { get; private set; } = Task.CompletedTask;
+
+    /// <summary>Runs both loops until the socket closes. The caller subscribes this connection to the session first.</summary>
+    public Task RunAsync()
+    {
+        Completion = RunCoreAsync();
+        return Completion;
+    }
+
+    public bool TryDeliver(SessionEvent sessionEvent)
+    {
+        if (_outgoing.Writer.TryWrite(new OutgoingFrame(sessionEvent.Utf8Json, sessionEvent.EventId)))
+        {
+            return true;
+        }
+
+        if (_close is null)
+        {
+            LogSlowClient(SessionId);
+        }
+
+        RequestClose(WebSocketCloseStatus.PolicyViolation, "Too far behind; reconnect with last_event_id.", drain: false);
+        return false;
+    }
+
+    /// <summary>Closes the socket: after sending what is queued when <paramref name="drain"/>, else at once.</summary>
+    public void RequestClose(WebSocketCloseStatus status, string description, bool drain)
+    {
+        if (Interlocked.CompareExchange(ref _close, new CloseRequest(status, description, drain), null) is null)
+        {
+            _outgoing.Writer.TryComplete();
+        }
+    }
+
+    public void Dispose()
+    {
+        _rate.Dispose();
+        _aborted.Dispose();
+    }
+
+    private async Task RunCoreAsync()
+    {
+        var receiving = ReceiveLoopAsync();
+        await SendLoopAsync();
+        await CloseAsync(receiving);
+    }
+
+    private async Task SendLoopAsync()
+    {
+        var token = _aborted.Token;
+        try
+        {
+            var lastSent = await SendConnectedAndMissedAsync(token);
+            await foreach (var frame in _outgoing.Reader.ReadAllAsync(token))
+            {
+                if (_close is { Drain: false })
+                {
+                    break;
+                }
+
+                if (frame.EventId != 0 && frame.EventId <= lastSent)
+                {
+                    continue; // already sent from the store
+                }
+
+                await _socket.SendAsync(frame.Utf8Json, WebSocketMessageType.Text, endOfMessage: true, token);
+                lastSent = Math.Max(lastSent, frame.EventId);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ChannelClosedException)
+        {
+            // The client went away; the close below finishes up.
+        }
+    }
+
+    /// <summary>Sends <c>connected</c>, then every stored event after the client's <c>last_event_id</c>; returns the newest id sent.</summary>
+    private async Task<long> SendConnectedAndMissedAsync(CancellationToken cancellationToken)
+    {
+        // Subscribed before this read: an event is either stored already (and read here) or arrives in the queue.
+        var newest = await _events.GetLastEventIdAsync(SessionId, cancellationToken);
+        var active = _runs.GetActive(SessionId);
+        var pending = active?.Pending.Select(e => JsonDocument.Parse(e.Utf8Json).RootElement).ToList() ?? [];
+        var connected = new ConnectedFrame(SessionId, 1, Server, newest, active?.RunId, pending, Now());
+        await SendAsync(JsonSerializer.SerializeToUtf8Bytes(connected, ServerFramesJsonContext.Default.ConnectedFrame), cancellationToken);
+
+        if (ResumeAfter is not { } after)
+        {
+            return newest;
+        }
+
+        var lastSent = after;
+        while (true)
+        {
+            var page = await _events.ReadAfterAsync(SessionId, lastSent, ReplayPageSize, cancellationToken);
+            foreach (var stored in page)
+            {
+                await SendAsync(stored.Utf8Json, cancellationToken);
+                lastSent = stored.EventId;
+            }
+
+            if (page.Count < ReplayPageSize)
+            {
+                return lastSent;
+            }
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        await Task.Yield();
+        var buffer = new ArrayBufferWriter<byte>(4096);
+        var token = _aborted.Token;
+        try
+        {
+            while (_socket.State == WebSocketState.Open)
+            {
+                buffer.ResetWrittenCount();
+                var (kind, tooLarge) = await ReceiveMessageAsync(buffer, token);
+                if (kind == WebSocketMessageType.Close)
+                {
+                    RequestClose(WebSocketCloseStatus.NormalClosure, "Closed by the client.", drain: false);
+                    return;
+                }
+
+                using var lease = _rate.AttemptAcquire();
+                if (!lease.IsAcquired)
+                {
+                    Reply(ErrorCodes.RateLimited, $"More than {_options.MaxFramesPerSecond} frames per second; this frame was dropped.", retryable: true);
+                }
+                else if (tooLarge)
+                {
+                    Reply(ErrorCodes.PayloadTooLarge, $"The frame is larger than {_options.MaxMessageBytes} bytes.");
+                }
+                else if (kind == WebSocketMessageType.Binary)
+                {
+                    Reply(ErrorCodes.InvalidMessage, "Frames must be text: one JSON object each.");
+                }
+                else
+                {
+                    await HandleAsync(ClientFrame.Parse(buffer.WrittenMemory));
+                }
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        {
+            RequestClose(WebSocketCloseStatus.NormalClosure, "Connection lost.", drain: false);
+        }
+    }
+
+    /// <summary>Reads one whole message; past the size limit it reads on to the end but keeps nothing.</summary>
+    private async Task<(WebSocketMessageType Kind, bool TooLarge)> ReceiveMessageAsync(ArrayBufferWriter<byte> buffer, CancellationToken cancellationToken)
+    {
+        var tooLarge = false;
+        while (true)
+        {
+            var memory = tooLarge ? buffer.GetMemory(4096)[..4096] : buffer.GetMemory(4096);
+            var result = await _socket.ReceiveAsync(memory, cancellationToken);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return (WebSocketMessageType.Close, false);
+            }
+
+            if (!tooLarge)
+            {
+                buffer.Advance(result.Count);
+                if (buffer.WrittenCount > _options.MaxMessageBytes)
+                {
+                    tooLarge = true;
+                    buffer.ResetWrittenCount();
+                }
+            }
+
+            if (result.EndOfMessage)
+            {
+                return (result.MessageType, tooLarge);
+            }
+        }
+    }
+
+    private async Task HandleAsync(ClientFrame frame)
+    {
+        switch (frame)
+        {
+            case InvalidFrame invalid:
+                Reply(invalid.Code, invalid.Message);
+                break;
+            case PingFrame ping:
+                Enqueue(JsonSerializer.SerializeToUtf8Bytes(new PongFrame(ping.Nonce, Now()), ServerFramesJsonContext.Default.PongFrame));
+                break;
+            case MessageFrame message:
+                var started = await _runs.StartAsync(
+                    new RunRequest(Caller.TenantId, SessionId, message.Content, message.MessageId, message.Mode, message.Skill),
+                    _aborted.Token);
+                if (!started.Started)
+                {
+                    Reply(started.ErrorCode!, started.ErrorMessage!);
+                }
+
+                break;
+            case CancelFrame cancel:
+                if (!_runs.Cancel(SessionId, cancel.RunId))
+                {
+                    Reply(ErrorCodes.NoActiveRun, cancel.RunId is null ? "The session has no active run." : $"Run {cancel.RunId} is not active.");
+                }
+
+                break;
+            case ConfirmationReplyFrame confirmation:
+                if (!_runs.Answer(SessionId, confirmation.RequestId, RequestKind.Confirmation, new HumanAnswer(confirmation.Approved, confirmation.Reason)))
+                {
+                    Reply(ErrorCodes.UnknownRequest, $"No confirmation request '{confirmation.RequestId}' is pending.");
+                }
+
+                break;
+            case ReplyFrame reply:
+                if (!_runs.Answer(SessionId, reply.RequestId, RequestKind.Question, new HumanAnswer(true, reply.Content)))
+                {
+                    Reply(ErrorCodes.UnknownRequest, $"No question '{reply.RequestId}' is pending.");
+                }
+
+                break;
+        }
+    }
+
+    private void Reply(string code, string message, bool retryable = false) =>
+        Enqueue(JsonSerializer.SerializeToUtf8Bytes(new ErrorFrame(code, message, retryable, Now()), ServerFramesJsonContext.Default.ErrorFrame));
+
+    private void Enqueue(byte[] frame)
+    {
+        if (!_outgoing.Writer.TryWrite(new OutgoingFrame(frame, 0)))
+        {
+            RequestClose(WebSocketCloseStatus.PolicyViolation, "Too far behind; reconnect with last_event_id.", drain: false);
+        }
+    }
+
+    private ValueTask SendAsync(ReadOnlyMemory<byte> utf8, CancellationToken cancellationToken) =>
+        _socket.SendAsync(utf8, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+
+    private async Task CloseAsync(Task receiving)
+    {
+        var close = _close ?? new CloseRequest(WebSocketCloseStatus.NormalClosure, "Closed.", false);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(_options.CloseTimeoutSeconds));
+        try
+        {
+            if (_socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await _socket.CloseOutputAsync(close.Status, close.Description, timeout.Token);
+            }
+
+            await receiving.WaitAsync(timeout.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        {
+            // The client did not finish the close handshake in time.
+        }
+        finally
+        {
+            await _aborted.CancelAsync();
+            if (_socket.State != WebSocketState.Closed)
+            {
+                _socket.Abort();
+            }
+        }
+    }
+
+    private DateTime Now() => _time.GetUtcNow().UtcDateTime;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "A client of session {SessionId} fell behind; closing its socket with 1008")]
+    private partial void LogSlowClient(string sessionId);
+
+    private readonly record struct OutgoingFrame(ReadOnlyMemory<byte> Utf8Json, long EventId);
+
+    private sealed record CloseRequest(WebSocketCloseStatus Status, string Description, bool Drain);
+}

@@ -1,0 +1,92 @@
+using System.Net.WebSockets;
+using Conclave.Agents.Events;
+using Conclave.Agents.Runs;
+using Conclave.Server.Auth;
+using Conclave.Server.Options;
+using Conclave.Server.Sessions;
+using Conclave.Server.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Conclave.Server.Chat;
+
+/// <summary>
+/// <c>GET /api/v1/chat/ws/{session_id}</c>: the chat socket. Every refusal is a plain HTTP status before the
+/// upgrade: 401 (auth), 403 (Origin), 404 (no such session for this tenant), 400 (not a WebSocket request or a
+/// bad <c>last_event_id</c>).
+/// </summary>
+internal static class ChatSocketEndpoint
+{
+    public static RouteHandlerBuilder MapChatSocket(this IEndpointRouteBuilder app) =>
+        app.MapGet("/api/v1/chat/ws/{sessionId}", AcceptAsync)
+            .WithTags("Chat")
+            .WithSummary("Opens the chat WebSocket of a session (api_key and last_event_id in the query; see the protocol docs).")
+            .RequireAuthorization()
+            .Produces(StatusCodes.Status101SwitchingProtocols)
+            .ProducesProblem(StatusCodes.Status400BadRequest)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+    private static async Task<IResult> AcceptAsync(
+        string sessionId,
+        HttpContext http,
+        ConclaveDbContext db,
+        IOptions<ChatSocketOptions> socketOptions,
+        IOptions<CorsOptions> cors,
+        RunCoordinator runs,
+        IEventStore events,
+        ISessionEventHub hub,
+        ChatConnectionRegistry registry,
+        TimeProvider time,
+        ILoggerFactory loggers)
+    {
+        if (!OriginPolicy.IsAllowed(http.Request, cors.Value.Origins))
+        {
+            return TypedResults.Problem("This Origin may not open chat sockets (Conclave:Cors:Origins).", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+        }
+
+        if (await SessionsApi.FindAsync(db, sessionId, http) is null)
+        {
+            return Problems.NotFound($"There is no session '{sessionId}'.");
+        }
+
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            return TypedResults.Problem("This endpoint only accepts WebSocket upgrades.", statusCode: StatusCodes.Status400BadRequest, title: "Bad Request");
+        }
+
+        long? resumeAfter = null;
+        if (http.Request.Query.TryGetValue("last_event_id", out var raw))
+        {
+            if (!long.TryParse(raw, out var parsed) || parsed < 0)
+            {
+                return TypedResults.ValidationProblem(new Validation().Add("last_event_id", "last_event_id must be a whole number, 0 or more.").Errors);
+            }
+
+            resumeAfter = parsed;
+        }
+
+        var options = socketOptions.Value;
+        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            KeepAliveInterval = TimeSpan.FromSeconds(options.KeepAliveSeconds),
+            KeepAliveTimeout = options.KeepAliveTimeoutSeconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(options.KeepAliveTimeoutSeconds),
+        });
+        using var connection = new ChatConnection(
+            socket, sessionId, Caller.From(http.User), resumeAfter, options, runs, events, time, loggers.CreateLogger<ChatConnection>());
+        using (hub.Subscribe(sessionId, connection))
+        {
+            registry.Add(connection);
+            try
+            {
+                await connection.RunAsync();
+            }
+            finally
+            {
+                registry.Remove(connection);
+            }
+        }
+
+        return Results.Empty;
+    }
+}

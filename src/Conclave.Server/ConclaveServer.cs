@@ -1,0 +1,151 @@
+using System.Text.Json;
+using Conclave.Agents;
+using Conclave.Agents.Events;
+using Conclave.Agents.Models;
+using Conclave.Agents.Runs;
+using Conclave.Agents.Skills;
+using Conclave.Agents.Tools;
+using Conclave.Server.Auth;
+using Conclave.Server.Chat;
+using Conclave.Server.Health;
+using Conclave.Server.Json;
+using Conclave.Server.Logging;
+using Conclave.Server.OpenApi;
+using Conclave.Server.Options;
+using Conclave.Server.Sessions;
+using Conclave.Server.Skills;
+using Conclave.Server.Storage;
+using Conclave.Server.Tools;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Options;
+
+namespace Conclave.Server;
+
+/// <summary>How the server is put together: each feature adds its services and maps its endpoints.</summary>
+public static class ConclaveServer
+{
+    /// <summary>Adds every service of the server to the builder.</summary>
+    public static WebApplicationBuilder AddConclaveServer(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Logging.AddFilter(RequestLogging.HostingDiagnosticsCategory, LogLevel.None);
+        builder.Services
+            .AddConclaveOptions()
+            .AddStorage()
+            .AddModel()
+            .AddConclaveAgents()
+            .AddApiKeyAuth()
+            .AddChatSockets()
+            .AddHttpApi(builder.Configuration);
+        return builder;
+    }
+
+    /// <summary>Adds the middleware and maps every endpoint.</summary>
+    public static WebApplication UseConclaveServer(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseRequestLogging();
+        app.UseExceptionHandler();
+        app.UseCors();
+        app.UseWebSockets();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapHealthApi();
+        app.MapSessionsApi();
+        app.MapSkillsApi();
+        app.MapToolsApi();
+        app.MapApiKeysApi();
+        app.MapChatSocket();
+        app.MapOpenApi();
+        return app;
+    }
+
+    private static IServiceCollection AddConclaveOptions(this IServiceCollection services)
+    {
+        services.AddValidatedOptions<ConclaveOptions>(ConclaveOptions.Section);
+        services.AddValidatedOptions<CorsOptions>(CorsOptions.Section);
+        services.AddValidatedOptions<StorageOptions>(StorageOptions.Section);
+        services.AddValidatedOptions<AuthOptions>(AuthOptions.Section);
+        services.AddValidatedOptions<ChatSocketOptions>(ChatSocketOptions.Section);
+        services.AddValidatedOptions<EventWriterOptions>("Conclave:Events");
+        services.AddValidatedOptions<ToolOptions>("Conclave:Tools");
+        services.AddValidatedOptions<ConfirmationOptions>("Conclave:Confirmation");
+        services.AddValidatedOptions<AskHumanOptions>("Conclave:AskHuman");
+        services.AddValidatedOptions<BuiltinModelOptions>("Conclave:Llm:Builtin");
+        services.AddValidatedOptions<LlmOptions>(LlmOptions.Section)
+            .Validate(o => string.Equals(o.Provider, "builtin", StringComparison.OrdinalIgnoreCase),
+                "Conclave:Llm:Provider: this build serves the 'builtin' model only; openai, ollama and anthropic are not available yet.");
+        services.AddValidatedOptions<AgentOptions>("Conclave:Agent")
+            .Configure<IOptions<ConclaveOptions>>((agent, conclave) => agent.WorkspacesPath = Path.Combine(conclave.Value.DataPath, "workspaces"));
+        return services;
+    }
+
+    private static OptionsBuilder<T> AddValidatedOptions<T>(this IServiceCollection services, string section)
+        where T : class =>
+        services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
+
+    private static IServiceCollection AddStorage(this IServiceCollection services)
+    {
+        services.AddPooledDbContextFactory<ConclaveDbContext>((sp, options) =>
+        {
+            var dataPath = sp.GetRequiredService<IOptions<ConclaveOptions>>().Value.DataPath;
+            Directory.CreateDirectory(dataPath);
+            options.UseSqlite($"Data Source={Path.Combine(dataPath, "conclave.db")}")
+                .AddInterceptors(new SqlitePragmas(sp.GetRequiredService<IOptions<StorageOptions>>().Value.BusyTimeoutMs));
+        });
+        services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<ConclaveDbContext>>().CreateDbContext());
+        services.AddSingleton<IEventStore, EfEventStore>();
+        services.AddSingleton<IRunStore, EfRunStore>();
+        services.AddSingleton<ISkillCatalog, EfSkillCatalog>();
+        services.AddHostedService<DatabaseInitializer>();
+        return services;
+    }
+
+    private static IServiceCollection AddModel(this IServiceCollection services)
+    {
+        services.AddChatClient(sp => new BuiltinChatClient(sp.GetRequiredService<IOptions<BuiltinModelOptions>>()))
+            .UseLogging();
+        return services;
+    }
+
+    private static IServiceCollection AddApiKeyAuth(this IServiceCollection services)
+    {
+        services.AddSingleton<ApiKeyRegistry>();
+        services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(ApiKeysApi.AdminPolicy, policy => policy.RequireRole(Caller.AdminRole));
+        return services;
+    }
+
+    private static IServiceCollection AddChatSockets(this IServiceCollection services)
+    {
+        services.AddSingleton<ChatConnectionRegistry>();
+        services.AddHostedService<ChatShutdown>();
+        return services;
+    }
+
+    private static IServiceCollection AddHttpApi(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<JsonOptions>(o =>
+        {
+            o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
+        });
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<BadRequestHandler>();
+        var origins = configuration.GetSection(CorsOptions.Section).Get<CorsOptions>()?.Origins ?? [];
+        services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
+            .WithOrigins([.. origins])
+            .WithHeaders(ApiKeyAuthenticationHandler.HeaderName, "Authorization", "Content-Type")
+            .WithMethods("GET", "POST", "PUT", "DELETE")
+            .WithExposedHeaders("X-Next-Cursor", "Location")));
+        services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>());
+        return services;
+    }
+}

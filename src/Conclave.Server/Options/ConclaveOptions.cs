@@ -1,0 +1,48 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Conclave.Server.Options;
+
+/// <summary>Top-level settings (<c>Conclave</c>).</summary>
+internal sealed class ConclaveOptions
+{
+    public const string Section = "Conclave";
+
+    /// <summary>The folder of the SQLite database and the session workspaces.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string DataDir { get; set; } = "./data";
+
+    /// <summary>The full path of <see cref="DataDir"/>.</summary>
+    public string DataPath => Path.GetFullPath(DataDir);
+}
+
+/// <summary>Browser origins allowed to call the API and open sockets (<c>Conclave:Cors</c>).</summary>
+internal sealed class CorsOptions
+{
+    public const string Section = "Conclave:Cors";
+
+    /// <summary>Allowed origins such as <c>https://chat.example.com</c>. The server's own origin is always allowed.</summary>
+    public List<string> Origins { get; set; } = [];
+}
+
+/// <summary>Storage settings (<c>Conclave:Storage</c>).</summary>
+internal sealed class StorageOptions
+{
+    public const string Section = "Conclave:Storage";
+
+    /// <summary>How long a statement waits for a locked SQLite database before failing.</summary>
+    [Range(0, 600_000)]
+    public int BusyTimeoutMs { get; set; } = 5_000;
+}
+
+/// <summary>Model settings (<c>Conclave:Llm</c>).</summary>
+internal sealed class LlmOptions
+{
+    public const string Section = "Conclave:Llm";
+
+    /// <summary>The model provider. This build has <c>builtin</c>.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string Provider { get; set; } = "builtin";
+
+    /// <summary>The model name, for providers that have several.</summary>
+    public string? Model { get; set; }
+}

@@ -1,0 +1,171 @@
+using System.Text.Json;
+using Conclave.Agents.Events;
+using Conclave.Agents.Runs;
+using Conclave.Server.Auth;
+using Conclave.Server.Chat;
+using Conclave.Server.Options;
+using Conclave.Server.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Conclave.Server.Sessions;
+
+/// <summary><c>/api/v1/sessions</c>: a tenant's sessions, their history and stored events.</summary>
+internal static class SessionsApi
+{
+    private const int DefaultPageSize = 50;
+    private const int MaxPageSize = 200;
+    private const int DefaultEventPage = 1_000;
+    private const int MaxEventPage = 10_000;
+
+    public static RouteGroupBuilder MapSessionsApi(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/sessions").WithTags("Sessions").RequireAuthorization()
+            .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapPost("/", CreateAsync).WithSummary("Creates a session.");
+        group.MapGet("/", ListAsync).WithSummary("Lists the caller's sessions, newest first; the X-Next-Cursor header gives the next page.");
+        group.MapGet("/{id}", GetAsync).WithSummary("Gets a session.");
+        group.MapDelete("/{id}", DeleteAsync).WithSummary("Deletes a session: cancels its run, closes its sockets, removes its data and workspace.");
+        group.MapGet("/{id}/messages", MessagesAsync).WithSummary("The session's history, oldest first.");
+        group.MapGet("/{id}/events", EventsAsync).WithSummary("Stored events with event_id above `after`, in order.");
+        return group;
+    }
+
+    private static async Task<Results<Created<SessionResponse>, ValidationProblem>> CreateAsync(
+        CreateSessionRequest request, HttpContext http, ConclaveDbContext db, TimeProvider time)
+    {
+        var validation = request.Validate();
+        if (!validation.IsValid)
+        {
+            return TypedResults.ValidationProblem(validation.Errors);
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var session = new SessionEntity
+        {
+            Id = Guid.CreateVersion7().ToString("N"),
+            TenantId = Caller.From(http.User).TenantId,
+            Title = request.Title,
+            Metadata = request.Metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : null,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Sessions.Add(session);
+        await db.SaveChangesAsync(http.RequestAborted);
+        return TypedResults.Created($"/api/v1/sessions/{session.Id}", ToResponse(session, null));
+    }
+
+    private static async Task<Results<Ok<List<SessionResponse>>, ValidationProblem>> ListAsync(
+        HttpContext http, ConclaveDbContext db, RunCoordinator runs, int? limit, string? cursor)
+    {
+        if (limit is < 1 or > MaxPageSize)
+        {
+            return TypedResults.ValidationProblem(new Validation().Add("limit", $"The limit must be between 1 and {MaxPageSize}.").Errors);
+        }
+
+        var tenant = Caller.From(http.User).TenantId;
+        var take = limit ?? DefaultPageSize;
+        var query = db.Sessions.AsNoTracking().Where(s => s.TenantId == tenant);
+        if (!string.IsNullOrEmpty(cursor))
+        {
+            query = query.Where(s => string.Compare(s.Id, cursor) < 0);
+        }
+
+        var page = await query.OrderByDescending(s => s.Id).Take(take + 1).ToListAsync(http.RequestAborted);
+        if (page.Count > take)
+        {
+            page.RemoveAt(take);
+            http.Response.Headers["X-Next-Cursor"] = page[^1].Id;
+        }
+
+        return TypedResults.Ok(page.ConvertAll(s => ToResponse(s, runs.GetActive(s.Id)?.RunId)));
+    }
+
+    private static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> GetAsync(
+        string id, HttpContext http, ConclaveDbContext db, RunCoordinator runs)
+    {
+        var session = await FindAsync(db, id, http);
+        return session is null ? NotFoundProblem(id) : TypedResults.Ok(ToResponse(session, runs.GetActive(id)?.RunId));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
+        string id, HttpContext http, ConclaveDbContext db, RunCoordinator runs, ChatConnectionRegistry sockets, IOptions<AgentOptions> agent)
+    {
+        if (await FindAsync(db, id, http) is null)
+        {
+            return NotFoundProblem(id);
+        }
+
+        await runs.StopSessionAsync(id);
+        await sockets.CloseSessionAsync(id);
+        await using (var transaction = await db.Database.BeginTransactionAsync(http.RequestAborted))
+        {
+            await db.Events.Where(e => e.SessionId == id).ExecuteDeleteAsync(http.RequestAborted);
+            await db.Messages.Where(m => m.SessionId == id).ExecuteDeleteAsync(http.RequestAborted);
+            await db.Runs.Where(r => r.SessionId == id).ExecuteDeleteAsync(http.RequestAborted);
+            await db.Sessions.Where(s => s.Id == id).ExecuteDeleteAsync(http.RequestAborted);
+            await transaction.CommitAsync(http.RequestAborted);
+        }
+
+        var workspace = Path.Combine(agent.Value.WorkspacesPath, id);
+        if (Directory.Exists(workspace))
+        {
+            Directory.Delete(workspace, recursive: true);
+        }
+
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Results<Ok<List<MessageResponse>>, ProblemHttpResult>> MessagesAsync(
+        string id, HttpContext http, ConclaveDbContext db)
+    {
+        if (await FindAsync(db, id, http) is null)
+        {
+            return NotFoundProblem(id);
+        }
+
+        var messages = await db.Messages.AsNoTracking()
+            .Where(m => m.SessionId == id)
+            .OrderBy(m => m.Id)
+            .Select(m => new MessageResponse(m.Role, m.Content, m.RunId, m.CreatedAt, m.Tool))
+            .ToListAsync(http.RequestAborted);
+        return TypedResults.Ok(messages);
+    }
+
+    private static async Task<Results<Ok<List<JsonElement>>, ProblemHttpResult, ValidationProblem>> EventsAsync(
+        string id, HttpContext http, ConclaveDbContext db, IEventStore events, long? after, int? limit)
+    {
+        if (limit is < 1 or > MaxEventPage || after is < 0)
+        {
+            return TypedResults.ValidationProblem(new Validation()
+                .Require(limit is null or (>= 1 and <= MaxEventPage), "limit", $"The limit must be between 1 and {MaxEventPage}.")
+                .Require(after is null or >= 0, "after", "after must be 0 or more.").Errors);
+        }
+
+        if (await FindAsync(db, id, http) is null)
+        {
+            return NotFoundProblem(id);
+        }
+
+        var stored = await events.ReadAfterAsync(id, after ?? 0, limit ?? DefaultEventPage, http.RequestAborted);
+        return TypedResults.Ok(stored.Select(e => JsonDocument.Parse(e.Utf8Json).RootElement).ToList());
+    }
+
+    /// <summary>The caller's session with that id; another tenant's session is as absent as a missing one.</summary>
+    internal static Task<SessionEntity?> FindAsync(ConclaveDbContext db, string id, HttpContext http)
+    {
+        var tenant = Caller.From(http.User).TenantId;
+        return db.Sessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id && s.TenantId == tenant, http.RequestAborted);
+    }
+
+    private static ProblemHttpResult NotFoundProblem(string id) => Problems.NotFound($"There is no session '{id}'.");
+
+    private static SessionResponse ToResponse(SessionEntity s, string? activeRunId) => new(
+        s.Id,
+        s.Title,
+        s.Metadata is null ? null : JsonDocument.Parse(s.Metadata).RootElement,
+        s.CreatedAt,
+        s.UpdatedAt,
+        activeRunId);
+}

@@ -1,0 +1,41 @@
+using System.Text.RegularExpressions;
+using Conclave.Agents.Tools;
+
+namespace Conclave.Server.Skills;
+
+/// <summary>The body of <c>POST /api/v1/skills</c> and <c>PUT /api/v1/skills/{name}</c>.</summary>
+/// <param name="Name">Letters, digits, '_', '-' and '.', at most 64; in a PUT it may be left out.</param>
+/// <param name="Description">What the skill is for.</param>
+/// <param name="Keywords">Words or phrases that select the skill (at least one).</param>
+/// <param name="Instructions">The system prompt of the runs the skill shapes.</param>
+/// <param name="Tools">The tools those runs may use; all when left out.</param>
+internal sealed partial record SkillRequest(
+    string? Name, string? Description, List<string>? Keywords, string? Instructions, List<string>? Tools)
+{
+    public const int MaxKeywords = 100;
+    public const int MaxInstructionsLength = 32 * 1024;
+
+    public Validation Validate(ToolCatalog tools)
+    {
+        var validation = new Validation()
+            .Require(Name is not null && SkillName().IsMatch(Name), "name", "The name is required: 1 to 64 letters, digits, '_', '-' or '.'.")
+            .Require(Keywords is { Count: > 0 and <= MaxKeywords }, "keywords", $"Give 1 to {MaxKeywords} keywords.")
+            .Require(Keywords is null || Keywords.TrueForAll(k => !string.IsNullOrWhiteSpace(k) && k.Length <= 100), "keywords", "A keyword must be 1 to 100 characters.")
+            .Require(!string.IsNullOrWhiteSpace(Instructions), "instructions", "The instructions are required.")
+            .Require(Instructions is null || Instructions.Length <= MaxInstructionsLength, "instructions", $"The instructions are longer than {MaxInstructionsLength} characters.")
+            .Require(Description is null || Description.Length <= 1000, "description", "The description is longer than 1000 characters.");
+        foreach (var tool in Tools ?? [])
+        {
+            validation.Require(tools.TryGet(tool, out _), "tools", $"There is no tool named '{tool}'.");
+        }
+
+        return validation;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
+    private static partial Regex SkillName();
+}
+
+/// <summary>A skill.</summary>
+internal sealed record SkillResponse(
+    string Name, string Description, List<string> Keywords, string Instructions, List<string>? Tools, DateTime CreatedAt, DateTime UpdatedAt);

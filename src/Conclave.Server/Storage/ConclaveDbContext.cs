@@ -1,0 +1,70 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+
+namespace Conclave.Server.Storage;
+
+/// <summary>Conclave's database: sessions, their history and events, runs, skills and API keys.</summary>
+internal sealed class ConclaveDbContext(DbContextOptions<ConclaveDbContext> options) : DbContext(options)
+{
+    public DbSet<SessionEntity> Sessions => Set<SessionEntity>();
+
+    public DbSet<MessageEntity> Messages => Set<MessageEntity>();
+
+    public DbSet<EventEntity> Events => Set<EventEntity>();
+
+    public DbSet<RunEntity> Runs => Set<RunEntity>();
+
+    public DbSet<SkillEntity> Skills => Set<SkillEntity>();
+
+    public DbSet<ApiKeyEntity> ApiKeys => Set<ApiKeyEntity>();
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // Every time is stored and read back as UTC.
+        configurationBuilder.Properties<DateTime>().HaveConversion<UtcConverter>();
+        configurationBuilder.Properties<DateTime?>().HaveConversion<UtcConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<SessionEntity>(e =>
+        {
+            e.ToTable("sessions");
+            e.HasKey(s => s.Id);
+            e.HasIndex(s => new { s.TenantId, s.Id });
+        });
+        modelBuilder.Entity<MessageEntity>(e =>
+        {
+            e.ToTable("messages");
+            e.HasKey(m => m.Id);
+            e.HasIndex(m => new { m.SessionId, m.Id });
+        });
+        modelBuilder.Entity<EventEntity>(e =>
+        {
+            e.ToTable("events");
+            e.HasKey(ev => new { ev.SessionId, ev.EventId });
+        });
+        modelBuilder.Entity<RunEntity>(e =>
+        {
+            e.ToTable("runs");
+            e.HasKey(r => r.Id);
+            e.HasIndex(r => r.Status);
+            e.HasIndex(r => r.SessionId);
+        });
+        modelBuilder.Entity<SkillEntity>(e =>
+        {
+            e.ToTable("skills");
+            e.HasKey(s => new { s.TenantId, s.Name });
+        });
+        modelBuilder.Entity<ApiKeyEntity>(e =>
+        {
+            e.ToTable("api_keys");
+            e.HasKey(k => k.Id);
+            e.HasIndex(k => k.KeyHash).IsUnique();
+        });
+    }
+
+    private sealed class UtcConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+}

@@ -1,0 +1,27 @@
+using Conclave.Agents.Runs;
+using Conclave.Server.Auth;
+using Microsoft.EntityFrameworkCore;
+
+namespace Conclave.Server.Storage;
+
+/// <summary>
+/// Prepares storage before the server takes requests: applies migrations, switches SQLite to WAL,
+/// makes sure an admin key exists, and ends the runs a crashed process left open.
+/// </summary>
+internal sealed class DatabaseInitializer(
+    IDbContextFactory<ConclaveDbContext> contexts, ApiKeyRegistry keys, RunRecovery recovery, TimeProvider time) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        {
+            await db.Database.MigrateAsync(cancellationToken);
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", cancellationToken);
+            await AdminKeyBootstrap.EnsureAdminKeyAsync(db, keys, time, Console.Out);
+        }
+
+        await recovery.EndInterruptedRunsAsync(cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

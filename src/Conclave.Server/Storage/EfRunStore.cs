@@ -1,0 +1,76 @@
+using Conclave.Agents.Runs;
+using Microsoft.EntityFrameworkCore;
+
+namespace Conclave.Server.Storage;
+
+/// <summary>Runs and session history in the database.</summary>
+internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, TimeProvider time) : IRunStore
+{
+    public async Task<IReadOnlyList<HistoryMessage>> LoadHistoryAsync(string sessionId, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var newestFirst = await db.Messages.AsNoTracking()
+            .Where(m => m.SessionId == sessionId && (m.Role == HistoryMessage.User || m.Role == HistoryMessage.Assistant))
+            .OrderByDescending(m => m.Id)
+            .Take(limit)
+            .Select(m => new HistoryMessage(m.Role, m.Content, m.Tool))
+            .ToListAsync(cancellationToken);
+        newestFirst.Reverse();
+        return newestFirst;
+    }
+
+    public async Task BeginRunAsync(RunRecord run, string userMessage, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        db.Runs.Add(new RunEntity
+        {
+            Id = run.RunId,
+            SessionId = run.SessionId,
+            TenantId = run.TenantId,
+            MessageId = run.MessageId,
+            Status = ToText(RunStatus.Running),
+            StartedAt = run.StartedAt,
+        });
+        db.Messages.Add(NewMessage(run.SessionId, run.RunId, new HistoryMessage(HistoryMessage.User, userMessage)));
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    public async Task AppendMessageAsync(string sessionId, string runId, HistoryMessage message, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        db.Messages.Add(NewMessage(sessionId, runId, message));
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    public async Task EndRunAsync(string runId, RunStatus status, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow().UtcDateTime;
+        var text = ToText(status);
+        await db.Runs.Where(r => r.Id == runId)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, text).SetProperty(r => r.EndedAt, now), cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<OpenRun>> ListOpenRunsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var running = ToText(RunStatus.Running);
+        return await db.Runs.AsNoTracking()
+            .Where(r => r.Status == running)
+            .OrderBy(r => r.StartedAt)
+            .Select(r => new OpenRun(r.Id, r.SessionId))
+            .ToListAsync(cancellationToken);
+    }
+
+    private MessageEntity NewMessage(string sessionId, string runId, HistoryMessage message) => new()
+    {
+        SessionId = sessionId,
+        RunId = runId,
+        Role = message.Role,
+        Content = message.Content,
+        Tool = message.Tool,
+        CreatedAt = time.GetUtcNow().UtcDateTime,
+    };
+
+    private static string ToText(RunStatus status) => status.ToString().ToLowerInvariant();
+}

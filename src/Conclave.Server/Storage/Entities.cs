@@ -1,0 +1,109 @@
+namespace Conclave.Server.Storage;
+
+/// <summary>A session row.</summary>
+internal sealed class SessionEntity
+{
+    public required string Id { get; set; }
+
+    public required string TenantId { get; set; }
+
+    public string? Title { get; set; }
+
+    /// <summary>The client's metadata object, as JSON.</summary>
+    public string? Metadata { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>A message of a session's history.</summary>
+internal sealed class MessageEntity
+{
+    public long Id { get; set; }
+
+    public required string SessionId { get; set; }
+
+    public required string RunId { get; set; }
+
+    public required string Role { get; set; }
+
+    public required string Content { get; set; }
+
+    public string? Tool { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>A stored event: the exact JSON every client received.</summary>
+internal sealed class EventEntity
+{
+    public required string SessionId { get; set; }
+
+    public long EventId { get; set; }
+
+    public string? RunId { get; set; }
+
+    public required string Type { get; set; }
+
+    public required string Payload { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>A run and how it ended.</summary>
+internal sealed class RunEntity
+{
+    public required string Id { get; set; }
+
+    public required string SessionId { get; set; }
+
+    public required string TenantId { get; set; }
+
+    public string? MessageId { get; set; }
+
+    public required string Status { get; set; }
+
+    public DateTime StartedAt { get; set; }
+
+    public DateTime? EndedAt { get; set; }
+}
+
+/// <summary>A tenant's skill.</summary>
+internal sealed class SkillEntity
+{
+    public required string TenantId { get; set; }
+
+    public required string Name { get; set; }
+
+    public required string Description { get; set; }
+
+    public List<string> Keywords { get; set; } = [];
+
+    public required string Instructions { get; set; }
+
+    public List<string>? Tools { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>An API key: only its SHA-256 hash is kept.</summary>
+internal sealed class ApiKeyEntity
+{
+    public required string Id { get; set; }
+
+    public required string Name { get; set; }
+
+    public required byte[] KeyHash { get; set; }
+
+    /// <summary>The first characters of the key, so a person can tell keys apart.</summary>
+    public required string Prefix { get; set; }
+
+    public bool IsAdmin { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime? RevokedAt { get; set; }
+}

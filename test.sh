@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Conclave's one test command: build, .NET tests, then the end-to-end suite against a real server.
+#
+#   ./test.sh                  everything
+#   ./test.sh -k resume        extra arguments go to pytest (the e2e suite)
+#
+# Environment switches:
+#   SKIP_DOTNET_TESTS=1   skip `dotnet test` (still builds: the e2e server needs it)
+#   SKIP_E2E=1            skip the e2e suite (and its Debian packages)
+#   DOTNET_TEST_ARGS=...  extra arguments for `dotnet test`, split on spaces (e.g. "--filter Category=Fast")
+#   E2E_PYTHON=...        the Python with pytest & co. (default /usr/bin/python3, the Debian one)
+set -euo pipefail
+
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+
+SOLUTION=Conclave.slnx
+SERVER_PROJECT_DIR=src/Conclave.Server
+SERVER_DLL=$SERVER_PROJECT_DIR/bin/Release/net10.0/Conclave.Server.dll
+E2E_PACKAGES=(python3-pytest python3-pytest-asyncio python3-websockets python3-httpx)
+PY=${E2E_PYTHON:-/usr/bin/python3}
+[[ -x $PY ]] || PY=python3
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+step() { printf '\n==> %s\n' "$*"; }
+die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
+
+# ─── (a) the e2e suite's Debian packages ─────────────────────────────────────
+install_e2e_packages() {
+    local missing=() pkg
+    if command -v dpkg >/dev/null 2>&1; then
+        for pkg in "${E2E_PACKAGES[@]}"; do
+            dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+        done
+    elif ! "$PY" -c 'import pytest, pytest_asyncio, websockets, httpx' 2>/dev/null; then
+        die "no dpkg here: install pytest, pytest-asyncio, websockets and httpx for $PY yourself"
+    fi
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+
+    step "installing ${missing[*]}"
+    local sudo=()
+    if [[ $(id -u) -ne 0 ]]; then
+        command -v sudo >/dev/null 2>&1 || die "need root or sudo to install ${missing[*]}"
+        sudo=(sudo)
+    fi
+    "${sudo[@]}" apt-get update
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+}
+
+if [[ ${SKIP_E2E:-0} != 1 ]]; then
+    install_e2e_packages
+fi
+
+# ─── (b) build ───────────────────────────────────────────────────────────────
+command -v dotnet >/dev/null 2>&1 || die "dotnet is not on PATH (the SDK in global.json is needed)"
+[[ -f $SOLUTION ]] || die "$SOLUTION not found in $ROOT"
+
+step "dotnet restore"
+dotnet restore "$SOLUTION"
+step "dotnet build -c Release"
+dotnet build "$SOLUTION" -c Release --no-restore
+
+# ─── (c) .NET tests ──────────────────────────────────────────────────────────
+if [[ ${SKIP_DOTNET_TESTS:-0} != 1 ]]; then
+    read -r -a dotnet_test_args <<<"${DOTNET_TEST_ARGS:-}"
+    step "dotnet test -c Release ${DOTNET_TEST_ARGS:-}"
+    dotnet test "$SOLUTION" -c Release --no-build "${dotnet_test_args[@]}"
+else
+    step "dotnet test skipped (SKIP_DOTNET_TESTS=1)"
+fi
+
+if [[ ${SKIP_E2E:-0} == 1 ]]; then
+    step "e2e suite skipped (SKIP_E2E=1)"
+    exit 0
+fi
+
+# ─── (d) a real server on a free loopback port ───────────────────────────────
+[[ -f $SERVER_DLL ]] || die "$SERVER_DLL not found after the build"
+
+TMP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/conclave-e2e.XXXXXX")
+SERVER_LOG=$TMP_DIR/server.log
+SERVER_PID=
+E2E_STATUS=0
+
+cleanup() {
+    local rc=$?
+    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 1 50); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.2
+        done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    if [[ $rc -ne 0 && -s $SERVER_LOG ]]; then
+        printf '\n==> last 200 lines of the server log (%s)\n' "$SERVER_LOG" >&2
+        tail -n 200 "$SERVER_LOG" >&2 || true
+    fi
+    rm -rf "$TMP_DIR"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+ADMIN_KEY=$("$PY" -c 'import secrets; print("e2e-admin-" + secrets.token_hex(24))')
+BASE_URL=http://127.0.0.1:$PORT
+
+step "starting Conclave.Server on $BASE_URL (data in $TMP_DIR)"
+# Started from the project folder, as `dotnet run` would, so its appsettings.json applies.
+pushd "$SERVER_PROJECT_DIR" >/dev/null
+Conclave__DataDir=$TMP_DIR/data \
+    Conclave__Auth__AdminKey=$ADMIN_KEY \
+    Conclave__Llm__Builtin__TokenDelayMs=1 \
+    dotnet "$ROOT/$SERVER_DLL" --urls "$BASE_URL" >"$SERVER_LOG" 2>&1 </dev/null &
+SERVER_PID=$!
+popd >/dev/null
+
+healthy() {
+    "$PY" - "$BASE_URL/healthz" <<'EOF' 2>/dev/null
+import sys, urllib.request
+try:
+    with urllib.request.urlopen(sys.argv[1], timeout=2) as resp:
+        sys.exit(0 if resp.status == 200 else 1)
+except Exception:
+    sys.exit(1)
+EOF
+}
+
+deadline=$((SECONDS + 60))
+until healthy; do
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        wait "$SERVER_PID" 2>/dev/null && code=0 || code=$?
+        die "the server exited (status $code) before /healthz answered"
+    fi
+    ((SECONDS < deadline)) || die "GET /healthz did not answer 200 within 60 s"
+    sleep 0.5
+done
+echo "server is up (pid $SERVER_PID)"
+
+# ─── (e) the e2e suite ───────────────────────────────────────────────────────
+step "e2e suite: $PY -m pytest tests/e2e"
+CONCLAVE_BASE_URL=$BASE_URL CONCLAVE_API_KEY=$ADMIN_KEY PYTHONDONTWRITEBYTECODE=1 \
+    "$PY" -m pytest tests/e2e -v -p no:cacheprovider "$@" || E2E_STATUS=$?
+
+if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    echo "test.sh: the server died during the e2e suite" >&2
+    [[ $E2E_STATUS -ne 0 ]] || E2E_STATUS=1
+fi
+exit "$E2E_STATUS"
