@@ -31,27 +31,24 @@ public abstract record AgentEvent
     [JsonPropertyOrder(-1)]
     public string? RunId { get; internal set; }
 
-    /// <summary>The wire name of the event type.</summary>
+    /// <summary>The wire name of the event type (written as the <c>type</c> discriminator).</summary>
     [JsonIgnore]
-    public abstract string Type { get; }
+    public string Type { get; }
+
+    /// <summary>Creates an event of the given wire type.</summary>
+    protected AgentEvent(string type) => Type = type;
 }
 
 /// <summary>A delta of the model's reasoning.</summary>
-public sealed record ThinkingEvent(string Content) : AgentEvent
-{
-    /// <inheritdoc />
-    public override string Type => "thinking";
-}
+public sealed record ThinkingEvent(string Content) : AgentEvent("thinking")
+{}
 
 /// <summary>A delta of the answer text.</summary>
-public sealed record TokenEvent(string Content) : AgentEvent
-{
-    /// <inheritdoc />
-    public override string Type => "token";
-}
+public sealed record TokenEvent(string Content) : AgentEvent("token")
+{}
 
 /// <summary>The start or the end of a tool call.</summary>
-public sealed record StepEvent(int Step, string Phase, string Tool, JsonElement Arguments) : AgentEvent
+public sealed record StepEvent(int Step, string Phase, string Tool, JsonElement Arguments) : AgentEvent("step")
 {
     /// <summary>Phase name of a step that starts.</summary>
     public const string Start = "start";
@@ -64,9 +61,6 @@ public sealed record StepEvent(int Step, string Phase, string Tool, JsonElement 
 
     /// <summary>Why the tool did not run or failed, at <c>end</c>.</summary>
     public string? Error { get; init; }
-
-    /// <inheritdoc />
-    public override string Type => "step";
 }
 
 /// <summary>Token counts of a run.</summary>
@@ -81,53 +75,35 @@ public sealed record Usage(long InputTokens, long OutputTokens)
 }
 
 /// <summary>The terminal event of a run that answered.</summary>
-public sealed record FinalAnswerEvent(string Content, Usage Usage, string FinishReason) : AgentEvent
-{
-    /// <inheritdoc />
-    public override string Type => "final_answer";
-}
+public sealed record FinalAnswerEvent(string Content, Usage Usage, string FinishReason) : AgentEvent("final_answer")
+{}
 
 /// <summary>A skill matched the message and shapes the run.</summary>
-public sealed record SkillMatchEvent(string Skill, double Score, IReadOnlyList<string> Matched) : AgentEvent
-{
-    /// <inheritdoc />
-    public override string Type => "skill_match";
-}
+public sealed record SkillMatchEvent(string Skill, double Score, IReadOnlyList<string> Matched) : AgentEvent("skill_match")
+{}
 
 /// <summary>A tool waits for the user's approval.</summary>
 public sealed record ConfirmationRequestEvent(
-    string RequestId, string Tool, JsonElement Arguments, string Reason, DateTime ExpiresAt) : AgentEvent
-{
-    /// <inheritdoc />
-    public override string Type => "confirmation_request";
-}
+    string RequestId, string Tool, JsonElement Arguments, string Reason, DateTime ExpiresAt) : AgentEvent("confirmation_request")
+{}
 
 /// <summary>How a confirmation request was decided.</summary>
-public sealed record ConfirmationResultEvent(string RequestId, bool Approved, string By) : AgentEvent
+public sealed record ConfirmationResultEvent(string RequestId, bool Approved, string By) : AgentEvent("confirmation_result")
 {
     /// <summary>The reason given with the decision, if any.</summary>
     public string? Reason { get; init; }
-
-    /// <inheritdoc />
-    public override string Type => "confirmation_result";
 }
 
 /// <summary>The agent asks the user a question and waits for a reply.</summary>
-public sealed record AskHumanEvent(string RequestId, string Question) : AgentEvent
+public sealed record AskHumanEvent(string RequestId, string Question) : AgentEvent("ask_human")
 {
     /// <summary>Suggested answers, if the agent gave any.</summary>
     public IReadOnlyList<string>? Options { get; init; }
-
-    /// <inheritdoc />
-    public override string Type => "ask_human";
 }
 
 /// <summary>The terminal event of a run that failed or was cancelled.</summary>
-public sealed record ErrorEvent(string Code, string Message, bool Retryable) : AgentEvent
+public sealed record ErrorEvent(string Code, string Message, bool Retryable) : AgentEvent("error")
 {
     /// <summary>Tokens used before the run ended.</summary>
     public Usage? Usage { get; init; }
-
-    /// <inheritdoc />
-    public override string Type => "error";
 }

@@ -52,8 +52,8 @@ public sealed class ToolCatalog
     [Description("Asks the user a question and waits for the answer. Use it when you need information only the user has.")]
     private static Task<string> AskHumanAsync(
         [Description("The question for the user.")] string question,
-        [Description("Suggested answers, if any.")] string[]? options,
         AIFunctionArguments arguments,
-        CancellationToken cancellationToken) =>
+        CancellationToken cancellationToken,
+        [Description("Suggested answers, if any.")] string[]? options = null) =>
         ToolContext.From(arguments).Human.AskAsync(question, options, cancellationToken);
 }

@@ -157,7 +157,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
         var active = _runs.GetActive(SessionId);
         var pending = active?.Pending.Select(e => JsonDocument.Parse(e.Utf8Json).RootElement).ToList() ?? [];
         var connected = new ConnectedFrame(SessionId, 1, Server, newest, active?.RunId, pending, Now());
-        await SendAsync(JsonSerializer.SerializeToUtf8Bytes(connected, ServerFramesJsonContext.Default.ConnectedFrame), cancellationToken);
+        await SendAsync(JsonSerializer.SerializeToUtf8Bytes(connected, ServerFramesJsonContext.Wire.ConnectedFrame), cancellationToken);
 
         if (ResumeAfter is not { } after)
         {
@@ -261,7 +261,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
                 Reply(invalid.Code, invalid.Message);
                 break;
             case PingFrame ping:
-                Enqueue(JsonSerializer.SerializeToUtf8Bytes(new PongFrame(ping.Nonce, Now()), ServerFramesJsonContext.Default.PongFrame));
+                Enqueue(JsonSerializer.SerializeToUtf8Bytes(new PongFrame(ping.Nonce, Now()), ServerFramesJsonContext.Wire.PongFrame));
                 break;
             case MessageFrame message:
                 var started = await _runs.StartAsync(
@@ -298,7 +298,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     }
 
     private void Reply(string code, string message, bool retryable = false) =>
-        Enqueue(JsonSerializer.SerializeToUtf8Bytes(new ErrorFrame(code, message, retryable, Now()), ServerFramesJsonContext.Default.ErrorFrame));
+        Enqueue(JsonSerializer.SerializeToUtf8Bytes(new ErrorFrame(code, message, retryable, Now()), ServerFramesJsonContext.Wire.ErrorFrame));
 
     private void Enqueue(byte[] frame)
     {

@@ -16,18 +16,21 @@ internal sealed record ConnectedFrame(
     IReadOnlyList<JsonElement> Pending,
     DateTime Ts)
 {
+    [JsonPropertyOrder(-1)]
     public string Type => "connected";
 }
 
 /// <summary>The answer to a <c>ping</c>; not stored.</summary>
 internal sealed record PongFrame(JsonElement? Nonce, DateTime Ts)
 {
+    [JsonPropertyOrder(-1)]
     public string Type => "pong";
 }
 
 /// <summary>An error about a client frame; not stored, never ends a run.</summary>
 internal sealed record ErrorFrame(string Code, string Message, bool Retryable, DateTime Ts)
 {
+    [JsonPropertyOrder(-1)]
     public string Type => "error";
 }
 
@@ -38,4 +41,13 @@ internal sealed record ErrorFrame(string Code, string Message, bool Retryable, D
 [JsonSerializable(typeof(ConnectedFrame))]
 [JsonSerializable(typeof(PongFrame))]
 [JsonSerializable(typeof(ErrorFrame))]
-internal sealed partial class ServerFramesJsonContext : JsonSerializerContext;
+internal sealed partial class ServerFramesJsonContext : JsonSerializerContext
+{
+    /// <summary>The context the wire uses: only the characters JSON requires are escaped, as for events.</summary>
+    public static ServerFramesJsonContext Wire { get; } = new(new JsonSerializerOptions
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
+}
