@@ -138,7 +138,9 @@ internal sealed class ConclaveTestServer : IAsyncDisposable
     }
 
     /// <summary>Opens a chat socket and reads its <c>connected</c> frame.</summary>
-    public async Task<TestSocket> ConnectAsync(string sessionId, string key = AdminKey, long? lastEventId = null, string? origin = null)
+    /// <param name="receiveBufferBytes">When set, the client's kernel receive buffer, to make a client that stops reading fill up fast.</param>
+    public async Task<TestSocket> ConnectAsync(
+        string sessionId, string key = AdminKey, long? lastEventId = null, string? origin = null, int? receiveBufferBytes = null)
     {
         var socket = new ClientWebSocket();
         if (origin is not null)
@@ -146,7 +148,27 @@ internal sealed class ConclaveTestServer : IAsyncDisposable
             socket.Options.SetRequestHeader("Origin", origin);
         }
 
-        await socket.ConnectAsync(SocketUri(sessionId, key, lastEventId), CancellationToken.None);
+        if (receiveBufferBytes is { } size)
+        {
+            using var invoker = new HttpMessageInvoker(new SocketsHttpHandler
+            {
+                ConnectCallback = async (context, cancellationToken) =>
+                {
+                    var raw = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp)
+                    {
+                        ReceiveBufferSize = size,
+                    };
+                    await raw.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                    return new System.Net.Sockets.NetworkStream(raw, ownsSocket: true);
+                },
+            });
+            await socket.ConnectAsync(SocketUri(sessionId, key, lastEventId), invoker, CancellationToken.None);
+        }
+        else
+        {
+            await socket.ConnectAsync(SocketUri(sessionId, key, lastEventId), CancellationToken.None);
+        }
+
         var test = new TestSocket(socket);
         test.Connected = await test.ReceiveAsync();
         Assert.Equal("connected", test.Connected.Type());

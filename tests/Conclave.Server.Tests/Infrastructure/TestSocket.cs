@@ -7,6 +7,9 @@ namespace Conclave.Server.Tests.Infrastructure;
 /// <summary>A real client socket that reads whole JSON frames and keeps everything it received.</summary>
 internal sealed class TestSocket(ClientWebSocket socket) : IAsyncDisposable
 {
+    private readonly byte[] _buffer = new byte[64 * 1024];
+    private readonly MemoryStream _message = new();
+
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(20);
 
     public ClientWebSocket Socket { get; } = socket;
@@ -24,20 +27,20 @@ internal sealed class TestSocket(ClientWebSocket socket) : IAsyncDisposable
     public async Task<JsonElement> ReceiveAsync(TimeSpan? timeout = null)
     {
         using var cts = new CancellationTokenSource(timeout ?? DefaultTimeout);
-        var buffer = new byte[64 * 1024];
-        using var message = new MemoryStream();
+        var message = _message;
+        message.SetLength(0);
         while (true)
         {
-            var result = await Socket.ReceiveAsync(buffer, cts.Token);
+            var result = await Socket.ReceiveAsync(_buffer, cts.Token);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 throw new WebSocketClosedException(Socket.CloseStatus, Socket.CloseStatusDescription);
             }
 
-            message.Write(buffer, 0, result.Count);
+            message.Write(_buffer, 0, result.Count);
             if (result.EndOfMessage)
             {
-                var frame = JsonDocument.Parse(message.ToArray()).RootElement;
+                var frame = JsonDocument.Parse(message.GetBuffer().AsMemory(0, (int)message.Length)).RootElement.Clone();
                 Received.Add(frame);
                 return frame;
             }
@@ -96,6 +99,7 @@ internal sealed class TestSocket(ClientWebSocket socket) : IAsyncDisposable
         }
 
         Socket.Dispose();
+        await _message.DisposeAsync();
     }
 }
 
