@@ -1,0 +1,160 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Conclave.Server.Tests.Infrastructure;
+
+namespace Conclave.Server.Tests.Sessions;
+
+public sealed class SessionsApiTests
+{
+    [Fact]
+    public async Task CreateReturns201WithTheSession()
+    {
+        await using var server = await ConclaveTestServer.StartAsync();
+
+        using var response = await server.Http.PostAsJsonAsync("/api/v1/sessions", new { title = "Plans", metadata = new { team = "blue" } });
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal($"/api/v1/sessions/{body.Str("id")}", response.Headers.Location?.OriginalString);
+        Assert.Equal("Plans", body.Str("title"));
+        Assert.Equal("blue", body.GetProperty("metadata").Str("team"));
+        Assert.False(string.IsNullOrEmpty(body.Str("created_at")));
+        var fetched = await server.Http.GetFromJsonAsync<JsonElement>($"/api/v1/sessions/{body.Str("id")}");
+        Assert.Equal("Plans", fetched.Str("title"));
+    }
+
+    [Fact]
+    public async Task CreateWithAnEmptyBodyWorks()
+    {
+        await using var server = await ConclaveTestServer.StartAsync();
+
+        using var response = await server.Http.PostAsync("/api/v1/sessions", new StringContent("{}", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("{\"title\": 5}", "title")]
+    [InlineData("{\"metadata\": [1, 2]}", "metadata")]
+    [InlineData("{\"metadata\": \"x\"}", "metadata")]
+    public async Task BadBodyIs400ProblemNamingTheField(string body, string field)
+    {
+        await using var server = await ConclaveTestServer.StartAsync();
+
+        using var response = await server.Http.PostAsync("/api/v1/sessions", new StringContent(body, Encoding.UTF8, "application/json"));
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.GetRawText());
+    }
+
+    [Fact]
+    public async Task BodyThatIsNotJsonIs400Problem()
+    {
+        await using var server = await ConclaveTestServer.StartAsync();
+
+        using var response = await server.Http.PostAsync("/api/v1/sessions", new StringContent("{nope", Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task ListIsNewestFirstAndPagesWithTheCursor()
+    {
+        await using var server = await ConclaveTestServer.StartAsync();
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add(await server.CreateSessionAsync());
+            await Task.Delay(2);
+        }
+
+        using var first = await server.Http.GetAsync("/api/v1/sessions?limit=3");
+        var firstPage = await first.Content.ReadFromJsonAsync<JsonElement>();
+        var cursor = first.Headers.GetValues("X-Next-Cursor").Single();
+        using var second = await server.Http.GetAsync($"/api/v1/sessions?limit=3&cursor={cursor}");
+        var secondPage = await second.Content.ReadFromJsonAsync<JsonElement>();
+
+        ids.Reverse();
+        Assert.Equal(ids.Take(3), firstPage.EnumerateArray().Select(s => s.Str("id")));
+        Assert.Equal(ids.Skip(3), secondPage.EnumerateArray().Select(s => s.Str("id")));
+        Assert.False(second.Headers.Contains("X-Next-Cursor"));
+    }
+
+    [Fact]
+    public async Task UnknownSessionIs404Problem()
+    {
+        await using var server = await ConclaveTestServer.StartAsync();
+
+        foreach (var path in new[] { "/api/v1/sessions/nope", "/api/v1/sessions/nope/messages", "/api/v1/sessions/nope/events" })
+        {
+            using var response = await server.Http.GetAsync(path);
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+    }
+
+    [Fact]
+    public async Task EventsAfterNReturnsOnlyLaterEventsInOrder()
+    {
+        await using var server = await ConclaveTestServer.StartAsync();
+        var session = await server.CreateSessionAsync();
+        await using (var socket = await server.ConnectAsync(session))
+        {
+            await socket.ChatAsync("stream 5 words");
+        }
+
+        var events = await server.Http.GetFromJsonAsync<JsonElement>($"/api/v1/sessions/{session}/events?after=3");
+        var limited = await server.Http.GetFromJsonAsync<JsonElement>($"/api/v1/sessions/{session}/events?after=3&limit=2");
+
+        Assert.Equal([4L, 5L, 6L, 7L], events.EnumerateArray().Select(e => e.EventId()));
+        Assert.Equal([4L, 5L], limited.EnumerateArray().Select(e => e.EventId()));
+    }
+
+    [Fact]
+    public async Task DeleteCancelsTheRunClosesSocketsAndRemovesDataAndWorkspace()
+    {
+        await using var server = await ConclaveTestServer.StartAsync();
+        var session = await server.CreateSessionAsync();
+        var workspace = Path.Combine(server.DataDir, "workspaces", session);
+        await using var socket = await server.ConnectAsync(session);
+        await socket.SendAsync(new { type = "message", content = "use tool write_file {\"path\": \"f.txt\", \"content\": \"x\"}" });
+        var request = await socket.ReceiveTypeAsync("confirmation_request");
+        await socket.SendAsync(new { type = "confirmation_reply", request_id = request.Str("request_id"), approved = true });
+        await socket.ReceiveRunEndAsync();
+        await socket.SendAsync(new { type = "message", content = "ask me: still?" });
+        await socket.ReceiveTypeAsync("ask_human");
+        Assert.True(File.Exists(Path.Combine(workspace, "f.txt")));
+
+        using var deleted = await server.Http.DeleteAsync($"/api/v1/sessions/{session}");
+        var rest = new List<JsonElement>();
+        var closed = await Record.ExceptionAsync(async () =>
+        {
+            while (true)
+            {
+                rest.Add(await socket.ReceiveAsync());
+            }
+        });
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal("cancelled", rest.Single(f => f.IsTerminal()).Str("code"));
+        Assert.True(closed is WebSocketClosedException or WebSocketException, closed?.ToString());
+        Assert.False(Directory.Exists(workspace));
+        using var gone = await server.Http.GetAsync($"/api/v1/sessions/{session}/events");
+        Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        Assert.Equal(404, await server.UpgradeStatusAsync(session));
+        await using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(server.DataDir, "conclave.db")}");
+        await db.OpenAsync();
+        foreach (var table in new[] { "events", "messages", "runs", "sessions" })
+        {
+            await using var count = db.CreateCommand();
+            count.CommandText = $"SELECT COUNT(*) FROM {table}";
+            Assert.Equal(0L, (long)(await count.ExecuteScalarAsync())!);
+        }
+    }
+}
