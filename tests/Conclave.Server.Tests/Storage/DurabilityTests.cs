@@ -1,0 +1,169 @@
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Conclave.Agents.Events;
+using Conclave.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Conclave.Server.Tests.Storage;
+
+public sealed class DurabilityTests
+{
+    [Fact]
+    public async Task RestartKeepsSessionsHistoryAndEventsAndContinuesEventIds()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("conclave-test-").FullName;
+        try
+        {
+            string session;
+            List<JsonElement> before;
+            await using (var first = await ConclaveTestServer.StartAsync(dataDir: dataDir))
+            {
+                session = await first.CreateSessionAsync();
+                await using var socket = await first.ConnectAsync(session);
+                before = await socket.ChatAsync("stream 3 words");
+            }
+
+            await using var second = await ConclaveTestServer.RestartOnAsync(dataDir);
+            var messages = await second.Http.GetFromJsonAsync<JsonElement>($"/api/v1/sessions/{session}/messages");
+            var events = await second.Http.GetFromJsonAsync<JsonElement>($"/api/v1/sessions/{session}/events");
+            await using var again = await second.ConnectAsync(session);
+            var after = await again.ChatAsync("stream 2 words");
+
+            Assert.Equal(2, messages.GetArrayLength());
+            Assert.Equal(before.Select(f => f.GetRawText()), events.EnumerateArray().Select(e => e.GetRawText()));
+            Assert.Equal(before[^1].EventId(), again.Connected.GetProperty("last_event_id").GetInt64());
+            Assert.Equal(before[^1].EventId() + 1, after[0].EventId());
+        }
+        finally
+        {
+            TestFiles.DeleteDirectory(dataDir);
+        }
+    }
+
+    [Fact]
+    public async Task KilledProcessLeavesNoRunOpenAfterTheNextStart()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("conclave-test-").FullName;
+        try
+        {
+            string session;
+            long lastSeen;
+            await using (var process = await ServerProcess.StartAsync(dataDir, new Dictionary<string, string> { ["Conclave__Auth__AdminKey"] = ConclaveTestServer.AdminKey }))
+            {
+                using var http = new HttpClient { BaseAddress = process.BaseUri };
+                http.DefaultRequestHeaders.Add("X-API-Key", ConclaveTestServer.AdminKey);
+                var created = await (await http.PostAsJsonAsync("/api/v1/sessions", new { })).Content.ReadFromJsonAsync<JsonElement>();
+                session = created.Str("id")!;
+                using var client = new ClientWebSocket();
+                await client.ConnectAsync(new Uri($"ws://{process.BaseUri.Authority}/api/v1/chat/ws/{session}?api_key={ConclaveTestServer.AdminKey}"), CancellationToken.None);
+                var socket = new TestSocket(client);
+                await socket.ReceiveAsync();
+                await socket.SendAsync(new { type = "message", content = "ask me: will you crash?" });
+                lastSeen = (await socket.ReceiveTypeAsync("ask_human")).EventId();
+                await process.KillAsync();
+            }
+
+            await using var server = await ConclaveTestServer.RestartOnAsync(dataDir);
+            await using var resumed = await server.ConnectAsync(session, lastEventId: lastSeen);
+            var terminal = await resumed.ReceiveAsync();
+
+            Assert.Equal(JsonValueKind.Null, resumed.Connected.GetProperty("active_run_id").ValueKind);
+            Assert.Equal("error", terminal.Type());
+            Assert.Equal("internal", terminal.Str("code"));
+            Assert.True(terminal.GetProperty("retryable").GetBoolean());
+            Assert.Equal(lastSeen + 1, terminal.EventId());
+            var frames = await resumed.ChatAsync("stream 1 words");
+            Assert.Equal("word1", frames[^1].Str("content"));
+        }
+        finally
+        {
+            TestFiles.DeleteDirectory(dataDir);
+        }
+    }
+
+    [Fact]
+    public async Task FirstStartWithoutAnAdminKeyPrintsOneOnceAndStoresOnlyItsHash()
+    {
+        var dataDir = Directory.CreateTempSubdirectory("conclave-test-").FullName;
+        try
+        {
+            string key;
+            await using (var first = await ServerProcess.StartAsync(dataDir))
+            {
+                key = Regex.Match(first.Output, @"ck_[A-Za-z0-9_-]{40,}").Value;
+                Assert.False(string.IsNullOrEmpty(key), first.Output);
+                using var http = new HttpClient { BaseAddress = first.BaseUri };
+                http.DefaultRequestHeaders.Add("X-API-Key", key);
+                using var created = await http.PostAsJsonAsync("/api/v1/api-keys", new { name = "tenant" });
+                Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
+            }
+
+            await using var second = await ServerProcess.StartAsync(dataDir);
+            using var again = new HttpClient { BaseAddress = second.BaseUri };
+            again.DefaultRequestHeaders.Add("X-API-Key", key);
+            using var listed = await again.GetAsync("/api/v1/api-keys");
+
+            Assert.DoesNotContain("ck_", second.Output, StringComparison.Ordinal);
+            Assert.Equal(System.Net.HttpStatusCode.OK, listed.StatusCode);
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            var file = await File.ReadAllBytesAsync(Path.Combine(dataDir, "conclave.db"));
+            Assert.Equal(-1, file.AsSpan().IndexOf(Encoding.UTF8.GetBytes(key)));
+        }
+        finally
+        {
+            TestFiles.DeleteDirectory(dataDir);
+        }
+    }
+
+    [Fact]
+    public async Task EventWritesAreBatchedNotOneWritePerToken()
+    {
+        var counting = new CountingEventStore();
+        await using var server = await ConclaveTestServer.StartAsync(
+            new Dictionary<string, string?> { ["Conclave:Llm:Builtin:TokenDelayMs"] = "0" },
+            services: s => s.AddSingleton<IEventStore>(sp => counting.Wrap(sp)));
+        await using var socket = await server.ConnectAsync(await server.CreateSessionAsync());
+
+        var frames = await socket.ChatAsync("stream 3000 words", TimeSpan.FromSeconds(60));
+
+        Assert.Equal(3000, frames.Count(f => f.Type() == "token"));
+        Assert.Equal(frames.Count, counting.Events);
+        Assert.True(counting.Writes < frames.Count / 4, $"{counting.Writes} writes for {frames.Count} events");
+    }
+
+    private sealed class CountingEventStore
+    {
+        private IEventStore? _inner;
+        private int _writes;
+        private int _events;
+
+        public int Writes => _writes;
+
+        public int Events => _events;
+
+        public IEventStore Wrap(IServiceProvider services)
+        {
+            _inner = ActivatorUtilities.CreateInstance<Conclave.Server.Storage.EfEventStore>(services);
+            return new Store(this);
+        }
+
+        private sealed class Store(CountingEventStore owner) : IEventStore
+        {
+            public Task AppendAsync(IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken = default)
+            {
+                Interlocked.Increment(ref owner._writes);
+                Interlocked.Add(ref owner._events, events.Count);
+                return owner._inner!.AppendAsync(events, cancellationToken);
+            }
+
+            public Task<IReadOnlyList<SessionEvent>> ReadAfterAsync(string sessionId, long afterEventId, int limit, CancellationToken cancellationToken = default) =>
+                owner._inner!.ReadAfterAsync(sessionId, afterEventId, limit, cancellationToken);
+
+            public Task<long> GetLastEventIdAsync(string sessionId, CancellationToken cancellationToken = default) =>
+                owner._inner!.GetLastEventIdAsync(sessionId, cancellationToken);
+        }
+    }
+}
