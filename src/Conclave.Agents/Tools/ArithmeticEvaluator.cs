@@ -79,10 +79,10 @@ public static class ArithmeticEvaluator
             }
         }
 
-        // term := power (('*' | '/' | '%') power)*
+        // term := unary (('*' | '/' | '%') unary)*
         private double ParseTerm(int depth)
         {
-            var value = ParsePower(depth);
+            var value = ParseUnary(depth);
             while (true)
             {
                 SkipSpaces();
@@ -98,7 +98,7 @@ public static class ArithmeticEvaluator
                 }
 
                 Position++;
-                var right = ParsePower(depth);
+                var right = ParseUnary(depth);
                 if (op != '*' && right == 0)
                 {
                     throw new ToolException("Division by zero.");
@@ -113,21 +113,7 @@ public static class ArithmeticEvaluator
             }
         }
 
-        // power := unary ('^' power)?   (right-associative)
-        private double ParsePower(int depth)
-        {
-            var value = ParseUnary(depth);
-            SkipSpaces();
-            if (!AtEnd && _text[Position] == '^')
-            {
-                Position++;
-                return Math.Pow(value, ParsePower(depth + 1));
-            }
-
-            return value;
-        }
-
-        // unary := ('+' | '-') unary | primary
+        // unary := ('+' | '-') unary | power     (so -2^2 is -(2^2), as in mathematics)
         private double ParseUnary(int depth)
         {
             Guard(depth);
@@ -140,7 +126,21 @@ public static class ArithmeticEvaluator
                 return negative ? -value : value;
             }
 
-            return ParsePrimary(depth);
+            return ParsePower(depth);
+        }
+
+        // power := primary ('^' unary)?   (right-associative; 2^-1 is allowed)
+        private double ParsePower(int depth)
+        {
+            var value = ParsePrimary(depth);
+            SkipSpaces();
+            if (!AtEnd && _text[Position] == '^')
+            {
+                Position++;
+                return Math.Pow(value, ParseUnary(depth + 1));
+            }
+
+            return value;
         }
 
         // primary := number | '(' expression ')'

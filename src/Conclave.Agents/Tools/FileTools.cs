@@ -35,8 +35,8 @@ public sealed class FileTools(IOptions<ToolOptions> options)
     /// <summary>Lists a folder.</summary>
     [Description("Lists the files and folders in a folder of the session's workspace. Folders end with '/'.")]
     public string ListFiles(
-        [Description("Path of the folder, relative to the workspace; the workspace itself when empty.")] string? path,
-        AIFunctionArguments arguments)
+        AIFunctionArguments arguments,
+        [Description("Path of the folder, relative to the workspace; the workspace itself when left out.")] string? path = null)
     {
         var workspace = ToolContext.From(arguments).Workspace;
         var full = workspace.Resolve(path);
