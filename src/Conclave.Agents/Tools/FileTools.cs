@@ -26,7 +26,7 @@ public sealed class FileTools(IOptions<ToolOptions> options)
         await using var stream = new FileStream(full, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 4096, useAsync: true);
         var buffer = new byte[(int)Math.Min(stream.Length, _options.MaxReadBytes)];
         await stream.ReadExactlyAsync(buffer, cancellationToken);
-        var text = Encoding.UTF8.GetString(buffer);
+        var text = stream.Length > _options.MaxReadBytes ? Utf8Text.DecodeCut(buffer) : Encoding.UTF8.GetString(buffer);
         return stream.Length > _options.MaxReadBytes
             ? $"{text}\n[truncated: the file has {stream.Length} bytes, the limit is {_options.MaxReadBytes}]"
             : text;

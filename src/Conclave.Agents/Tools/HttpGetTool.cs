@@ -117,7 +117,6 @@ public sealed class HttpGetTool
         }
 
         var more = await stream.ReadAsync(new byte[1], cancellationToken) > 0;
-        var text = Encoding.UTF8.GetString(buffer, 0, read);
-        return more ? $"{text}\n[truncated at {_options.MaxBytes} bytes]" : text;
+        return more ? $"{Utf8Text.DecodeCut(buffer.AsSpan(0, read))}\n[truncated at {_options.MaxBytes} bytes]" : Encoding.UTF8.GetString(buffer, 0, read);
     }
 }
