@@ -13,7 +13,7 @@ public static class ServiceCollectionExtensions
     /// <summary>
     /// Adds the runtime: runs, tools, the event writer and the in-process event hub. The host registers an
     /// <see cref="Microsoft.Extensions.AI.IChatClient"/>, an <see cref="IEventStore"/>, an <see cref="IRunStore"/>,
-    /// an <see cref="Skills.ISkillCatalog"/>, and binds the options.
+    /// an <see cref="Skills.ISkillCatalog"/>, an <see cref="Teams.IExpertCatalog"/>, and binds the options.
     /// </summary>
     public static IServiceCollection AddConclaveAgents(this IServiceCollection services)
     {

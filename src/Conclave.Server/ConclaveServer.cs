@@ -4,9 +4,11 @@ using Conclave.Agents.Events;
 using Conclave.Agents.Models;
 using Conclave.Agents.Runs;
 using Conclave.Agents.Skills;
+using Conclave.Agents.Teams;
 using Conclave.Agents.Tools;
 using Conclave.Server.Auth;
 using Conclave.Server.Chat;
+using Conclave.Server.Experts;
 using Conclave.Server.Health;
 using Conclave.Server.Json;
 using Conclave.Server.Logging;
@@ -57,6 +59,7 @@ public static class ConclaveServer
         app.MapHealthApi();
         app.MapSessionsApi();
         app.MapSkillsApi();
+        app.MapExpertsApi();
         app.MapToolsApi();
         app.MapApiKeysApi();
         app.MapChatSocket();
@@ -75,6 +78,7 @@ public static class ConclaveServer
         services.AddValidatedOptions<ToolOptions>("Conclave:Tools");
         services.AddValidatedOptions<ConfirmationOptions>("Conclave:Confirmation");
         services.AddValidatedOptions<AskHumanOptions>("Conclave:AskHuman");
+        services.AddValidatedOptions<TeamOptions>("Conclave:Teams");
         services.AddValidatedOptions<BuiltinModelOptions>("Conclave:Llm:Builtin");
         services.AddValidatedOptions<LlmOptions>(LlmOptions.Section)
             .Validate(o => string.Equals(o.Provider, "builtin", StringComparison.OrdinalIgnoreCase),
@@ -101,6 +105,7 @@ public static class ConclaveServer
         services.AddSingleton<IEventStore, EfEventStore>();
         services.AddSingleton<IRunStore, EfRunStore>();
         services.AddSingleton<ISkillCatalog, EfSkillCatalog>();
+        services.AddSingleton<IExpertCatalog, EfExpertCatalog>();
         services.AddHostedService<DatabaseInitializer>();
         return services;
     }

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Conclave.Agents.Teams;
 using Conclave.Agents.Tools;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
@@ -99,21 +100,71 @@ public sealed partial class BuiltinChatClient(IOptions<BuiltinModelOptions> opti
         }
 
         var text = lastUser >= 0 ? history[lastUser].Text.Trim() : string.Empty;
+        var system = history.FirstOrDefault(m => m.Role == ChatRole.System)?.Text ?? string.Empty;
+        if (system.StartsWith(TeamPrompts.PlannerOpening, StringComparison.Ordinal))
+        {
+            return Plan(text);
+        }
+
+        if (system.StartsWith(TeamPrompts.SynthesisOpening, StringComparison.Ordinal))
+        {
+            return Synthesis(text);
+        }
+
+        // An expert answers by rules 3 to 5, applied to the team's goal.
+        var expert = system.StartsWith(TeamPrompts.ExpertOpening, StringComparison.Ordinal);
+        if (expert)
+        {
+            text = GoalOf(text);
+        }
+
         var result = history.Skip(lastUser + 1).SelectMany(m => m.Contents).OfType<FunctionResultContent>().LastOrDefault();
-        return result is null ? FirstTurn(text, history.Count) : AfterTool(text, result);
+        return result is null ? FirstTurn(text, history.Count, expert) : AfterTool(text, result);
     }
 
-    private static Reply FirstTurn(string text, int turn)
+    private static Reply Plan(string goal)
+    {
+        string[] none = [];
+        var tasks = new[]
+        {
+            new PlanTask("research", $"Research: {goal}", "researcher", none),
+            new PlanTask("analysis", $"Analysis: {goal}", "analyst", none),
+            new PlanTask("writing", $"Write the answer: {goal}", "writer", ["research", "analysis"]),
+        };
+        var json = JsonSerializer.Serialize(new Dictionary<string, PlanTask[]> { ["tasks"] = tasks }, AIJsonUtilities.DefaultOptions);
+        return Reply.Answer("Research and analysis can run side by side; the writing needs both.", json);
+    }
+
+    private static Reply Synthesis(string input)
+    {
+        var goal = GoalOf(input);
+        var lines = input.Split('\n')
+            .Where(l => l.StartsWith(TeamPrompts.TaskHeading, StringComparison.Ordinal))
+            .Select(l => l[TeamPrompts.TaskHeading.Length..].Trim())
+            .ToList();
+        var missing = lines.Count(l => !l.EndsWith(": done", StringComparison.Ordinal));
+        var answer = $"The team's answer to \"{goal}\": " + string.Join(" ", lines.Select(l => l + ".")) +
+            (missing == 0 ? " Every task was done." : $" {missing} of {lines.Count} tasks were not done, so their part is missing.");
+        return Reply.Answer("Combining the results of every task.", answer);
+    }
+
+    private static string GoalOf(string input)
+    {
+        var line = input.Split('\n').FirstOrDefault(l => l.StartsWith(TeamPrompts.GoalLine, StringComparison.Ordinal));
+        return line is null ? input : line[TeamPrompts.GoalLine.Length..].Trim();
+    }
+
+    private static Reply FirstTurn(string text, int turn, bool expert)
     {
         var callId = $"call_{turn.ToString(CultureInfo.InvariantCulture)}";
-        if (AskMe().Match(text) is { Success: true } ask)
+        if (!expert && AskMe().Match(text) is { Success: true } ask)
         {
             var question = ask.Groups[1].Value.Trim();
             return Reply.ToolCall("The user wants to be asked a question.", new FunctionCallContent(
                 callId, ToolCatalog.AskHumanName, new Dictionary<string, object?> { ["question"] = question }));
         }
 
-        if (UseTool().Match(text) is { Success: true } use)
+        if (!expert && UseTool().Match(text) is { Success: true } use)
         {
             var name = use.Groups[1].Value;
             var json = use.Groups[2].Success ? use.Groups[2].Value : "{}";

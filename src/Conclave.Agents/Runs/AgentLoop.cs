@@ -20,12 +20,17 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
 {
     /// <summary>Runs the loop over <paramref name="messages"/>, which it extends with the turns it makes.</summary>
     public async Task<AgentAnswer> RunAsync(
-        Run run, List<ChatMessage> messages, IReadOnlyList<AgentTool> tools, ToolContext toolContext, CancellationToken cancellationToken)
+        AgentOutput output,
+        List<ChatMessage> messages,
+        IReadOnlyList<AgentTool> tools,
+        ToolContext toolContext,
+        CancellationToken cancellationToken,
+        ChatOptions? baseOptions = null)
     {
-        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(messages);
         var byName = tools.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        var options = new ChatOptions();
+        var options = baseOptions?.Clone() ?? new ChatOptions();
         if (tools.Count > 0)
         {
             options.Tools = [.. tools.Select(t => t.Function)];
@@ -36,7 +41,7 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
         var steps = 0;
         while (true)
         {
-            var (updates, finishReason) = await StreamTurnAsync(run, messages, options, answer, cancellationToken);
+            var (updates, finishReason) = await StreamTurnAsync(output, messages, options, answer, cancellationToken);
             var calls = updates.SelectMany(u => u.Contents).OfType<FunctionCallContent>().ToList();
             if (calls.Count == 0)
             {
@@ -52,7 +57,7 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
                     throw new ToolStepLimitException(maxSteps);
                 }
 
-                results.Add(await RunToolAsync(run, steps, call, byName, toolContext, cancellationToken));
+                results.Add(await RunToolAsync(output, steps, call, byName, toolContext, cancellationToken));
             }
 
             messages.Add(new ChatMessage(ChatRole.Tool, results));
@@ -60,7 +65,7 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
     }
 
     private async Task<(List<ChatResponseUpdate> Updates, ChatFinishReason? FinishReason)> StreamTurnAsync(
-        Run run, List<ChatMessage> messages, ChatOptions options, StringBuilder answer, CancellationToken cancellationToken)
+        AgentOutput output, List<ChatMessage> messages, ChatOptions options, StringBuilder answer, CancellationToken cancellationToken)
     {
         var updates = new List<ChatResponseUpdate>();
         ChatFinishReason? finishReason = null;
@@ -93,14 +98,14 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
                 switch (content)
                 {
                     case TextReasoningContent { Text.Length: > 0 } reasoning:
-                        await run.EmitAsync(new ThinkingEvent(reasoning.Text));
+                        await output.ThinkingAsync(reasoning.Text);
                         break;
                     case TextContent { Text.Length: > 0 } text:
                         answer.Append(text.Text);
-                        await run.EmitAsync(new TokenEvent(text.Text));
+                        await output.TokenAsync(text.Text);
                         break;
                     case UsageContent usage:
-                        run.Usage += new Usage(usage.Details.InputTokenCount ?? 0, usage.Details.OutputTokenCount ?? 0);
+                        output.Run.AddUsage(new Usage(usage.Details.InputTokenCount ?? 0, usage.Details.OutputTokenCount ?? 0));
                         break;
                 }
             }
@@ -108,10 +113,11 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
     }
 
     private async Task<FunctionResultContent> RunToolAsync(
-        Run run, int step, FunctionCallContent call, Dictionary<string, AgentTool> tools, ToolContext toolContext, CancellationToken cancellationToken)
+        AgentOutput output, int step, FunctionCallContent call, Dictionary<string, AgentTool> tools, ToolContext toolContext, CancellationToken cancellationToken)
     {
+        var run = output.Run;
         var arguments = JsonSerializer.SerializeToElement(call.Arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions);
-        await run.EmitAsync(new StepEvent(step, StepEvent.Start, call.Name, arguments));
+        await output.StepStartedAsync(step, call.Name, arguments);
 
         object? result = null;
         string? error = null;
@@ -127,7 +133,7 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
         {
             if (tool.RequiresConfirmation)
             {
-                var decision = await gate.RequestAsync(run, tool, arguments, cancellationToken);
+                var decision = await gate.RequestAsync(run, tool, arguments, output.Scope, cancellationToken);
                 error = decision.Approved ? null : decision.Reason;
             }
 
@@ -149,7 +155,7 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
         }
 
         var resultJson = error is null ? JsonSerializer.SerializeToElement(result, AIJsonUtilities.DefaultOptions) : (JsonElement?)null;
-        await run.EmitAsync(new StepEvent(step, StepEvent.End, call.Name, arguments) { Result = resultJson, Error = error });
+        await output.StepEndedAsync(step, call.Name, arguments, resultJson, error);
         var recorded = error is null ? ResultText(resultJson!.Value) : $"not run: {error}";
         await store.AppendMessageAsync(run.SessionId, run.Id, new HistoryMessage(HistoryMessage.ToolRole, recorded, call.Name), CancellationToken.None);
         return error is null

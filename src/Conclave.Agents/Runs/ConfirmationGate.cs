@@ -15,7 +15,7 @@ public sealed class ConfirmationGate(TimeSpan timeout, TimeProvider time)
 {
     /// <summary>Asks for approval of one tool call.</summary>
     public async Task<ConfirmationDecision> RequestAsync(
-        Run run, AgentTool tool, JsonElement arguments, CancellationToken cancellationToken = default)
+        Run run, AgentTool tool, JsonElement arguments, TeamScope? scope, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(tool);
@@ -24,7 +24,12 @@ public sealed class ConfirmationGate(TimeSpan timeout, TimeProvider time)
         {
             var expiresAt = time.GetUtcNow().UtcDateTime + timeout;
             var reason = tool.ConfirmationReason ?? $"{tool.Name} needs your approval.";
-            var announcement = await run.EmitAsync(new ConfirmationRequestEvent(requestId, tool.Name, arguments, reason, expiresAt));
+            var announcement = await run.EmitAsync(new ConfirmationRequestEvent(requestId, tool.Name, arguments, reason, expiresAt)
+            {
+                TeamId = scope?.TeamId,
+                Expert = scope?.Expert,
+                TaskId = scope?.TaskId,
+            });
             run.Pending.Announce(requestId, announcement);
 
             HumanAnswer reply;
@@ -35,11 +40,23 @@ public sealed class ConfirmationGate(TimeSpan timeout, TimeProvider time)
             catch (TimeoutException)
             {
                 var expired = $"No approval came within {timeout.TotalSeconds:0} s.";
-                await run.EmitAsync(new ConfirmationResultEvent(requestId, Approved: false, By: "timeout") { Reason = expired });
+                await run.EmitAsync(new ConfirmationResultEvent(requestId, Approved: false, By: "timeout")
+                {
+                    Reason = expired,
+                    TeamId = scope?.TeamId,
+                    Expert = scope?.Expert,
+                    TaskId = scope?.TaskId,
+                });
                 return new ConfirmationDecision(false, $"the request expired: {expired}");
             }
 
-            await run.EmitAsync(new ConfirmationResultEvent(requestId, reply.Approved, By: "user") { Reason = reply.Content });
+            await run.EmitAsync(new ConfirmationResultEvent(requestId, reply.Approved, By: "user")
+            {
+                Reason = reply.Content,
+                TeamId = scope?.TeamId,
+                Expert = scope?.Expert,
+                TaskId = scope?.TaskId,
+            });
             return reply.Approved
                 ? new ConfirmationDecision(true, null)
                 : new ConfirmationDecision(false, string.IsNullOrWhiteSpace(reply.Content) ? "the user denied it" : $"the user denied it: {reply.Content}");

@@ -5,11 +5,12 @@ namespace Conclave.Agents.Runs;
 
 /// <summary>
 /// One run of a session: its id, its event log, the requests waiting for a person, and the means to stop it.
-/// It answers <c>ask_human</c> for its tools.
 /// </summary>
-public sealed class Run : IHumanChannel
+public sealed class Run
 {
     private readonly CancellationTokenSource _stop = new();
+    private readonly Lock _usageLock = new();
+    private Usage _usage = Usage.None;
     private readonly TimeSpan _askTimeout;
     private readonly TimeProvider _time;
     private SessionEventLog? _log;
@@ -35,8 +36,17 @@ public sealed class Run : IHumanChannel
     /// <summary>The requests waiting for a person.</summary>
     public PendingRequests Pending { get; } = new();
 
-    /// <summary>Tokens used so far.</summary>
-    public Usage Usage { get; internal set; } = Usage.None;
+    /// <summary>Tokens used so far, by every model call of the run (planner, experts and synthesis included).</summary>
+    public Usage Usage
+    {
+        get
+        {
+            lock (_usageLock)
+            {
+                return _usage;
+            }
+        }
+    }
 
     /// <summary>Cancelled when the run must stop.</summary>
     public CancellationToken StopToken => _stop.Token;
@@ -63,8 +73,20 @@ public sealed class Run : IHumanChannel
         _stop.Cancel();
     }
 
-    /// <inheritdoc />
-    public async Task<string> AskAsync(string question, IReadOnlyList<string>? options, CancellationToken cancellationToken = default)
+    /// <summary>Adds the tokens of one model call; experts call it concurrently.</summary>
+    public void AddUsage(Usage usage)
+    {
+        lock (_usageLock)
+        {
+            _usage += usage;
+        }
+    }
+
+    /// <summary>The channel through which the tools of an agent of this run ask the user.</summary>
+    public IHumanChannel HumanFor(TeamScope? scope) => new HumanChannel(this, scope);
+
+    /// <summary>Sends <c>ask_human</c> (naming the expert when <paramref name="scope"/> is set) and waits for the reply.</summary>
+    public async Task<string> AskAsync(string question, IReadOnlyList<string>? options, TeamScope? scope, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrWhiteSpace(question))
         {
@@ -74,7 +96,13 @@ public sealed class Run : IHumanChannel
         var (requestId, answer) = Pending.Open(RequestKind.Question);
         try
         {
-            var announcement = await EmitAsync(new AskHumanEvent(requestId, question) { Options = options is { Count: > 0 } ? options : null });
+            var announcement = await EmitAsync(new AskHumanEvent(requestId, question)
+            {
+                Options = options is { Count: > 0 } ? options : null,
+                TeamId = scope?.TeamId,
+                Expert = scope?.Expert,
+                TaskId = scope?.TaskId,
+            });
             Pending.Announce(requestId, announcement);
             var reply = await answer.WaitAsync(_askTimeout, _time, cancellationToken);
             return reply.Content ?? string.Empty;
@@ -87,5 +115,11 @@ public sealed class Run : IHumanChannel
         {
             Pending.Close(requestId);
         }
+    }
+
+    private sealed class HumanChannel(Run run, TeamScope? scope) : IHumanChannel
+    {
+        public Task<string> AskAsync(string question, IReadOnlyList<string>? options, CancellationToken cancellationToken = default) =>
+            run.AskAsync(question, options, scope, cancellationToken);
     }
 }

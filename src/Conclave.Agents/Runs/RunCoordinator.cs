@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Conclave.Agents.Events;
 using Conclave.Agents.Skills;
+using Conclave.Agents.Teams;
 using Conclave.Agents.Tools;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
@@ -18,6 +19,8 @@ public sealed partial class RunCoordinator
     private readonly IChatClient _model;
     private readonly ToolCatalog _tools;
     private readonly ISkillCatalog _skills;
+    private readonly IExpertCatalog _experts;
+    private readonly TeamOptions _teams;
     private readonly IRunStore _runs;
     private readonly IEventStore _events;
     private readonly EventWriter _writer;
@@ -32,18 +35,22 @@ public sealed partial class RunCoordinator
         IChatClient model,
         ToolCatalog tools,
         ISkillCatalog skills,
+        IExpertCatalog experts,
         IRunStore runs,
         IEventStore events,
         EventWriter writer,
         IOptions<AgentOptions> agent,
         IOptions<ConfirmationOptions> confirmation,
         IOptions<AskHumanOptions> askHuman,
+        IOptions<TeamOptions> teams,
         TimeProvider time,
         ILogger<RunCoordinator> logger)
     {
         _model = model;
         _tools = tools;
         _skills = skills;
+        _experts = experts;
+        _teams = teams.Value;
         _runs = runs;
         _events = events;
         _writer = writer;
@@ -61,11 +68,6 @@ public sealed partial class RunCoordinator
         if (_active.TryGetValue(request.SessionId, out var current))
         {
             return RunInProgress(current);
-        }
-
-        if (string.Equals(request.Mode, "team", StringComparison.Ordinal))
-        {
-            return new StartRunResult(null, ErrorCodes.InvalidMessage, "Team runs are not available on this server yet; use mode single or auto.");
         }
 
         Skill? forced = null;
@@ -184,6 +186,13 @@ public sealed partial class RunCoordinator
             await run.EmitAsync(new SkillMatchEvent(match.Skill.Name, match.Score, match.Matched));
         }
 
+        var workspace = new Workspace(Path.Combine(_agent.WorkspacesPath, run.SessionId));
+        if (TeamGoal(request, match?.Skill) is { } goal)
+        {
+            var synthesis = await ConveneTeamAsync(run, goal, match?.Skill, workspace, cancellationToken);
+            return new AgentAnswer(synthesis, ChatFinishReason.Stop.Value);
+        }
+
         var messages = new List<ChatMessage> { new(ChatRole.System, match?.Skill.Instructions ?? _agent.SystemPrompt) };
         foreach (var message in await _runs.LoadHistoryAsync(run.SessionId, _agent.MaxHistoryMessages + 1, cancellationToken))
         {
@@ -197,9 +206,32 @@ public sealed partial class RunCoordinator
         }
 
         var tools = _tools.Select(match?.Skill.Tools);
-        var toolContext = new ToolContext(new Workspace(Path.Combine(_agent.WorkspacesPath, run.SessionId)), run);
+        var toolContext = new ToolContext(workspace, run.HumanFor(null), (goal, ct) => ConveneTeamAsync(run, goal, match?.Skill, workspace, ct));
         var loop = new AgentLoop(_model, _runs, _gate, _agent.MaxSteps);
-        return await loop.RunAsync(run, messages, tools, toolContext, cancellationToken);
+        return await loop.RunAsync(AgentOutput.ForRun(run), messages, tools, toolContext, cancellationToken);
+    }
+
+    /// <summary>The goal of a team run, or null for a single-agent run.</summary>
+    private static string? TeamGoal(RunRequest request, Skill? skill)
+    {
+        const string prefix = "/team ";
+        var content = request.Content.Trim();
+        var prefixed = content.StartsWith(prefix, StringComparison.OrdinalIgnoreCase);
+        var goal = prefixed ? content[prefix.Length..].Trim() : content;
+        return request.Mode switch
+        {
+            "single" => null,
+            "team" => goal,
+            _ when prefixed || string.Equals(skill?.Mode, "team", StringComparison.Ordinal) => goal,
+            _ => null,
+        };
+    }
+
+    private async Task<string> ConveneTeamAsync(Run run, string goal, Skill? skill, Workspace workspace, CancellationToken cancellationToken)
+    {
+        var experts = BuiltInExperts.All.Concat(await _experts.ListAsync(run.Request.TenantId, cancellationToken)).ToList();
+        var orchestrator = new TeamOrchestrator(_model, _runs, _gate, _tools, _teams, _agent.MaxSteps);
+        return await orchestrator.RunAsync(run, new TeamBrief(goal, experts, skill?.Instructions, skill?.Tools, workspace), cancellationToken);
     }
 
     private async Task EndWithErrorAsync(Run run, Exception ex)
@@ -213,6 +245,7 @@ public sealed partial class RunCoordinator
             AskHumanTimeoutException => (ErrorCodes.Timeout, ex.Message, false, RunStatus.Failed),
             ModelException => (ErrorCodes.LlmError, ex.Message, true, RunStatus.Failed),
             ToolStepLimitException => (ErrorCodes.ToolError, ex.Message, false, RunStatus.Failed),
+            TeamFailedException team => (team.Code, ex.Message, team.Code is ErrorCodes.LlmError or ErrorCodes.Timeout, RunStatus.Failed),
             _ => (ErrorCodes.Internal, "The run failed unexpectedly.", false, RunStatus.Failed),
         };
         if (code is ErrorCodes.Internal or ErrorCodes.LlmError)

@@ -6,12 +6,14 @@ namespace Conclave.Agents.Skills;
 /// <param name="Keywords">Words or phrases that select the skill.</param>
 /// <param name="Instructions">The system prompt of a run the skill shapes.</param>
 /// <param name="Tools">The tools such a run may use; all tools when null.</param>
+/// <param name="Mode"><c>team</c> when the skill hands its goals to a team of experts; <c>single</c> or null otherwise.</param>
 public sealed record Skill(
     string Name,
     string Description,
     IReadOnlyList<string> Keywords,
     string Instructions,
-    IReadOnlyList<string>? Tools);
+    IReadOnlyList<string>? Tools,
+    string? Mode = null);
 
 /// <summary>Where the runtime finds a tenant's skills.</summary>
 public interface ISkillCatalog

@@ -12,6 +12,9 @@ public sealed class ToolCatalog
     /// <summary>The name of the arithmetic tool.</summary>
     public const string CalculatorName = "calculator";
 
+    /// <summary>The name of the tool that hands a goal to a team of experts.</summary>
+    public const string ConveneTeamName = "convene_team";
+
     private readonly Dictionary<string, AgentTool> _byName;
 
     /// <summary>Creates the catalog of the built-in tools.</summary>
@@ -27,6 +30,7 @@ public sealed class ToolCatalog
                 ConfirmationReason: "write_file creates or replaces a file in the session's workspace."),
             new(Create(httpGet.GetAsync, "http_get"), RequiresConfirmation: true,
                 ConfirmationReason: "http_get fetches a URL from the internet."),
+            new(Create(ConveneTeamAsync, ConveneTeamName)),
         ];
         All = tools;
         _byName = tools.ToDictionary(t => t.Name, StringComparer.Ordinal);
@@ -48,6 +52,16 @@ public sealed class ToolCatalog
     [Description("Evaluates an arithmetic expression with + - * / % ^ and parentheses, e.g. 12*(3+4).")]
     private static string Calculate([Description("The arithmetic expression.")] string expression) =>
         ArithmeticEvaluator.Format(ArithmeticEvaluator.Evaluate(expression));
+
+    [Description("Hands a goal that needs several kinds of expertise to a team of experts (a planner, experts working in parallel, " +
+        "and a synthesis) and returns the team's combined answer. Use it for large, many-sided goals.")]
+    private static Task<string> ConveneTeamAsync(
+        [Description("The goal for the team, stated fully.")] string goal,
+        AIFunctionArguments arguments,
+        CancellationToken cancellationToken) =>
+        ToolContext.From(arguments).ConveneTeam is { } convene
+            ? convene(goal, cancellationToken)
+            : throw new ToolException("A team cannot be convened from here.");
 
     [Description("Asks the user a question and waits for the answer. Use it when you need information only the user has.")]
     private static Task<string> AskHumanAsync(

@@ -5,7 +5,8 @@ namespace Conclave.Agents.Tools;
 /// <summary>What a tool call may use of the run that makes it.</summary>
 /// <param name="Workspace">The session's workspace folder.</param>
 /// <param name="Human">The user of the run, for questions.</param>
-public sealed record ToolContext(Workspace Workspace, IHumanChannel Human)
+/// <param name="ConveneTeam">Runs a team for a goal and returns its synthesis; null where teams cannot be convened (inside a team).</param>
+public sealed record ToolContext(Workspace Workspace, IHumanChannel Human, Func<string, CancellationToken, Task<string>>? ConveneTeam = null)
 {
     /// <summary>Reads the context the runtime put into a call's arguments.</summary>
     public static ToolContext From(AIFunctionArguments arguments) =>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Conclave.Server.Auth;
+using Conclave.Server.Experts;
 using Conclave.Server.Health;
 using Conclave.Server.Sessions;
 using Conclave.Server.Skills;
@@ -19,6 +20,9 @@ namespace Conclave.Server.Json;
 [JsonSerializable(typeof(SkillResponse))]
 [JsonSerializable(typeof(List<SkillResponse>))]
 [JsonSerializable(typeof(List<ToolResponse>))]
+[JsonSerializable(typeof(ExpertRequest))]
+[JsonSerializable(typeof(ExpertResponse))]
+[JsonSerializable(typeof(List<ExpertResponse>))]
 [JsonSerializable(typeof(CreateApiKeyRequest))]
 [JsonSerializable(typeof(CreatedApiKeyResponse))]
 [JsonSerializable(typeof(List<ApiKeyResponse>))]

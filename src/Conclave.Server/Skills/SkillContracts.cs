@@ -9,8 +9,9 @@ namespace Conclave.Server.Skills;
 /// <param name="Keywords">Words or phrases that select the skill (at least one).</param>
 /// <param name="Instructions">The system prompt of the runs the skill shapes.</param>
 /// <param name="Tools">The tools those runs may use; all when left out.</param>
+/// <param name="Mode"><c>team</c> to hand the skill's goals to a team of experts; <c>single</c> (the default) for one agent.</param>
 internal sealed partial record SkillRequest(
-    string? Name, string? Description, List<string>? Keywords, string? Instructions, List<string>? Tools)
+    string? Name, string? Description, List<string>? Keywords, string? Instructions, List<string>? Tools, string? Mode = null)
 {
     public const int MaxKeywords = 100;
     public const int MaxInstructionsLength = 32 * 1024;
@@ -23,7 +24,8 @@ internal sealed partial record SkillRequest(
             .Require(Keywords is null || Keywords.TrueForAll(k => !string.IsNullOrWhiteSpace(k) && k.Length <= 100), "keywords", "A keyword must be 1 to 100 characters.")
             .Require(!string.IsNullOrWhiteSpace(Instructions), "instructions", "The instructions are required.")
             .Require(Instructions is null || Instructions.Length <= MaxInstructionsLength, "instructions", $"The instructions are longer than {MaxInstructionsLength} characters.")
-            .Require(Description is null || Description.Length <= 1000, "description", "The description is longer than 1000 characters.");
+            .Require(Description is null || Description.Length <= 1000, "description", "The description is longer than 1000 characters.")
+            .Require(Mode is null or "single" or "team", "mode", "The mode must be single or team.");
         foreach (var tool in Tools ?? [])
         {
             validation.Require(tools.TryGet(tool, out _), "tools", $"There is no tool named '{tool}'.");
@@ -38,4 +40,4 @@ internal sealed partial record SkillRequest(
 
 /// <summary>A skill.</summary>
 internal sealed record SkillResponse(
-    string Name, string Description, List<string> Keywords, string Instructions, List<string>? Tools, DateTime CreatedAt, DateTime UpdatedAt);
+    string Name, string Description, List<string> Keywords, string Instructions, List<string>? Tools, string Mode, DateTime CreatedAt, DateTime UpdatedAt);

@@ -16,6 +16,8 @@ internal sealed class ConclaveDbContext(DbContextOptions<ConclaveDbContext> opti
 
     public DbSet<SkillEntity> Skills => Set<SkillEntity>();
 
+    public DbSet<ExpertEntity> Experts => Set<ExpertEntity>();
+
     public DbSet<ApiKeyEntity> ApiKeys => Set<ApiKeyEntity>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -55,6 +57,11 @@ internal sealed class ConclaveDbContext(DbContextOptions<ConclaveDbContext> opti
         {
             e.ToTable("skills");
             e.HasKey(s => new { s.TenantId, s.Name });
+        });
+        modelBuilder.Entity<ExpertEntity>(e =>
+        {
+            e.ToTable("experts");
+            e.HasKey(x => new { x.TenantId, x.Name });
         });
         modelBuilder.Entity<ApiKeyEntity>(e =>
         {

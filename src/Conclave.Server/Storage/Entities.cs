@@ -84,6 +84,29 @@ internal sealed class SkillEntity
 
     public List<string>? Tools { get; set; }
 
+    /// <summary><c>team</c> when the skill hands its goals to a team; null for single-agent runs.</summary>
+    public string? Mode { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>A tenant's own expert for team runs.</summary>
+internal sealed class ExpertEntity
+{
+    public required string TenantId { get; set; }
+
+    public required string Name { get; set; }
+
+    public required string Role { get; set; }
+
+    public required string Instructions { get; set; }
+
+    public List<string>? Tools { get; set; }
+
+    public string? Model { get; set; }
+
     public DateTime CreatedAt { get; set; }
 
     public DateTime UpdatedAt { get; set; }

@@ -10,9 +10,9 @@ public sealed class ToolCatalogTests : IDisposable
     public void Dispose() => _tools.Dispose();
 
     [Fact]
-    public void TheCatalogHoldsTheSixBuiltInTools() =>
+    public void TheCatalogHoldsTheBuiltInTools() =>
         Assert.Equal(
-            ["calculator", "ask_human", "read_file", "list_files", "write_file", "http_get"],
+            ["calculator", "ask_human", "read_file", "list_files", "write_file", "http_get", "convene_team"],
             _tools.Catalog.All.Select(t => t.Name));
 
     [Fact]
@@ -82,7 +82,7 @@ public sealed class ToolCatalogTests : IDisposable
     public void SelectKeepsOnlyTheAllowedToolsInCatalogOrder()
     {
         Assert.Equal(["calculator", "http_get"], _tools.Catalog.Select(["http_get", "calculator", "unknown"]).Select(t => t.Name));
-        Assert.Equal(6, _tools.Catalog.Select(null).Count);
+        Assert.Equal(7, _tools.Catalog.Select(null).Count);
         Assert.Empty(_tools.Catalog.Select([]));
     }
 
@@ -123,4 +123,28 @@ public sealed class ToolCatalogTests : IDisposable
         schema.TryGetProperty("required", out var required)
             ? required.EnumerateArray().Select(r => r.GetString()!).Order(StringComparer.Ordinal)
             : [];
+
+    [Fact]
+    public async Task ConveneTeamHandsTheGoalToTheRunsTeamAndReturnsItsAnswer()
+    {
+        string? convened = null;
+        var context = new ToolContext(new Workspace(Path.GetTempPath()), new ScriptedHuman(), (goal, _) =>
+        {
+            convened = goal;
+            return Task.FromResult("the team's answer");
+        });
+
+        var result = await _tools.CallAsync("convene_team", context, new() { ["goal"] = "plan a trip" });
+
+        Assert.Equal("plan a trip", convened);
+        Assert.Equal("the team's answer", result);
+    }
+
+    [Fact]
+    public async Task ConveneTeamOutsideASingleRunIsAToolError()
+    {
+        var context = new ToolContext(new Workspace(Path.GetTempPath()), new ScriptedHuman());
+
+        await Assert.ThrowsAsync<ToolException>(() => _tools.CallAsync("convene_team", context, new() { ["goal"] = "x" }));
+    }
 }

@@ -33,7 +33,7 @@ public sealed class HealthAndOpenApiTests
         foreach (var path in new[]
         {
             "/api/v1/sessions", "/api/v1/sessions/{id}", "/api/v1/sessions/{id}/messages", "/api/v1/sessions/{id}/events",
-            "/api/v1/skills", "/api/v1/skills/{name}", "/api/v1/tools", "/api/v1/api-keys", "/api/v1/api-keys/{id}",
+            "/api/v1/skills", "/api/v1/skills/{name}", "/api/v1/experts", "/api/v1/experts/{name}", "/api/v1/tools", "/api/v1/api-keys", "/api/v1/api-keys/{id}",
             "/api/v1/chat/ws/{sessionId}", "/healthz", "/readyz",
         })
         {
@@ -54,7 +54,7 @@ public sealed class HealthAndOpenApiTests
         var tools = await server.Http.GetFromJsonAsync<JsonElement>("/api/v1/tools");
 
         var byName = tools.EnumerateArray().ToDictionary(t => t.Str("name")!);
-        Assert.Equal(["ask_human", "calculator", "http_get", "list_files", "read_file", "write_file"], byName.Keys.Order());
+        Assert.Equal(["ask_human", "calculator", "convene_team", "http_get", "list_files", "read_file", "write_file"], byName.Keys.Order());
         Assert.True(byName["write_file"].GetProperty("requires_confirmation").GetBoolean());
         Assert.True(byName["http_get"].GetProperty("requires_confirmation").GetBoolean());
         Assert.False(byName["read_file"].GetProperty("requires_confirmation").GetBoolean());

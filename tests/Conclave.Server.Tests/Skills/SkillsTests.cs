@@ -125,7 +125,7 @@ public sealed class SkillsTests
         Assert.Equal(ChatRole.System, messages[0].Role);
         Assert.Contains("Conclave", messages[0].Text, StringComparison.Ordinal);
         Assert.Equal(
-            ["calculator", "ask_human", "read_file", "list_files", "write_file", "http_get"],
+            ["calculator", "ask_human", "read_file", "list_files", "write_file", "http_get", "convene_team"],
             options!.Tools!.Select(t => t.Name));
     }
 }

@@ -78,6 +78,39 @@ namespace Conclave.Server.Storage.Migrations
                     b.ToTable("events", (string)null);
                 });
 
+            modelBuilder.Entity("Conclave.Server.Storage.ExpertEntity", b =>
+                {
+                    b.Property<string>("TenantId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Instructions")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Model")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Role")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.PrimitiveCollection<string>("Tools")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("TenantId", "Name");
+
+                    b.ToTable("experts", (string)null);
+                });
+
             modelBuilder.Entity("Conclave.Server.Storage.MessageEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -197,6 +230,9 @@ namespace Conclave.Server.Storage.Migrations
 
                     b.PrimitiveCollection<string>("Keywords")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Mode")
                         .HasColumnType("TEXT");
 
                     b.PrimitiveCollection<string>("Tools")

@@ -1,0 +1,302 @@
+using Conclave.Agents.Events;
+using Conclave.Agents.Runs;
+using Conclave.Agents.Tools;
+using Microsoft.Extensions.AI;
+
+namespace Conclave.Agents.Teams;
+
+/// <summary>The team could not do anything of its goal; the run ends with an error.</summary>
+public sealed class TeamFailedException(string code, string message) : Exception(message)
+{
+    /// <summary>The error code the run ends with.</summary>
+    public string Code { get; } = code;
+}
+
+/// <summary>What a team works with: its goal, its experts, and what shapes it.</summary>
+/// <param name="Goal">The user's goal.</param>
+/// <param name="Experts">The experts the planner may choose from.</param>
+/// <param name="Instructions">A skill's instructions for the planner and the synthesis, if any.</param>
+/// <param name="AllowedTools">A skill's tool list, which limits the experts' tools too; null for no limit.</param>
+/// <param name="Workspace">The session's workspace.</param>
+public sealed record TeamBrief(
+    string Goal, IReadOnlyList<Expert> Experts, string? Instructions, IReadOnlyCollection<string>? AllowedTools, Workspace Workspace);
+
+/// <summary>
+/// Runs a team inside a run: the planner splits the goal into a task graph, experts work on the tasks
+/// (independent ones at the same time, up to a limit), and a synthesis answers from their results.
+/// Every change of a task's state is a <c>plan_update</c>; experts stream as <c>expert_step</c>s and
+/// wait for people like single agents do, each on its own.
+/// </summary>
+public sealed class TeamOrchestrator(IChatClient model, IRunStore store, ConfirmationGate gate, ToolCatalog tools, TeamOptions options, int maxSteps)
+{
+    private const string Pending = "pending";
+    private const string Running = "running";
+    private const string Done = "done";
+    private const string Failed = "failed";
+    private const string Cancelled = "cancelled";
+
+    /// <summary>Runs the team and returns the synthesis.</summary>
+    public async Task<string> RunAsync(Run run, TeamBrief brief, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(brief);
+        var plan = await PlanAsync(run, brief, cancellationToken);
+        var team = new TeamState($"team_{Guid.CreateVersion7():N}", plan);
+        var roles = brief.Experts.ToDictionary(e => e.Name, StringComparer.Ordinal);
+        var members = plan.Select(t => t.Expert).Distinct().Select(name => new TeamMember(name, roles[name].Role)).ToList();
+        await run.EmitAsync(new TeamFormedEvent(team.Id, brief.Goal, members));
+        await run.EmitAsync(team.Snapshot());
+
+        try
+        {
+            await ExecuteAsync(run, brief, team, roles, cancellationToken);
+            if (!team.Status.ContainsValue(Done))
+            {
+                var reasons = string.Join("; ", team.Failures.Select(f => $"{f.Key}: {f.Value.Message}"));
+                await run.EmitAsync(new TeamDissolvedEvent(team.Id, Failed));
+                throw new TeamFailedException(team.FirstFailureCode ?? ErrorCodes.LlmError, $"No task of the team succeeded ({reasons}).");
+            }
+
+            var synthesis = await SynthesizeAsync(run, brief, team, cancellationToken);
+            await run.EmitAsync(new TeamSynthesisEvent(team.Id, synthesis));
+            await run.EmitAsync(new TeamDissolvedEvent(team.Id, "completed"));
+            return synthesis;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            if (team.CancelUnfinished())
+            {
+                await run.EmitAsync(team.Snapshot());
+            }
+
+            await run.EmitAsync(new TeamDissolvedEvent(team.Id, Cancelled));
+            throw;
+        }
+        catch (ModelException)
+        {
+            await run.EmitAsync(new TeamDissolvedEvent(team.Id, Failed));
+            throw;
+        }
+    }
+
+    private async Task<IReadOnlyList<PlanTask>> PlanAsync(Run run, TeamBrief brief, CancellationToken cancellationToken)
+    {
+        var messages = new List<ChatMessage>
+        {
+            new(ChatRole.System, TeamPrompts.Planner(brief.Experts, options.MaxTasks, brief.Instructions)),
+            new(ChatRole.User, brief.Goal),
+        };
+        var names = brief.Experts.Select(e => e.Name).ToList();
+        string? rejection = null;
+        for (var attempt = 1; attempt <= 2; attempt++)
+        {
+            var answer = await AskModelAsync(run, messages, new ChatOptions { ResponseFormat = ChatResponseFormat.Json }, cancellationToken);
+            var (plan, error) = TeamPlanReader.Read(answer, names, options.MaxTasks);
+            if (plan is not null)
+            {
+                return plan;
+            }
+
+            rejection = error;
+            messages.Add(new ChatMessage(ChatRole.Assistant, answer));
+            messages.Add(new ChatMessage(ChatRole.User, TeamPrompts.PlanRejected(error!)));
+        }
+
+        throw new ModelException($"The planner gave no valid plan twice; the second one was rejected because {rejection}.", new InvalidOperationException(rejection));
+    }
+
+    private async Task ExecuteAsync(Run run, TeamBrief brief, TeamState team, Dictionary<string, Expert> roles, CancellationToken cancellationToken)
+    {
+        var running = new Dictionary<Task<TaskOutcome>, PlanTask>();
+        try
+        {
+            while (true)
+            {
+                var started = false;
+                foreach (var task in team.Ready().Take(options.MaxParallel - running.Count).ToList())
+                {
+                    team.Status[task.TaskId] = Running;
+                    var dependencies = task.Dependencies.Select(d => (team.Tasks[d], team.Results[d])).ToList();
+                    running[Task.Run(() => WorkAsync(run, brief, team.Id, roles[task.Expert], task, dependencies, cancellationToken), CancellationToken.None)] = task;
+                    started = true;
+                }
+
+                if (started)
+                {
+                    await run.EmitAsync(team.Snapshot());
+                }
+
+                if (running.Count == 0)
+                {
+                    return;
+                }
+
+                var finished = await Task.WhenAny(running.Keys);
+                var done = running[finished];
+                running.Remove(finished);
+                var outcome = await finished;
+                if (outcome.Failure is null)
+                {
+                    team.Status[done.TaskId] = Done;
+                    team.Results[done.TaskId] = outcome.Content;
+                    await run.EmitAsync(new ExpertResultEvent(team.Id, done.Expert, done.TaskId, outcome.Content));
+                }
+                else
+                {
+                    team.Fail(done.TaskId, outcome.Failure);
+                }
+
+                await run.EmitAsync(team.Snapshot());
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Let every expert stop before the plan is marked cancelled, so nothing of theirs follows it.
+            await Task.WhenAll(running.Keys.Select(t => t.ContinueWith(_ => { }, TaskScheduler.Default)));
+            throw;
+        }
+    }
+
+    private async Task<TaskOutcome> WorkAsync(
+        Run run, TeamBrief brief, string teamId, Expert expert, PlanTask task, List<(PlanTask, string)> dependencies, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromSeconds(options.TaskTimeoutSeconds));
+        var scope = new TeamScope(teamId, expert.Name, task.TaskId);
+        var messages = new List<ChatMessage>
+        {
+            new(ChatRole.System, TeamPrompts.ExpertSystem(expert)),
+            new(ChatRole.User, TeamPrompts.ExpertTask(brief.Goal, task, dependencies)),
+        };
+        var allowed = expert.Tools is null ? brief.AllowedTools : expert.Tools.Where(t => brief.AllowedTools?.Contains(t) ?? true).ToList();
+        var expertTools = tools.Select(allowed).Where(t => t.Name != ToolCatalog.ConveneTeamName).ToList();
+        var toolContext = new ToolContext(brief.Workspace, run.HumanFor(scope));
+        try
+        {
+            var answer = await new AgentLoop(model, store, gate, maxSteps).RunAsync(
+                AgentOutput.ForExpert(run, scope), messages, expertTools, toolContext, deadline.Token, new ChatOptions { ModelId = expert.Model });
+            return new TaskOutcome(answer.Content, null);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (OperationCanceledException)
+        {
+            return new TaskOutcome(string.Empty, new TaskFailure(ErrorCodes.Timeout, $"timed out after {options.TaskTimeoutSeconds} s"));
+        }
+        catch (Exception ex)
+        {
+            var code = ex switch
+            {
+                AskHumanTimeoutException => ErrorCodes.Timeout,
+                ToolStepLimitException => ErrorCodes.ToolError,
+                ModelException => ErrorCodes.LlmError,
+                _ => ErrorCodes.Internal,
+            };
+            return new TaskOutcome(string.Empty, new TaskFailure(code, ex.Message));
+        }
+    }
+
+    private async Task<string> SynthesizeAsync(Run run, TeamBrief brief, TeamState team, CancellationToken cancellationToken)
+    {
+        var outcomes = team.Plan.Select(t => (t, Describe(team, t.TaskId), team.Results.GetValueOrDefault(t.TaskId, string.Empty)));
+        var messages = new List<ChatMessage>
+        {
+            new(ChatRole.System, TeamPrompts.SynthesisSystem(brief.Instructions)),
+            new(ChatRole.User, TeamPrompts.SynthesisInput(brief.Goal, outcomes)),
+        };
+        return await AskModelAsync(run, messages, null, cancellationToken);
+    }
+
+    private static string Describe(TeamState team, string taskId) => team.Status[taskId] switch
+    {
+        Done => Done,
+        Failed => $"failed: {team.Failures[taskId].Message}",
+        var other => $"{other}: not done because a task it depends on failed",
+    };
+
+    /// <summary>One whole answer of the model, its usage counted on the run.</summary>
+    private async Task<string> AskModelAsync(Run run, List<ChatMessage> messages, ChatOptions? chatOptions, CancellationToken cancellationToken)
+    {
+        ChatResponse response;
+        try
+        {
+            response = await model.GetResponseAsync(messages, chatOptions, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            throw new ModelException($"The model failed: {ex.Message}", ex);
+        }
+
+        if (response.Usage is { } usage)
+        {
+            run.AddUsage(new Usage(usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0));
+        }
+
+        return response.Text;
+    }
+
+    private sealed record TaskFailure(string Code, string Message);
+
+    private sealed record TaskOutcome(string Content, TaskFailure? Failure);
+
+    /// <summary>The plan and where each task stands; changed only by the orchestrator's own loop.</summary>
+    private sealed class TeamState(string id, IReadOnlyList<PlanTask> plan)
+    {
+        public string Id { get; } = id;
+
+        public IReadOnlyList<PlanTask> Plan { get; } = plan;
+
+        public Dictionary<string, PlanTask> Tasks { get; } = plan.ToDictionary(t => t.TaskId, StringComparer.Ordinal);
+
+        public Dictionary<string, string> Status { get; } = plan.ToDictionary(t => t.TaskId, _ => Pending, StringComparer.Ordinal);
+
+        public Dictionary<string, string> Results { get; } = new(StringComparer.Ordinal);
+
+        public Dictionary<string, TaskFailure> Failures { get; } = new(StringComparer.Ordinal);
+
+        public string? FirstFailureCode { get; private set; }
+
+        public IEnumerable<PlanTask> Ready() =>
+            Plan.Where(t => Status[t.TaskId] == Pending && t.Dependencies.All(d => Status[d] == Done));
+
+        /// <summary>Marks a task failed and every task that waits on it, directly or not, cancelled.</summary>
+        public void Fail(string taskId, TaskFailure failure)
+        {
+            Status[taskId] = Failed;
+            Failures[taskId] = failure;
+            FirstFailureCode ??= failure.Code;
+            bool changed;
+            do
+            {
+                changed = false;
+                foreach (var task in Plan.Where(t => Status[t.TaskId] == Pending && t.Dependencies.Any(d => Status[d] is Failed or Cancelled)))
+                {
+                    Status[task.TaskId] = Cancelled;
+                    changed = true;
+                }
+            }
+            while (changed);
+        }
+
+        /// <summary>Marks every unfinished task cancelled; false when there was none.</summary>
+        public bool CancelUnfinished()
+        {
+            var unfinished = Status.Where(s => s.Value is Pending or Running).Select(s => s.Key).ToList();
+            foreach (var taskId in unfinished)
+            {
+                Status[taskId] = Cancelled;
+            }
+
+            return unfinished.Count > 0;
+        }
+
+        public PlanUpdateEvent Snapshot() => new(
+            Id, Plan.Select(t => new PlanTaskState(t.TaskId, t.Title, t.Expert, Status[t.TaskId], t.Dependencies)).ToList());
+    }
+}
