@@ -106,6 +106,7 @@ public static class ConclaveServer
         services.AddSingleton<IRunStore, EfRunStore>();
         services.AddSingleton<ISkillCatalog, EfSkillCatalog>();
         services.AddSingleton<IExpertCatalog, EfExpertCatalog>();
+        services.AddSingleton<DataDirectoryLock>();
         services.AddHostedService<DatabaseInitializer>();
         return services;
     }

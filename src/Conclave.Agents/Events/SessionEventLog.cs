@@ -26,14 +26,18 @@ public sealed class SessionEventLog
     /// <summary>The session this log belongs to.</summary>
     public string SessionId { get; }
 
-    /// <summary>Appends an event of a run and returns it as stored.</summary>
-    public async ValueTask<SessionEvent> AppendAsync(AgentEvent agentEvent, string runId)
+    /// <summary>
+    /// Appends an event of a run and returns it as stored. <paramref name="beforePublish"/> sees the sealed event
+    /// before anyone else can, so that what it records is there when the event reaches a client.
+    /// </summary>
+    public async ValueTask<SessionEvent> AppendAsync(AgentEvent agentEvent, string runId, Action<SessionEvent>? beforePublish = null)
     {
         // One at a time, so that ids enter the writer's queue in order even when experts emit concurrently.
         await _gate.WaitAsync(CancellationToken.None);
         try
         {
             var stored = Seal(agentEvent, SessionId, _lastEventId + 1, runId, _time.GetUtcNow().UtcDateTime);
+            beforePublish?.Invoke(stored);
             await _writer.EnqueueAsync(stored);
             _lastEventId = stored.EventId;
             return stored;

@@ -24,18 +24,22 @@ public sealed class ConfirmationGate(TimeSpan timeout, TimeProvider time)
         {
             var expiresAt = time.GetUtcNow().UtcDateTime + timeout;
             var reason = tool.ConfirmationReason ?? $"{tool.Name} needs your approval.";
-            var announcement = await run.EmitAsync(new ConfirmationRequestEvent(requestId, tool.Name, arguments, reason, expiresAt)
+            var request = new ConfirmationRequestEvent(requestId, tool.Name, arguments, reason, expiresAt)
             {
                 TeamId = scope?.TeamId,
                 Expert = scope?.Expert,
                 TaskId = scope?.TaskId,
-            });
-            run.Pending.Announce(requestId, announcement);
+            };
+            await run.EmitAsync(request, announcement => run.Pending.Announce(requestId, announcement));
 
             HumanAnswer reply;
             try
             {
                 reply = await answer.WaitAsync(timeout, time, cancellationToken);
+            }
+            catch (TimeoutException) when (!run.Pending.TryClose(requestId))
+            {
+                reply = await answer; // the reply came at the very deadline
             }
             catch (TimeoutException)
             {

@@ -50,6 +50,9 @@ public sealed class PendingRequests
     /// <summary>Closes a request that expired or was abandoned.</summary>
     public void Close(string requestId) => _entries.TryRemove(requestId, out _);
 
+    /// <summary>Closes a request unless it was answered first; false when an answer won.</summary>
+    public bool TryClose(string requestId) => _entries.TryRemove(requestId, out _);
+
     /// <summary>The announcements of the requests still open, in event order.</summary>
     public IReadOnlyList<SessionEvent> Snapshot() =>
         _entries.Values.Select(e => e.Announcement).OfType<SessionEvent>().OrderBy(e => e.EventId).ToList();

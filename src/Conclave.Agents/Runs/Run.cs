@@ -9,6 +9,7 @@ namespace Conclave.Agents.Runs;
 public sealed class Run
 {
     private readonly CancellationTokenSource _stop = new();
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _usageLock = new();
     private Usage _usage = Usage.None;
     private readonly TimeSpan _askTimeout;
@@ -54,14 +55,19 @@ public sealed class Run
     /// <summary>Why the run was stopped, once it was.</summary>
     public StopReason? StopReason => _stopReason < 0 ? null : (StopReason)_stopReason;
 
-    /// <summary>Completes when the run has sent its terminal event.</summary>
-    public Task Completion { get; internal set; } = Task.CompletedTask;
+    /// <summary>Completes when the run has ended: its terminal event stored and sent, and the run recorded as ended.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>Whether the terminal event has been appended; the run is then only finishing up.</summary>
+    public bool TerminalSent { get; internal set; }
+
+    internal void Complete() => _completion.TrySetResult();
 
     internal void Attach(SessionEventLog log) => _log = log;
 
-    /// <summary>Appends an event of this run to the session's log.</summary>
-    public ValueTask<SessionEvent> EmitAsync(AgentEvent agentEvent) =>
-        (_log ?? throw new InvalidOperationException("The run has no event log yet.")).AppendAsync(agentEvent, Id);
+    /// <summary>Appends an event of this run to the session's log (see <see cref="SessionEventLog.AppendAsync"/>).</summary>
+    public ValueTask<SessionEvent> EmitAsync(AgentEvent agentEvent, Action<SessionEvent>? beforePublish = null) =>
+        (_log ?? throw new InvalidOperationException("The run has no event log yet.")).AppendAsync(agentEvent, Id, beforePublish);
 
     /// <summary>Waits until everything emitted so far is stored and published.</summary>
     public Task FlushAsync() => _log?.FlushAsync() ?? Task.CompletedTask;
@@ -96,20 +102,30 @@ public sealed class Run
         var (requestId, answer) = Pending.Open(RequestKind.Question);
         try
         {
-            var announcement = await EmitAsync(new AskHumanEvent(requestId, question)
+            var asked = new AskHumanEvent(requestId, question)
             {
                 Options = options is { Count: > 0 } ? options : null,
                 TeamId = scope?.TeamId,
                 Expert = scope?.Expert,
                 TaskId = scope?.TaskId,
-            });
-            Pending.Announce(requestId, announcement);
-            var reply = await answer.WaitAsync(_askTimeout, _time, cancellationToken);
+            };
+            await EmitAsync(asked, announcement => Pending.Announce(requestId, announcement));
+            HumanAnswer reply;
+            try
+            {
+                reply = await answer.WaitAsync(_askTimeout, _time, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                if (Pending.TryClose(requestId))
+                {
+                    throw new AskHumanTimeoutException(_askTimeout);
+                }
+
+                reply = await answer; // the reply came at the very deadline
+            }
+
             return reply.Content ?? string.Empty;
-        }
-        catch (TimeoutException)
-        {
-            throw new AskHumanTimeoutException(_askTimeout);
         }
         finally
         {

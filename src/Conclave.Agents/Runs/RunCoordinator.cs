@@ -61,13 +61,22 @@ public sealed partial class RunCoordinator
         _logger = logger;
     }
 
-    /// <summary>Starts a run for a message, unless the session already has one or the request is invalid.</summary>
+    /// <summary>
+    /// Starts a run for a message, unless the session already has one or the request is invalid. The run is
+    /// recorded (with the user's message) before this returns; it goes on in the background.
+    /// </summary>
     public async Task<StartRunResult> StartAsync(RunRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
         if (_active.TryGetValue(request.SessionId, out var current))
         {
-            return RunInProgress(current);
+            if (!current.TerminalSent)
+            {
+                return RunInProgress(current);
+            }
+
+            // Its terminal event is out; it is only finishing up. A client may already be answering it.
+            await current.Completion.WaitAsync(cancellationToken);
         }
 
         Skill? forced = null;
@@ -89,7 +98,26 @@ public sealed partial class RunCoordinator
                 : new StartRunResult(null, ErrorCodes.RunInProgress, "The session's previous run is still ending; try again.");
         }
 
-        run.Completion = Task.Run(() => ExecuteAsync(run, forced), CancellationToken.None);
+        try
+        {
+            var lastEventId = await _events.GetLastEventIdAsync(run.SessionId, CancellationToken.None);
+            run.Attach(new SessionEventLog(run.SessionId, lastEventId, _writer, _time));
+            await _runs.BeginRunAsync(
+                new RunRecord(run.Id, run.SessionId, request.TenantId, request.MessageId, _time.GetUtcNow().UtcDateTime),
+                request.Content,
+                CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            LogRunFailedToStart(ex, run.Id, run.SessionId);
+            _active.TryRemove(new KeyValuePair<string, Run>(run.SessionId, run));
+            run.Complete();
+            return new StartRunResult(null, ErrorCodes.Internal, ex is SessionGoneException
+                ? "The session was deleted."
+                : "The run could not be recorded; try again.");
+        }
+
+        _ = Task.Run(() => ExecuteAsync(run, forced), CancellationToken.None);
         return new StartRunResult(run.Id);
     }
 
@@ -140,38 +168,36 @@ public sealed partial class RunCoordinator
 
     private async Task ExecuteAsync(Run run, Skill? forced)
     {
-        var request = run.Request;
-        try
-        {
-            var lastEventId = await _events.GetLastEventIdAsync(run.SessionId, CancellationToken.None);
-            run.Attach(new SessionEventLog(run.SessionId, lastEventId, _writer, _time));
-            await _runs.BeginRunAsync(
-                new RunRecord(run.Id, run.SessionId, request.TenantId, request.MessageId, _time.GetUtcNow().UtcDateTime),
-                request.Content,
-                CancellationToken.None);
-        }
-        catch (Exception ex)
-        {
-            LogRunFailedToStart(ex, run.Id, run.SessionId);
-            _active.TryRemove(new KeyValuePair<string, Run>(run.SessionId, run));
-            return;
-        }
-
+        var status = RunStatus.Failed;
         try
         {
             var answer = await AnswerAsync(run, forced, run.StopToken);
             await _runs.AppendMessageAsync(run.SessionId, run.Id, new HistoryMessage(HistoryMessage.Assistant, answer.Content), CancellationToken.None);
-            await _runs.EndRunAsync(run.Id, RunStatus.Completed, CancellationToken.None);
             await run.EmitAsync(new FinalAnswerEvent(answer.Content, run.Usage, answer.FinishReason));
+            status = RunStatus.Completed;
         }
         catch (Exception ex)
         {
-            await EndWithErrorAsync(run, ex);
+            status = await EndWithErrorAsync(run, ex);
         }
         finally
         {
+            run.TerminalSent = true;
             await run.FlushAsync();
+
+            // Recorded as ended only once the terminal event is stored: a crash in between leaves the run open,
+            // and recovery then sees the stored terminal event and does not add another.
+            try
+            {
+                await _runs.EndRunAsync(run.Id, status, CancellationToken.None);
+            }
+            catch (Exception storeFailure)
+            {
+                LogRunFailed(storeFailure, run.Id, "store");
+            }
+
             _active.TryRemove(new KeyValuePair<string, Run>(run.SessionId, run));
+            run.Complete();
         }
     }
 
@@ -234,7 +260,7 @@ public sealed partial class RunCoordinator
         return await orchestrator.RunAsync(run, new TeamBrief(goal, experts, skill?.Instructions, skill?.Tools, workspace), cancellationToken);
     }
 
-    private async Task EndWithErrorAsync(Run run, Exception ex)
+    private async Task<RunStatus> EndWithErrorAsync(Run run, Exception ex)
     {
         var (code, message, retryable, status) = ex switch
         {
@@ -253,17 +279,8 @@ public sealed partial class RunCoordinator
             LogRunFailed(ex, run.Id, code);
         }
 
-        try
-        {
-            await _runs.EndRunAsync(run.Id, status, CancellationToken.None);
-        }
-        catch (Exception storeFailure)
-        {
-            // The terminal event still goes out; a restart would close the run again as interrupted.
-            LogRunFailed(storeFailure, run.Id, "store");
-        }
-
         await run.EmitAsync(new ErrorEvent(code, message, retryable) { Usage = run.Usage });
+        return status;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Run {RunId} of session {SessionId} could not start")]

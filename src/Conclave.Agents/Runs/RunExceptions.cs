@@ -10,3 +10,6 @@ public sealed class ModelException(string message, Exception inner) : Exception(
 /// <summary>The model called tools more often than a run allows; the run ends with <c>tool_error</c>.</summary>
 public sealed class ToolStepLimitException(int maxSteps)
     : Exception($"The run reached its limit of {maxSteps} tool calls (Conclave:Agent:MaxSteps).");
+
+/// <summary>The session of a run no longer exists (it was deleted); the run does not start.</summary>
+public sealed class SessionGoneException(string sessionId) : Exception($"The session '{sessionId}' does not exist.");

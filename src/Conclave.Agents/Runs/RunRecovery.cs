@@ -17,6 +17,14 @@ public sealed partial class RunRecovery(IRunStore runs, IEventStore events, Time
         foreach (var run in open)
         {
             var lastEventId = await events.GetLastEventIdAsync(run.SessionId, cancellationToken);
+            var last = lastEventId == 0 ? [] : await events.ReadAfterAsync(run.SessionId, lastEventId - 1, 1, cancellationToken);
+            if (last is [{ IsTerminal: true } terminal] && terminal.RunId == run.RunId)
+            {
+                // The process stopped between storing the terminal event and recording the run as ended.
+                await runs.EndRunAsync(run.RunId, terminal.Type == "final_answer" ? RunStatus.Completed : RunStatus.Failed, cancellationToken);
+                continue;
+            }
+
             var error = new ErrorEvent(ErrorCodes.Internal, "The server stopped during the run; send the message again.", Retryable: true)
             {
                 Usage = Usage.None,

@@ -15,6 +15,7 @@ internal sealed class ApiKeyRegistry
     private readonly IDbContextFactory<ConclaveDbContext> _contexts;
     private readonly byte[]? _configuredAdminHash;
     private readonly ConcurrentDictionary<string, Caller> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _revoked = new(StringComparer.Ordinal);
 
     public ApiKeyRegistry(IDbContextFactory<ConclaveDbContext> contexts, IOptions<AuthOptions> options)
     {
@@ -48,19 +49,32 @@ internal sealed class ApiKeyRegistry
             .Where(k => k.KeyHash == hash && k.RevokedAt == null)
             .Select(k => new { k.Id, k.KeyHash, k.IsAdmin })
             .FirstOrDefaultAsync(cancellationToken);
-        if (row is null || !CryptographicOperations.FixedTimeEquals(row.KeyHash, hash))
+        // A configured admin key replaces any generated one.
+        if (row is null || !CryptographicOperations.FixedTimeEquals(row.KeyHash, hash) || (row.IsAdmin && HasConfiguredAdminKey))
         {
             return null;
         }
 
         var caller = new Caller(row.Id, row.IsAdmin ? Caller.AdminTenant : row.Id, row.IsAdmin);
         _cache[cacheKey] = caller;
+
+        // A revoke that ran while the row was being read must still win.
+        if (IsRevoked(row.Id))
+        {
+            _cache.TryRemove(cacheKey, out _);
+            return null;
+        }
+
         return caller;
     }
+
+    /// <summary>Whether this process saw the key revoked.</summary>
+    public bool IsRevoked(string keyId) => _revoked.ContainsKey(keyId);
 
     /// <summary>Forgets a revoked key and tells whoever holds its connections.</summary>
     public void OnRevoked(string keyId)
     {
+        _revoked[keyId] = 0;
         foreach (var entry in _cache.Where(e => e.Value.KeyId == keyId).ToList())
         {
             _cache.TryRemove(entry);

@@ -28,6 +28,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     private readonly ILogger _logger;
     private readonly Channel<OutgoingFrame> _outgoing;
     private readonly CancellationTokenSource _aborted = new();
+    private readonly CancellationTokenSource _sending = new();
     private readonly TokenBucketRateLimiter _rate;
     private CloseRequest? _close;
 
@@ -99,18 +100,40 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
         return false;
     }
 
-    /// <summary>Closes the socket: after sending what is queued when <paramref name="drain"/>, else at once.</summary>
+    /// <summary>
+    /// Closes the socket: after sending what is queued when <paramref name="drain"/> (for at most the close
+    /// timeout), else at once. A send stuck on a client that stopped reading is abandoned, which aborts the socket.
+    /// </summary>
     public void RequestClose(WebSocketCloseStatus status, string description, bool drain)
     {
-        if (Interlocked.CompareExchange(ref _close, new CloseRequest(status, description, drain), null) is null)
+        if (Interlocked.CompareExchange(ref _close, new CloseRequest(status, description, drain), null) is not null)
         {
-            _outgoing.Writer.TryComplete();
+            return;
+        }
+
+        _outgoing.Writer.TryComplete();
+        try
+        {
+            if (drain)
+            {
+                _sending.CancelAfter(TimeSpan.FromSeconds(_options.CloseTimeoutSeconds));
+            }
+            else
+            {
+                // Not inline: this may run on the event writer's thread, which must not do socket work.
+                _ = _sending.CancelAsync();
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection is already over.
         }
     }
 
     public void Dispose()
     {
         _rate.Dispose();
+        _sending.Dispose();
         _aborted.Dispose();
     }
 
@@ -123,7 +146,8 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
 
     private async Task SendLoopAsync()
     {
-        var token = _aborted.Token;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_aborted.Token, _sending.Token);
+        var token = linked.Token;
         try
         {
             var lastSent = await SendConnectedAndMissedAsync(token);
@@ -143,9 +167,13 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
                 lastSent = Math.Max(lastSent, frame.EventId);
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ChannelClosedException)
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ChannelClosedException or IOException)
         {
-            // The client went away; the close below finishes up.
+            // The client went away or is being dropped; the close below finishes up.
+        }
+        catch (Exception ex)
+        {
+            LogConnectionFailed(ex, SessionId);
         }
     }
 
@@ -164,7 +192,8 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
             return newest;
         }
 
-        var lastSent = after;
+        // An id beyond the newest stored one names nothing the client can have seen: resume from the newest.
+        var lastSent = Math.Min(after, newest);
         while (true)
         {
             var page = await _events.ReadAfterAsync(SessionId, lastSent, ReplayPageSize, cancellationToken);
@@ -198,6 +227,11 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
                     return;
                 }
 
+                if (_close is not null)
+                {
+                    return; // closing (revoked key, deleted session, fell behind): take no more commands
+                }
+
                 using var lease = _rate.AttemptAcquire();
                 if (!lease.IsAcquired)
                 {
@@ -217,9 +251,14 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
                 }
             }
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
         {
             RequestClose(WebSocketCloseStatus.NormalClosure, "Connection lost.", drain: false);
+        }
+        catch (Exception ex)
+        {
+            LogConnectionFailed(ex, SessionId);
+            RequestClose(WebSocketCloseStatus.InternalServerError, "The server failed to handle a frame.", drain: false);
         }
     }
 
@@ -313,7 +352,9 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
 
     private async Task CloseAsync(Task receiving)
     {
-        var close = _close ?? new CloseRequest(WebSocketCloseStatus.NormalClosure, "Closed.", false);
+        // From here on a late RequestClose (a revoke, a shutdown) has nothing left to do.
+        Interlocked.CompareExchange(ref _close, new CloseRequest(WebSocketCloseStatus.NormalClosure, "Closed.", false), null);
+        var close = _close;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(_options.CloseTimeoutSeconds));
         try
         {
@@ -324,9 +365,9 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
 
             await receiving.WaitAsync(timeout.Token);
         }
-        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
         {
-            // The client did not finish the close handshake in time.
+            // The client did not finish the close handshake in time, or was already gone.
         }
         finally
         {
@@ -339,6 +380,9 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     }
 
     private DateTime Now() => _time.GetUtcNow().UtcDateTime;
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A chat socket of session {SessionId} failed")]
+    private partial void LogConnectionFailed(Exception exception, string sessionId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "A client of session {SessionId} fell behind; closing its socket with 1008")]
     private partial void LogSlowClient(string sessionId);

@@ -8,15 +8,26 @@ namespace Conclave.Server.Chat;
 internal sealed class ChatConnectionRegistry
 {
     private readonly ConcurrentDictionary<ChatConnection, byte> _connections = new();
+    private readonly ApiKeyRegistry _keys;
 
     public ChatConnectionRegistry(ApiKeyRegistry keys)
     {
+        _keys = keys;
         keys.Revoked += keyId => _ = CloseWhereAsync(c => c.Caller.KeyId == keyId, WebSocketCloseStatus.PolicyViolation, "The API key was revoked.", drain: false);
     }
 
     public int Count => _connections.Count;
 
-    public void Add(ChatConnection connection) => _connections.TryAdd(connection, 0);
+    public void Add(ChatConnection connection)
+    {
+        _connections.TryAdd(connection, 0);
+
+        // A revoke between the upgrade's authentication and this line found no connection to close.
+        if (_keys.IsRevoked(connection.Caller.KeyId))
+        {
+            connection.RequestClose(WebSocketCloseStatus.PolicyViolation, "The API key was revoked.", drain: false);
+        }
+    }
 
     public void Remove(ChatConnection connection) => _connections.TryRemove(connection, out _);
 
@@ -36,6 +47,7 @@ internal sealed class ChatConnectionRegistry
             connection.RequestClose(status, description, drain);
         }
 
-        return Task.WhenAll(closing.Select(c => c.Completion));
+        // One connection's failure must not stop the others from closing, nor fail the caller.
+        return Task.WhenAll(closing.Select(c => c.Completion.ContinueWith(static _ => { }, TaskScheduler.Default)));
     }
 }

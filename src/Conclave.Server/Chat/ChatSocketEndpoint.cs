@@ -77,6 +77,12 @@ internal static class ChatSocketEndpoint
         using (hub.Subscribe(sessionId, connection))
         {
             registry.Add(connection);
+            if (await SessionsApi.FindAsync(db, sessionId, http) is null)
+            {
+                // Deleted between the check above and now: DELETE found no socket to close.
+                connection.RequestClose(WebSocketCloseStatus.NormalClosure, "The session was deleted.", drain: false);
+            }
+
             try
             {
                 await connection.RunAsync();

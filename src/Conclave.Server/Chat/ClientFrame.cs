@@ -49,6 +49,11 @@ internal abstract record ClientFrame
             {
                 return new InvalidFrame(ErrorCodes.InvalidMessage, ex.Message);
             }
+            catch (InvalidOperationException)
+            {
+                // A string that is valid JSON but not valid text, such as a lone surrogate escape ("\ud800").
+                return new InvalidFrame(ErrorCodes.InvalidMessage, "A field holds text that is not valid Unicode.");
+            }
         }
     }
 

@@ -97,15 +97,17 @@ internal static class SessionsApi
             return NotFoundProblem(id);
         }
 
+        // The session goes first: from then on no run can start on it and no socket can open to it.
+        // Then its run is stopped and its sockets closed, and only then is the rest removed.
+        await db.Sessions.Where(s => s.Id == id).ExecuteDeleteAsync(CancellationToken.None);
         await runs.StopSessionAsync(id);
         await sockets.CloseSessionAsync(id);
-        await using (var transaction = await db.Database.BeginTransactionAsync(http.RequestAborted))
+        await using (var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None))
         {
-            await db.Events.Where(e => e.SessionId == id).ExecuteDeleteAsync(http.RequestAborted);
-            await db.Messages.Where(m => m.SessionId == id).ExecuteDeleteAsync(http.RequestAborted);
-            await db.Runs.Where(r => r.SessionId == id).ExecuteDeleteAsync(http.RequestAborted);
-            await db.Sessions.Where(s => s.Id == id).ExecuteDeleteAsync(http.RequestAborted);
-            await transaction.CommitAsync(http.RequestAborted);
+            await db.Events.Where(e => e.SessionId == id).ExecuteDeleteAsync(CancellationToken.None);
+            await db.Messages.Where(m => m.SessionId == id).ExecuteDeleteAsync(CancellationToken.None);
+            await db.Runs.Where(r => r.SessionId == id).ExecuteDeleteAsync(CancellationToken.None);
+            await transaction.CommitAsync(CancellationToken.None);
         }
 
         var workspace = Path.Combine(agent.Value.WorkspacesPath, id);

@@ -5,14 +5,16 @@ using Microsoft.EntityFrameworkCore;
 namespace Conclave.Server.Storage;
 
 /// <summary>
-/// Prepares storage before the server takes requests: applies migrations, switches SQLite to WAL,
+/// Prepares storage before the server takes requests: locks the data folder, applies migrations, switches SQLite to WAL,
 /// makes sure an admin key exists, and ends the runs a crashed process left open.
 /// </summary>
 internal sealed class DatabaseInitializer(
-    IDbContextFactory<ConclaveDbContext> contexts, ApiKeyRegistry keys, RunRecovery recovery, TimeProvider time) : IHostedService
+    DataDirectoryLock dataLock, IDbContextFactory<ConclaveDbContext> contexts, ApiKeyRegistry keys, RunRecovery recovery, TimeProvider time)
+    : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        dataLock.Acquire();
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
             await db.Database.MigrateAsync(cancellationToken);

@@ -22,6 +22,11 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
     public async Task BeginRunAsync(RunRecord run, string userMessage, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        if (!await db.Sessions.AnyAsync(s => s.Id == run.SessionId, cancellationToken))
+        {
+            throw new SessionGoneException(run.SessionId);
+        }
+
         db.Runs.Add(new RunEntity
         {
             Id = run.RunId,
