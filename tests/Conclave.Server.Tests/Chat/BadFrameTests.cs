@@ -25,6 +25,7 @@ public sealed class BadFrameTests
         { "{\"type\": \"reply\", \"request_id\": \"nope\", \"content\": \"x\"}", "unknown_request" },
         { "{\"type\": \"confirmation_reply\", \"request_id\": \"nope\", \"approved\": true}", "unknown_request" },
         { "{\"type\": \"cancel\"}", "no_active_run" },
+        { "{\"type\": \"message\", \"content\": \"\\ud800\"}", "invalid_message" },
     };
 
     [Theory]

@@ -78,6 +78,27 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Waits until the output has a match of <paramref name="pattern"/> (stdout is read in the background) and returns it.</summary>
+    public async Task<string> WaitForOutputAsync(string pattern, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(Output, pattern);
+            if (match.Success)
+            {
+                return match.Value;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"No '{pattern}' in the server's output:\n{Output}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Kills the process at once, as a crash or an OOM kill would.</summary>
     public async Task KillAsync()
     {

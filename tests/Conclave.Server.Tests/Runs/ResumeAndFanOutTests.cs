@@ -129,7 +129,7 @@ public sealed class ResumeAndFanOutTests
         // Big tokens at a pace a reading client keeps up with easily: about 4 MB/s.
         var model = new ScriptedChatClient((_, _, ct) => BigTokens(3_000, ct));
         await using var server = await ConclaveTestServer.StartAsync(
-            new Dictionary<string, string?> { ["Conclave:WebSocket:SendQueueCapacity"] = "64" }, model: model);
+            new Dictionary<string, string?> { ["Conclave:WebSocket:SendQueueCapacity"] = "512" }, model: model);
         var session = await server.CreateSessionAsync();
         var stalled = await server.ConnectAsync(session, receiveBufferBytes: 4096);
         await using var reader = await server.ConnectAsync(session);

@@ -2,7 +2,6 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Conclave.Agents.Events;
 using Conclave.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -93,8 +92,7 @@ public sealed class DurabilityTests
             string key;
             await using (var first = await ServerProcess.StartAsync(dataDir))
             {
-                key = Regex.Match(first.Output, @"ck_[A-Za-z0-9_-]{40,}").Value;
-                Assert.False(string.IsNullOrEmpty(key), first.Output);
+                key = await first.WaitForOutputAsync(@"ck_[A-Za-z0-9_-]{40,}");
                 using var http = new HttpClient { BaseAddress = first.BaseUri };
                 http.DefaultRequestHeaders.Add("X-API-Key", key);
                 using var created = await http.PostAsJsonAsync("/api/v1/api-keys", new { name = "tenant" });
@@ -102,6 +100,7 @@ public sealed class DurabilityTests
             }
 
             await using var second = await ServerProcess.StartAsync(dataDir);
+            await second.WaitForOutputAsync("Application started");
             using var again = new HttpClient { BaseAddress = second.BaseUri };
             again.DefaultRequestHeaders.Add("X-API-Key", key);
             using var listed = await again.GetAsync("/api/v1/api-keys");
