@@ -28,7 +28,7 @@ public sealed class ReviewRegressionTests
     [Fact]
     public async Task DeletingASessionWithAClientThatStoppedReadingAnswersPromptly()
     {
-        var model = new ScriptedChatClient((_, _, ct) => BigTokens(2_000, ct));
+        var model = new ScriptedChatClient((_, _, ct) => Infrastructure.Stream.Repeat(new string('x', 4_000), 2_000, 1, ct));
         await using var server = await ConclaveTestServer.StartAsync(
             new Dictionary<string, string?> { ["Conclave:WebSocket:KeepAliveSeconds"] = "0" }, model: model);
         var session = await server.CreateSessionAsync();
@@ -82,42 +82,36 @@ public sealed class ReviewRegressionTests
     [Fact]
     public async Task RecoveryDoesNotAddATerminalEventToARunWhoseTerminalIsStored()
     {
-        var dataDir = Directory.CreateTempSubdirectory("conclave-test-").FullName;
-        try
+        using var temp = new TempDataDir();
+        var dataDir = temp.Path;
+        string session;
+        List<JsonElement> frames;
+        await using (var first = await ConclaveTestServer.StartAsync(dataDir: dataDir))
         {
-            string session;
-            List<JsonElement> frames;
-            await using (var first = await ConclaveTestServer.StartAsync(dataDir: dataDir))
-            {
-                session = await first.CreateSessionAsync();
-                await using var socket = await first.ConnectAsync(session);
-                frames = await socket.ChatAsync("stream 2 words");
-            }
-
-            // As if the process died after storing final_answer but before recording the run as ended.
-            await using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDir, "conclave.db")};Pooling=False"))
-            {
-                await db.OpenAsync();
-                await using var reopen = db.CreateCommand();
-                reopen.CommandText = "UPDATE runs SET Status = 'running', EndedAt = NULL";
-                Assert.Equal(1, await reopen.ExecuteNonQueryAsync());
-            }
-
-            await using var second = await ConclaveTestServer.RestartOnAsync(dataDir);
-            var events = await second.Http.GetFromJsonAsync<JsonElement>($"/api/v1/sessions/{session}/events");
-
-            Assert.Equal(frames.Count, events.GetArrayLength());
-            Assert.Equal("final_answer", events[events.GetArrayLength() - 1].Type());
-            await using var check = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDir, "conclave.db")};Pooling=False");
-            await check.OpenAsync();
-            await using var status = check.CreateCommand();
-            status.CommandText = "SELECT Status FROM runs";
-            Assert.Equal("completed", (string)(await status.ExecuteScalarAsync())!);
+            session = await first.CreateSessionAsync();
+            await using var socket = await first.ConnectAsync(session);
+            frames = await socket.ChatAsync("stream 2 words");
         }
-        finally
+
+        // As if the process died after storing final_answer but before recording the run as ended.
+        await using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDir, "conclave.db")};Pooling=False"))
         {
-            TestFiles.DeleteDirectory(dataDir);
+            await db.OpenAsync();
+            await using var reopen = db.CreateCommand();
+            reopen.CommandText = "UPDATE runs SET Status = 'running', EndedAt = NULL";
+            Assert.Equal(1, await reopen.ExecuteNonQueryAsync());
         }
+
+        await using var second = await ConclaveTestServer.RestartOnAsync(dataDir);
+        var events = await second.Http.GetFromJsonAsync<JsonElement>($"/api/v1/sessions/{session}/events");
+
+        Assert.Equal(frames.Count, events.GetArrayLength());
+        Assert.Equal("final_answer", events[events.GetArrayLength() - 1].Type());
+        await using var check = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dataDir, "conclave.db")};Pooling=False");
+        await check.OpenAsync();
+        await using var status = check.CreateCommand();
+        status.CommandText = "SELECT Status FROM runs";
+        Assert.Equal("completed", (string)(await status.ExecuteScalarAsync())!);
     }
 
     [Fact]
@@ -133,34 +127,19 @@ public sealed class ReviewRegressionTests
     [Fact]
     public async Task ConfiguredAdminKeyReplacesTheGeneratedOne()
     {
-        var dataDir = Directory.CreateTempSubdirectory("conclave-test-").FullName;
-        try
+        using var temp = new TempDataDir();
+        var dataDir = temp.Path;
+        string generated;
+        await using (var first = await ServerProcess.StartAsync(dataDir))
         {
-            string generated;
-            await using (var first = await ServerProcess.StartAsync(dataDir))
-            {
-                generated = await first.WaitForOutputAsync(@"ck_[A-Za-z0-9_-]{40,}");
-            }
-
-            await using var second = await ConclaveTestServer.RestartOnAsync(dataDir);
-            using var old = second.CreateClient(generated);
-            using var response = await old.GetAsync("/api/v1/api-keys");
-
-            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+            generated = await first.WaitForOutputAsync(@"ck_[A-Za-z0-9_-]{40,}");
         }
-        finally
-        {
-            TestFiles.DeleteDirectory(dataDir);
-        }
+
+        await using var second = await ConclaveTestServer.RestartOnAsync(dataDir);
+        using var old = second.CreateClient(generated);
+        using var response = await old.GetAsync("/api/v1/api-keys");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
-    private static async IAsyncEnumerable<ChatResponseUpdate> BigTokens(int count, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var token = new string('x', 4_000);
-        for (var i = 0; i < count; i++)
-        {
-            await Task.Delay(1, cancellationToken);
-            yield return ScriptedChatClient.Text(token);
-        }
-    }
 }

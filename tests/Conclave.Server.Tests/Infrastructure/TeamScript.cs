@@ -75,6 +75,16 @@ internal static class Stream
         }
     }
 
+    /// <summary>The same token <paramref name="count"/> times, <paramref name="delayMs"/> apart.</summary>
+    public static async IAsyncEnumerable<ChatResponseUpdate> Repeat(string token, int count, int delayMs, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            await Task.Delay(delayMs, cancellationToken);
+            yield return ScriptedChatClient.Text(token);
+        }
+    }
+
     public static async IAsyncEnumerable<ChatResponseUpdate> Call(string tool, Dictionary<string, object?> arguments)
     {
         await Task.Yield();

@@ -127,7 +127,7 @@ public sealed class ResumeAndFanOutTests
     public async Task ClientThatStopsReadingIsClosedWithoutSlowingTheRunOrOtherSocketsAndCanResume()
     {
         // Big tokens at a pace a reading client keeps up with easily: about 4 MB/s.
-        var model = new ScriptedChatClient((_, _, ct) => BigTokens(3_000, ct));
+        var model = new ScriptedChatClient((_, _, ct) => Infrastructure.Stream.Repeat(new string('x', 4_000), 3_000, 1, ct));
         await using var server = await ConclaveTestServer.StartAsync(
             new Dictionary<string, string?> { ["Conclave:WebSocket:SendQueueCapacity"] = "512" }, model: model);
         var session = await server.CreateSessionAsync();
@@ -164,13 +164,4 @@ public sealed class ResumeAndFanOutTests
         Assert.Equal(frames[^1].EventId(), rest[^1].EventId());
     }
 
-    private static async IAsyncEnumerable<ChatResponseUpdate> BigTokens(int count, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var token = new string('x', 4_000);
-        for (var i = 0; i < count; i++)
-        {
-            await Task.Delay(1, cancellationToken);
-            yield return ScriptedChatClient.Text(token);
-        }
-    }
 }

@@ -13,108 +13,90 @@ public sealed class DurabilityTests
     [Fact]
     public async Task RestartKeepsSessionsHistoryAndEventsAndContinuesEventIds()
     {
-        var dataDir = Directory.CreateTempSubdirectory("conclave-test-").FullName;
-        try
+        using var temp = new TempDataDir();
+        var dataDir = temp.Path;
+        string session;
+        List<JsonElement> before;
+        await using (var first = await ConclaveTestServer.StartAsync(dataDir: dataDir))
         {
-            string session;
-            List<JsonElement> before;
-            await using (var first = await ConclaveTestServer.StartAsync(dataDir: dataDir))
-            {
-                session = await first.CreateSessionAsync();
-                await using var socket = await first.ConnectAsync(session);
-                before = await socket.ChatAsync("stream 3 words");
-            }
-
-            await using var second = await ConclaveTestServer.RestartOnAsync(dataDir);
-            var messages = await second.Http.GetFromJsonAsync<JsonElement>($"/api/v1/sessions/{session}/messages");
-            var events = await second.Http.GetFromJsonAsync<JsonElement>($"/api/v1/sessions/{session}/events");
-            await using var again = await second.ConnectAsync(session);
-            var after = await again.ChatAsync("stream 2 words");
-
-            Assert.Equal(2, messages.GetArrayLength());
-            Assert.Equal(before.Select(f => f.GetRawText()), events.EnumerateArray().Select(e => e.GetRawText()));
-            Assert.Equal(before[^1].EventId(), again.Connected.GetProperty("last_event_id").GetInt64());
-            Assert.Equal(before[^1].EventId() + 1, after[0].EventId());
+            session = await first.CreateSessionAsync();
+            await using var socket = await first.ConnectAsync(session);
+            before = await socket.ChatAsync("stream 3 words");
         }
-        finally
-        {
-            TestFiles.DeleteDirectory(dataDir);
-        }
+
+        await using var second = await ConclaveTestServer.RestartOnAsync(dataDir);
+        var messages = await second.Http.GetFromJsonAsync<JsonElement>($"/api/v1/sessions/{session}/messages");
+        var events = await second.Http.GetFromJsonAsync<JsonElement>($"/api/v1/sessions/{session}/events");
+        await using var again = await second.ConnectAsync(session);
+        var after = await again.ChatAsync("stream 2 words");
+
+        Assert.Equal(2, messages.GetArrayLength());
+        Assert.Equal(before.Select(f => f.GetRawText()), events.EnumerateArray().Select(e => e.GetRawText()));
+        Assert.Equal(before[^1].EventId(), again.Connected.GetProperty("last_event_id").GetInt64());
+        Assert.Equal(before[^1].EventId() + 1, after[0].EventId());
     }
 
     [Fact]
     public async Task KilledProcessLeavesNoRunOpenAfterTheNextStart()
     {
-        var dataDir = Directory.CreateTempSubdirectory("conclave-test-").FullName;
-        try
+        using var temp = new TempDataDir();
+        var dataDir = temp.Path;
+        string session;
+        long lastSeen;
+        await using (var process = await ServerProcess.StartAsync(dataDir, new Dictionary<string, string> { ["Conclave__Auth__AdminKey"] = ConclaveTestServer.AdminKey }))
         {
-            string session;
-            long lastSeen;
-            await using (var process = await ServerProcess.StartAsync(dataDir, new Dictionary<string, string> { ["Conclave__Auth__AdminKey"] = ConclaveTestServer.AdminKey }))
-            {
-                using var http = new HttpClient { BaseAddress = process.BaseUri };
-                http.DefaultRequestHeaders.Add("X-API-Key", ConclaveTestServer.AdminKey);
-                var created = await (await http.PostAsJsonAsync("/api/v1/sessions", new { })).Content.ReadFromJsonAsync<JsonElement>();
-                session = created.Str("id")!;
-                using var client = new ClientWebSocket();
-                await client.ConnectAsync(new Uri($"ws://{process.BaseUri.Authority}/api/v1/chat/ws/{session}?api_key={ConclaveTestServer.AdminKey}"), CancellationToken.None);
-                var socket = new TestSocket(client);
-                await socket.ReceiveAsync();
-                await socket.SendAsync(new { type = "message", content = "ask me: will you crash?" });
-                lastSeen = (await socket.ReceiveTypeAsync("ask_human")).EventId();
-                await process.KillAsync();
-            }
-
-            await using var server = await ConclaveTestServer.RestartOnAsync(dataDir);
-            await using var resumed = await server.ConnectAsync(session, lastEventId: lastSeen);
-            var terminal = await resumed.ReceiveAsync();
-
-            Assert.Equal(JsonValueKind.Null, resumed.Connected.GetProperty("active_run_id").ValueKind);
-            Assert.Equal("error", terminal.Type());
-            Assert.Equal("internal", terminal.Str("code"));
-            Assert.True(terminal.GetProperty("retryable").GetBoolean());
-            Assert.Equal(lastSeen + 1, terminal.EventId());
-            var frames = await resumed.ChatAsync("stream 1 words");
-            Assert.Equal("word1", frames[^1].Str("content"));
+            using var http = new HttpClient { BaseAddress = process.BaseUri };
+            http.DefaultRequestHeaders.Add("X-API-Key", ConclaveTestServer.AdminKey);
+            var created = await (await http.PostAsJsonAsync("/api/v1/sessions", new { })).Content.ReadFromJsonAsync<JsonElement>();
+            session = created.Str("id")!;
+            using var client = new ClientWebSocket();
+            await client.ConnectAsync(new Uri($"ws://{process.BaseUri.Authority}/api/v1/chat/ws/{session}?api_key={ConclaveTestServer.AdminKey}"), CancellationToken.None);
+            var socket = new TestSocket(client);
+            await socket.ReceiveAsync();
+            await socket.SendAsync(new { type = "message", content = "ask me: will you crash?" });
+            lastSeen = (await socket.ReceiveTypeAsync("ask_human")).EventId();
+            await process.KillAsync();
         }
-        finally
-        {
-            TestFiles.DeleteDirectory(dataDir);
-        }
+
+        await using var server = await ConclaveTestServer.RestartOnAsync(dataDir);
+        await using var resumed = await server.ConnectAsync(session, lastEventId: lastSeen);
+        var terminal = await resumed.ReceiveAsync();
+
+        Assert.Equal(JsonValueKind.Null, resumed.Connected.GetProperty("active_run_id").ValueKind);
+        Assert.Equal("error", terminal.Type());
+        Assert.Equal("internal", terminal.Str("code"));
+        Assert.True(terminal.GetProperty("retryable").GetBoolean());
+        Assert.Equal(lastSeen + 1, terminal.EventId());
+        var frames = await resumed.ChatAsync("stream 1 words");
+        Assert.Equal("word1", frames[^1].Str("content"));
     }
 
     [Fact]
     public async Task FirstStartWithoutAnAdminKeyPrintsOneOnceAndStoresOnlyItsHash()
     {
-        var dataDir = Directory.CreateTempSubdirectory("conclave-test-").FullName;
-        try
+        using var temp = new TempDataDir();
+        var dataDir = temp.Path;
+        string key;
+        await using (var first = await ServerProcess.StartAsync(dataDir))
         {
-            string key;
-            await using (var first = await ServerProcess.StartAsync(dataDir))
-            {
-                key = await first.WaitForOutputAsync(@"ck_[A-Za-z0-9_-]{40,}");
-                using var http = new HttpClient { BaseAddress = first.BaseUri };
-                http.DefaultRequestHeaders.Add("X-API-Key", key);
-                using var created = await http.PostAsJsonAsync("/api/v1/api-keys", new { name = "tenant" });
-                Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
-            }
-
-            await using var second = await ServerProcess.StartAsync(dataDir);
-            await second.WaitForOutputAsync("Application started");
-            using var again = new HttpClient { BaseAddress = second.BaseUri };
-            again.DefaultRequestHeaders.Add("X-API-Key", key);
-            using var listed = await again.GetAsync("/api/v1/api-keys");
-
-            Assert.DoesNotContain("ck_", second.Output, StringComparison.Ordinal);
-            Assert.Equal(System.Net.HttpStatusCode.OK, listed.StatusCode);
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            var file = await File.ReadAllBytesAsync(Path.Combine(dataDir, "conclave.db"));
-            Assert.Equal(-1, file.AsSpan().IndexOf(Encoding.UTF8.GetBytes(key)));
+            key = await first.WaitForOutputAsync(@"ck_[A-Za-z0-9_-]{40,}");
+            using var http = new HttpClient { BaseAddress = first.BaseUri };
+            http.DefaultRequestHeaders.Add("X-API-Key", key);
+            using var created = await http.PostAsJsonAsync("/api/v1/api-keys", new { name = "tenant" });
+            Assert.Equal(System.Net.HttpStatusCode.Created, created.StatusCode);
         }
-        finally
-        {
-            TestFiles.DeleteDirectory(dataDir);
-        }
+
+        await using var second = await ServerProcess.StartAsync(dataDir);
+        await second.WaitForOutputAsync("Application started");
+        using var again = new HttpClient { BaseAddress = second.BaseUri };
+        again.DefaultRequestHeaders.Add("X-API-Key", key);
+        using var listed = await again.GetAsync("/api/v1/api-keys");
+
+        Assert.DoesNotContain("ck_", second.Output, StringComparison.Ordinal);
+        Assert.Equal(System.Net.HttpStatusCode.OK, listed.StatusCode);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var file = await File.ReadAllBytesAsync(Path.Combine(dataDir, "conclave.db"));
+        Assert.Equal(-1, file.AsSpan().IndexOf(Encoding.UTF8.GetBytes(key)));
     }
 
     [Fact]
