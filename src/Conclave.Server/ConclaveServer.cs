@@ -12,6 +12,7 @@ using Conclave.Server.Experts;
 using Conclave.Server.Health;
 using Conclave.Server.Json;
 using Conclave.Server.Logging;
+using Conclave.Server.Models;
 using Conclave.Server.OpenApi;
 using Conclave.Server.Options;
 using Conclave.Server.Sessions;
@@ -80,9 +81,7 @@ public static class ConclaveServer
         services.AddValidatedOptions<AskHumanOptions>("Conclave:AskHuman");
         services.AddValidatedOptions<TeamOptions>("Conclave:Teams");
         services.AddValidatedOptions<BuiltinModelOptions>("Conclave:Llm:Builtin");
-        services.AddValidatedOptions<LlmOptions>(LlmOptions.Section)
-            .Validate(o => string.Equals(o.Provider, "builtin", StringComparison.OrdinalIgnoreCase),
-                "Conclave:Llm:Provider: this build serves the 'builtin' model only; openai, ollama and anthropic are not available yet.");
+        services.AddValidatedOptions<ContextOptions>("Conclave:Llm");
         services.AddValidatedOptions<AgentOptions>("Conclave:Agent")
             .Configure<IOptions<ConclaveOptions>>((agent, conclave) => agent.WorkspacesPath = Path.Combine(conclave.Value.DataPath, "workspaces"));
         return services;
@@ -108,13 +107,6 @@ public static class ConclaveServer
         services.AddSingleton<IExpertCatalog, EfExpertCatalog>();
         services.AddSingleton<DataDirectoryLock>();
         services.AddHostedService<DatabaseInitializer>();
-        return services;
-    }
-
-    private static IServiceCollection AddModel(this IServiceCollection services)
-    {
-        services.AddChatClient(sp => new BuiltinChatClient(sp.GetRequiredService<IOptions<BuiltinModelOptions>>()))
-            .UseLogging();
         return services;
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Conclave.Agents.Events;
+using Conclave.Agents.Models;
 using Conclave.Agents.Skills;
 using Conclave.Agents.Teams;
 using Conclave.Agents.Tools;
@@ -21,6 +22,8 @@ public sealed partial class RunCoordinator
     private readonly ISkillCatalog _skills;
     private readonly IExpertCatalog _experts;
     private readonly TeamOptions _teams;
+    private readonly ContextOptions _context;
+    private readonly TokenCounter _tokens = new();
     private readonly IRunStore _runs;
     private readonly IEventStore _events;
     private readonly EventWriter _writer;
@@ -43,6 +46,7 @@ public sealed partial class RunCoordinator
         IOptions<ConfirmationOptions> confirmation,
         IOptions<AskHumanOptions> askHuman,
         IOptions<TeamOptions> teams,
+        IOptions<ContextOptions> context,
         TimeProvider time,
         ILogger<RunCoordinator> logger)
     {
@@ -51,6 +55,7 @@ public sealed partial class RunCoordinator
         _skills = skills;
         _experts = experts;
         _teams = teams.Value;
+        _context = context.Value;
         _runs = runs;
         _events = events;
         _writer = writer;
@@ -231,10 +236,13 @@ public sealed partial class RunCoordinator
             messages.Add(new ChatMessage(ChatRole.User, request.Content));
         }
 
+        ContextWindow.Fit(messages, _context.MaxContextTokens, _tokens);
+
         var tools = _tools.Select(match?.Skill.Tools);
         var toolContext = new ToolContext(workspace, run.HumanFor(null), (goal, ct) => ConveneTeamAsync(run, goal, match?.Skill, workspace, ct));
         var loop = new AgentLoop(_model, _runs, _gate, _agent.MaxSteps);
-        return await loop.RunAsync(AgentOutput.ForRun(run), messages, tools, toolContext, cancellationToken);
+        return await loop.RunAsync(
+            AgentOutput.ForRun(run), messages, tools, toolContext, cancellationToken, new ChatOptions { ModelId = match?.Skill.Model });
     }
 
     /// <summary>The goal of a team run, or null for a single-agent run.</summary>

@@ -7,13 +7,15 @@ namespace Conclave.Agents.Skills;
 /// <param name="Instructions">The system prompt of a run the skill shapes.</param>
 /// <param name="Tools">The tools such a run may use; all tools when null.</param>
 /// <param name="Mode"><c>team</c> when the skill hands its goals to a team of experts; <c>single</c> or null otherwise.</param>
+/// <param name="Model">The model the skill's runs ask for, when it differs from the session's (same provider).</param>
 public sealed record Skill(
     string Name,
     string Description,
     IReadOnlyList<string> Keywords,
     string Instructions,
     IReadOnlyList<string>? Tools,
-    string? Mode = null);
+    string? Mode = null,
+    string? Model = null);
 
 /// <summary>Where the runtime finds a tenant's skills.</summary>
 public interface ISkillCatalog

@@ -1,4 +1,4 @@
-using Conclave.Server.Options;
+using Conclave.Server.Models;
 using Conclave.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -36,6 +36,6 @@ internal static class HealthApi
         }
 
         var options = llm.Value;
-        return TypedResults.Ok(new ReadinessResponse("ready", options.Provider, options.Model ?? options.Provider));
+        return TypedResults.Ok(new ReadinessResponse("ready", options.Provider.ToLowerInvariant(), options.Model ?? options.Provider));
     }
 }

@@ -33,16 +33,3 @@ internal sealed class StorageOptions
     [Range(0, 600_000)]
     public int BusyTimeoutMs { get; set; } = 5_000;
 }
-
-/// <summary>Model settings (<c>Conclave:Llm</c>).</summary>
-internal sealed class LlmOptions
-{
-    public const string Section = "Conclave:Llm";
-
-    /// <summary>The model provider. This build has <c>builtin</c>.</summary>
-    [Required(AllowEmptyStrings = false)]
-    public string Provider { get; set; } = "builtin";
-
-    /// <summary>The model name, for providers that have several.</summary>
-    public string? Model { get; set; }
-}

@@ -10,8 +10,9 @@ namespace Conclave.Server.Skills;
 /// <param name="Instructions">The system prompt of the runs the skill shapes.</param>
 /// <param name="Tools">The tools those runs may use; all when left out.</param>
 /// <param name="Mode"><c>team</c> to hand the skill's goals to a team of experts; <c>single</c> (the default) for one agent.</param>
+/// <param name="Model">The model the skill's runs ask for, when it should differ from the session's (same provider).</param>
 internal sealed partial record SkillRequest(
-    string? Name, string? Description, List<string>? Keywords, string? Instructions, List<string>? Tools, string? Mode = null)
+    string? Name, string? Description, List<string>? Keywords, string? Instructions, List<string>? Tools, string? Mode = null, string? Model = null)
 {
     public const int MaxKeywords = 100;
     public const int MaxInstructionsLength = 32 * 1024;
@@ -25,7 +26,8 @@ internal sealed partial record SkillRequest(
             .Require(!string.IsNullOrWhiteSpace(Instructions), "instructions", "The instructions are required.")
             .Require(Instructions is null || Instructions.Length <= MaxInstructionsLength, "instructions", $"The instructions are longer than {MaxInstructionsLength} characters.")
             .Require(Description is null || Description.Length <= 1000, "description", "The description is longer than 1000 characters.")
-            .Require(Mode is null or "single" or "team", "mode", "The mode must be single or team.");
+            .Require(Mode is null or "single" or "team", "mode", "The mode must be single or team.")
+            .Require(Model is null || (Model.Length is > 0 and <= 200), "model", "The model name must be 1 to 200 characters.");
         foreach (var tool in Tools ?? [])
         {
             validation.Require(tools.TryGet(tool, out _), "tools", $"There is no tool named '{tool}'.");
@@ -40,4 +42,4 @@ internal sealed partial record SkillRequest(
 
 /// <summary>A skill.</summary>
 internal sealed record SkillResponse(
-    string Name, string Description, List<string> Keywords, string Instructions, List<string>? Tools, string Mode, DateTime CreatedAt, DateTime UpdatedAt);
+    string Name, string Description, List<string> Keywords, string Instructions, List<string>? Tools, string Mode, string? Model, DateTime CreatedAt, DateTime UpdatedAt);

@@ -110,9 +110,10 @@ internal static class SkillsApi
         skill.Instructions = request.Instructions!;
         skill.Tools = request.Tools;
         skill.Mode = request.Mode == "team" ? "team" : null;
+        skill.Model = request.Model;
         skill.UpdatedAt = now;
     }
 
     private static SkillResponse ToResponse(SkillEntity s) =>
-        new(s.Name, s.Description, s.Keywords, s.Instructions, s.Tools, s.Mode ?? "single", s.CreatedAt, s.UpdatedAt);
+        new(s.Name, s.Description, s.Keywords, s.Instructions, s.Tools, s.Mode ?? "single", s.Model, s.CreatedAt, s.UpdatedAt);
 }

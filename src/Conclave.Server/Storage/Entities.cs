@@ -87,6 +87,9 @@ internal sealed class SkillEntity
     /// <summary><c>team</c> when the skill hands its goals to a team; null for single-agent runs.</summary>
     public string? Mode { get; set; }
 
+    /// <summary>The model the skill's runs ask for; the session's when null.</summary>
+    public string? Model { get; set; }
+
     public DateTime CreatedAt { get; set; }
 
     public DateTime UpdatedAt { get; set; }

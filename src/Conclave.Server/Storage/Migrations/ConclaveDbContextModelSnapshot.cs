@@ -235,6 +235,9 @@ namespace Conclave.Server.Storage.Migrations
                     b.Property<string>("Mode")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Model")
+                        .HasColumnType("TEXT");
+
                     b.PrimitiveCollection<string>("Tools")
                         .HasColumnType("TEXT");
 

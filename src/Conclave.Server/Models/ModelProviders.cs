@@ -1,0 +1,98 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using Anthropic;
+using Conclave.Agents.Models;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using OllamaSharp;
+using OpenAI;
+using Polly;
+
+namespace Conclave.Server.Models;
+
+/// <summary>
+/// The session model as one <see cref="IChatClient"/>, whichever provider serves it. Provider clients use
+/// an HttpClient whose retry policy (429 with Retry-After, 5xx, timeouts) acts before an answer begins;
+/// a stream that breaks later is not retried: the run ends with <c>llm_error</c>.
+/// </summary>
+internal static class ModelProviders
+{
+    public const string HttpClientName = "conclave-llm";
+
+    public static IServiceCollection AddModel(this IServiceCollection services)
+    {
+        services.AddSingleton<IValidateOptions<LlmOptions>, LlmOptionsValidator>();
+        services.AddOptions<LlmOptions>().BindConfiguration(LlmOptions.Section).ValidateOnStart();
+        services.AddHttpClient(HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .AddResilienceHandler("llm", (pipeline, context) =>
+            {
+                var options = context.ServiceProvider.GetRequiredService<IOptions<LlmOptions>>().Value;
+                pipeline.AddRetry(new HttpRetryStrategyOptions
+                {
+                    MaxRetryAttempts = Math.Max(1, options.MaxRetries),
+                    ShouldHandle = args => options.MaxRetries == 0
+                        ? PredicateResult.False()
+                        : HttpClientResiliencePredicates.IsTransient(args.Outcome) ? PredicateResult.True() : PredicateResult.False(),
+                    BackoffType = DelayBackoffType.Exponential,
+                    UseJitter = true,
+                    Delay = TimeSpan.FromMilliseconds(options.RetryBaseDelayMs),
+                    ShouldRetryAfterHeader = true,
+                });
+                pipeline.AddTimeout(TimeSpan.FromSeconds(options.AttemptTimeoutSeconds));
+            });
+
+        services.AddChatClient(Create)
+            .UseLogging()
+            .Use((inner, sp) =>
+            {
+                var options = sp.GetRequiredService<IOptions<LlmOptions>>().Value;
+                return new ConfigureOptionsChatClient(inner, chat =>
+                {
+                    chat.Temperature ??= options.Temperature;
+                    chat.MaxOutputTokens ??= options.MaxOutputTokens;
+                });
+            });
+        return services;
+    }
+
+    private static IChatClient Create(IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IOptions<LlmOptions>>().Value;
+        if (options.IsBuiltin)
+        {
+            return new BuiltinChatClient(services.GetRequiredService<IOptions<BuiltinModelOptions>>());
+        }
+
+        var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName);
+        var model = options.Model!;
+        return options.Provider.ToLowerInvariant() switch
+        {
+            LlmOptions.OpenAI => new OpenAIReasoningChatClient(new OpenAI.Chat.ChatClient(
+                model,
+                new ApiKeyCredential(string.IsNullOrEmpty(options.ApiKey) ? "unused" : options.ApiKey),
+                new OpenAIClientOptions
+                {
+                    Endpoint = options.Endpoint,
+                    Transport = new HttpClientPipelineTransport(http),
+                    RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+                    NetworkTimeout = Timeout.InfiniteTimeSpan,
+                }).AsIChatClient()),
+            LlmOptions.Ollama => new OllamaApiClient(WithBase(http, options.Endpoint ?? new Uri("http://localhost:11434")), model),
+            LlmOptions.Anthropic => new AnthropicClient
+            {
+                ApiKey = options.ApiKey!,
+                BaseUrl = options.Endpoint?.ToString().TrimEnd('/') ?? "https://api.anthropic.com",
+                HttpClient = http,
+                MaxRetries = 0,
+            }.AsIChatClient(model, options.MaxOutputTokens ?? 4096),
+            _ => throw new InvalidOperationException($"Conclave:Llm:Provider '{options.Provider}' is not known."),
+        };
+    }
+
+    private static HttpClient WithBase(HttpClient http, Uri endpoint)
+    {
+        http.BaseAddress = endpoint;
+        return http;
+    }
+}
