@@ -82,9 +82,10 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
 
                 update = stream.Current;
             }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (cancellationToken.IsCancellationRequested)
             {
-                throw;
+                // Whatever a cancelled model call throws (an aborted connection, say), the run was cancelled.
+                throw ex as OperationCanceledException ?? new OperationCanceledException(cancellationToken);
             }
             catch (Exception ex)
             {

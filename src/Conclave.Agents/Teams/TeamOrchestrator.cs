@@ -224,9 +224,9 @@ public sealed class TeamOrchestrator(IChatClient model, IRunStore store, Confirm
         {
             response = await model.GetResponseAsync(messages, chatOptions, cancellationToken);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (cancellationToken.IsCancellationRequested)
         {
-            throw;
+            throw ex as OperationCanceledException ?? new OperationCanceledException(cancellationToken);
         }
         catch (Exception ex)
         {

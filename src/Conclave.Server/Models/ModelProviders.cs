@@ -24,7 +24,17 @@ internal static class ModelProviders
     {
         services.AddSingleton<IValidateOptions<LlmOptions>, LlmOptionsValidator>();
         services.AddOptions<LlmOptions>().BindConfiguration(LlmOptions.Section).ValidateOnStart();
+        services.AddTransient<AbortOnCancel.Handler>();
         services.AddHttpClient(HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                ConnectTimeout = TimeSpan.FromSeconds(30),
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                // A response given up on (a cancelled run) closes its connection at once instead of being drained.
+                MaxResponseDrainSize = 0,
+                ResponseDrainTimeout = TimeSpan.Zero,
+            })
+            .AddHttpMessageHandler<AbortOnCancel.Handler>()
             .AddResilienceHandler("llm", (pipeline, context) =>
             {
                 var options = context.ServiceProvider.GetRequiredService<IOptions<LlmOptions>>().Value;
@@ -68,7 +78,7 @@ internal static class ModelProviders
         var model = options.Model!;
         return options.Provider.ToLowerInvariant() switch
         {
-            LlmOptions.OpenAI => new OpenAIReasoningChatClient(new OpenAI.Chat.ChatClient(
+            LlmOptions.OpenAI => new AbortOnCancel.ChatClient(new OpenAI.Chat.ChatClient(
                 model,
                 new ApiKeyCredential(string.IsNullOrEmpty(options.ApiKey) ? "unused" : options.ApiKey),
                 new OpenAIClientOptions
@@ -78,14 +88,15 @@ internal static class ModelProviders
                     RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
                     NetworkTimeout = Timeout.InfiniteTimeSpan,
                 }).AsIChatClient()),
-            LlmOptions.Ollama => new OllamaApiClient(WithBase(http, options.Endpoint ?? new Uri("http://localhost:11434")), model),
-            LlmOptions.Anthropic => new AnthropicClient
+            LlmOptions.Ollama => new AbortOnCancel.ChatClient(
+                new OllamaApiClient(WithBase(http, options.Endpoint ?? new Uri("http://localhost:11434")), model)),
+            LlmOptions.Anthropic => new AbortOnCancel.ChatClient(new AnthropicClient
             {
                 ApiKey = options.ApiKey!,
                 BaseUrl = options.Endpoint?.ToString().TrimEnd('/') ?? "https://api.anthropic.com",
                 HttpClient = http,
                 MaxRetries = 0,
-            }.AsIChatClient(model, options.MaxOutputTokens ?? 4096),
+            }.AsIChatClient(model, options.MaxOutputTokens ?? 4096)),
             _ => throw new InvalidOperationException($"Conclave:Llm:Provider '{options.Provider}' is not known."),
         };
     }
