@@ -1,0 +1,65 @@
+using Conclave.Agents.Models;
+using Microsoft.Extensions.AI;
+
+namespace Conclave.Agents.Tests.Models;
+
+public sealed class ContextWindowTests
+{
+    private readonly TokenCounter _counter = new();
+
+    [Fact]
+    public void TokensAreCountedWithTheTokenizerNotByCharacters()
+    {
+        var hello = _counter.Count(new ChatMessage(ChatRole.User, "hello"));
+        var many = _counter.Count(new ChatMessage(ChatRole.User, string.Join(' ', Enumerable.Repeat("hello", 100))));
+
+        Assert.InRange(hello, 5, 6);
+        Assert.InRange(many, 100, 110);
+    }
+
+    [Fact]
+    public void PromptThatFitsIsLeftAlone()
+    {
+        var messages = Conversation(3);
+
+        Assert.Equal(0, ContextWindow.Fit(messages, 10_000, _counter));
+        Assert.Equal(7, messages.Count);
+    }
+
+    [Fact]
+    public void OldestTurnsGoFirstAndSystemAndNewestStay()
+    {
+        var messages = Conversation(5);
+        var budget = _counter.Count(messages[0]) + _counter.Count(messages[^1]) + _counter.Count(messages[^2]) + _counter.Count(messages[^3]);
+
+        var removed = ContextWindow.Fit(messages, budget, _counter);
+
+        Assert.Equal(7, removed);
+        Assert.Equal(["You are helpful.", "turn 4 answer", "turn 5", "turn 5 answer"], messages.Select(m => m.Text));
+    }
+
+    [Fact]
+    public void NewestMessageStaysEvenWhenItAloneIsTooLarge()
+    {
+        var messages = Conversation(2);
+        messages.Add(new ChatMessage(ChatRole.User, string.Join(' ', Enumerable.Repeat("long", 500))));
+
+        ContextWindow.Fit(messages, 50, _counter);
+
+        Assert.Equal(2, messages.Count);
+        Assert.Equal(ChatRole.System, messages[0].Role);
+        Assert.StartsWith("long long", messages[1].Text, StringComparison.Ordinal);
+    }
+
+    private static List<ChatMessage> Conversation(int turns)
+    {
+        var messages = new List<ChatMessage> { new(ChatRole.System, "You are helpful.") };
+        for (var i = 1; i <= turns; i++)
+        {
+            messages.Add(new ChatMessage(ChatRole.User, $"turn {i}"));
+            messages.Add(new ChatMessage(ChatRole.Assistant, $"turn {i} answer"));
+        }
+
+        return messages;
+    }
+}
