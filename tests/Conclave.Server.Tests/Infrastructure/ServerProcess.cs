@@ -36,6 +36,25 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public static async Task<ServerProcess> StartAsync(string dataDir, IDictionary<string, string>? environment = null)
     {
+        // The free port is only free when picked: another test may take it first, so try again on a clash.
+        for (var attempt = 1; ; attempt++)
+        {
+            var server = Launch(dataDir, environment);
+            if (await server.WaitUntilHealthyAsync())
+            {
+                return server;
+            }
+
+            await server.DisposeAsync();
+            if (attempt == 3 || !server.Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException($"The server did not start:\n{server.Output}");
+            }
+        }
+    }
+
+    private static ServerProcess Launch(string dataDir, IDictionary<string, string>? environment)
+    {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
@@ -52,30 +71,32 @@ internal sealed class ServerProcess : IAsyncDisposable
             start.Environment[name] = value;
         }
 
-        var server = new ServerProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"));
+        return new ServerProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"));
+    }
+
+    private async Task<bool> WaitUntilHealthyAsync()
+    {
         using var http = new HttpClient();
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
+        while (DateTime.UtcNow < deadline && !_process.HasExited)
         {
             try
             {
-                using var response = await http.GetAsync(new Uri(server.BaseUri, "/healthz"));
+                using var response = await http.GetAsync(new Uri(BaseUri, "/healthz"));
                 if (response.StatusCode == HttpStatusCode.OK)
                 {
-                    return server;
+                    return true;
                 }
             }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline && !server._process.HasExited)
+            catch (HttpRequestException)
             {
-            }
-
-            if (DateTime.UtcNow >= deadline || server._process.HasExited)
-            {
-                throw new InvalidOperationException($"The server did not start:\n{server.Output}");
+                // Not listening yet.
             }
 
             await Task.Delay(100);
         }
+
+        return false;
     }
 
     /// <summary>Waits until the output has a match of <paramref name="pattern"/> (stdout is read in the background) and returns it.</summary>
