@@ -7,6 +7,7 @@
 # Environment switches:
 #   SKIP_DOTNET_TESTS=1   skip `dotnet test` (still builds: the e2e server needs it)
 #   SKIP_E2E=1            skip the e2e suite (and its Debian packages)
+#   SKIP_BENCH_SMOKE=1    skip the benchmark's smoke run
 #   DOTNET_TEST_ARGS=...  extra arguments for `dotnet test`, split on spaces (e.g. "--filter Category=Fast")
 #   E2E_PYTHON=...        the Python with pytest & co. (default /usr/bin/python3, the Debian one)
 set -euo pipefail
@@ -68,6 +69,18 @@ if [[ ${SKIP_DOTNET_TESTS:-0} != 1 ]]; then
     dotnet test "$SOLUTION" -c Release --no-build "${dotnet_test_args[@]}"
 else
     step "dotnet test skipped (SKIP_DOTNET_TESTS=1)"
+fi
+
+# ─── (c2) the benchmark at smoke sizes: it must keep working; it asserts no speed ───
+if [[ ${SKIP_BENCH_SMOKE:-0} != 1 ]]; then
+    step "benchmark smoke run"
+    BENCH_OUT=$(mktemp -d "${TMPDIR:-/tmp}/conclave-bench.XXXXXX")
+    dotnet bench/Conclave.Bench/bin/Release/net10.0/Conclave.Bench.dll run --smoke --out "$BENCH_OUT" >"$BENCH_OUT/run.log" 2>&1 \
+        || { cat "$BENCH_OUT/run.log"; die "the benchmark smoke run failed"; }
+    for chart in 1 2 3 4 5 6; do
+        [[ -s $BENCH_OUT/scenario-$chart.png ]] || die "the benchmark smoke run wrote no chart for scenario $chart"
+    done
+    echo "benchmark smoke run: ok (report and charts in $BENCH_OUT)"
 fi
 
 if [[ ${SKIP_E2E:-0} == 1 ]]; then

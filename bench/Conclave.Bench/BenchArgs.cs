@@ -1,0 +1,23 @@
+namespace Conclave.Bench;
+
+/// <summary>The bench's command line.</summary>
+internal sealed record BenchArgs(string Command, int Port, string? DataDir, int DelayMs, bool MemoryStore, bool Smoke, string OutDir)
+{
+    public static BenchArgs Parse(string[] args)
+    {
+        string Value(string name, string fallback)
+        {
+            var i = Array.IndexOf(args, name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        }
+
+        return new BenchArgs(
+            args.Length > 0 ? args[0] : string.Empty,
+            int.Parse(Value("--port", "0"), System.Globalization.CultureInfo.InvariantCulture),
+            Value("--data", string.Empty) is { Length: > 0 } data ? data : null,
+            int.Parse(Value("--delay", "0"), System.Globalization.CultureInfo.InvariantCulture),
+            args.Contains("--memory-store"),
+            args.Contains("--smoke"),
+            Value("--out", Path.Combine("bench", "results")));
+    }
+}

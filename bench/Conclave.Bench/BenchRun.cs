@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Conclave.Bench;
+
+/// <summary>Runs every scenario against Conclave and the baseline, and writes the table and the charts.</summary>
+internal static class BenchRun
+{
+    public static async Task<int> RunAsync(BenchArgs args)
+    {
+        var sizes = args.Smoke ? Sizes.Smoke : Sizes.Full;
+        if (Environment.ProcessorCount > 1 && RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
+        {
+            Process.GetCurrentProcess().ProcessorAffinity = 1 << 1; // the load generator on core 1, servers on core 0
+        }
+
+        var figures = new List<Figure>();
+        var notes = new List<string>();
+        Directory.CreateDirectory(args.OutDir);
+
+        // 1 and 6: relay throughput, with SQLite and with the bench-only in-memory store.
+        double conclaveTps, memoryTps, baselineTps, bytesPerToken, baselineBytes;
+        await using (var conclave = await ServerUnderTest.StartAsync("conclave", "serve-conclave", 0))
+        {
+            (conclaveTps, bytesPerToken) = await Scenarios.RelayAsync(conclave, sizes.RelayWords);
+        }
+
+        await using (var memory = await ServerUnderTest.StartAsync("conclave-memory", "serve-conclave", 0, memoryStore: true))
+        {
+            (memoryTps, _) = await Scenarios.RelayAsync(memory, sizes.RelayWords);
+        }
+
+        await using (var baseline = await ServerUnderTest.StartAsync("baseline", "serve-baseline", 0))
+        {
+            (baselineTps, baselineBytes) = await Scenarios.RelayAsync(baseline, sizes.RelayWords);
+        }
+
+        figures.Add(new("1. Relay throughput", $"tokens/s, one session, {sizes.RelayWords} words", "tokens/s",
+            conclaveTps, baselineTps, ">= 50% of baseline", conclaveTps >= 0.5 * baselineTps, HigherIsBetter: true));
+        figures.Add(new("1b. Server allocation per token", "bytes allocated per relayed token", "B/token",
+            bytesPerToken, baselineBytes, "(measured, no goal)", null, HigherIsBetter: false));
+        figures.Add(new("6. Persistence cost", "relay with SQLite vs in-memory store", "tokens/s",
+            conclaveTps, memoryTps, "storage costs <= 20%", conclaveTps >= 0.8 * memoryTps, HigherIsBetter: true));
+
+        // 2, 3, 4 and 5 against servers whose model waits 10 ms between tokens, as a real model does.
+        await using (var conclave = await ServerUnderTest.StartAsync("conclave", "serve-conclave", 10))
+        await using (var baseline = await ServerUnderTest.StartAsync("baseline", "serve-baseline", 10))
+        {
+            var c2 = await Scenarios.ConcurrencyAsync(conclave, sizes.Sessions, sizes.SessionWords);
+            var b2 = await Scenarios.ConcurrencyAsync(baseline, sizes.Sessions, sizes.SessionWords);
+            figures.Add(new("2. Concurrency p50", $"{sizes.Sessions} sessions x {sizes.SessionWords} words, stamp to receive", "ms", c2.P50, b2.P50, "(p99 is the goal)", null, HigherIsBetter: false));
+            figures.Add(new("2. Concurrency p99", $"{sizes.Sessions} sessions x {sizes.SessionWords} words, stamp to receive", "ms", c2.P99, b2.P99,
+                "p99 <= 5 ms, all runs complete", c2.P99 <= 5 && c2.Completed == sizes.Sessions, HigherIsBetter: false));
+            notes.Add($"Scenario 2: Conclave completed {c2.Completed}/{sizes.Sessions} runs ({c2.Tokens} tokens); the baseline {b2.Completed}/{sizes.Sessions}.");
+
+            var c4 = await Scenarios.FirstTokenAsync(conclave, sizes.FirstTokenRuns);
+            var b4 = await Scenarios.FirstTokenAsync(baseline, sizes.FirstTokenRuns);
+            figures.Add(new("4. First token p99", $"{sizes.FirstTokenRuns} runs started at once", "ms", c4.P99, b4.P99, "p99 <= 10 ms", c4.P99 <= 10, HigherIsBetter: false));
+
+            var c5 = await Scenarios.RestAsync(conclave, sizes.RestDuration, sizes.RestConcurrency);
+            var b5 = await Scenarios.RestAsync(baseline, sizes.RestDuration, sizes.RestConcurrency);
+            figures.Add(new("5. REST sessions/s", $"POST /api/v1/sessions, {sizes.RestConcurrency} clients", "req/s", c5.PerSecond, b5.PerSecond, ">= 2000/s on SQLite", c5.PerSecond >= 2000, HigherIsBetter: true));
+            figures.Add(new("5. REST p99", $"POST /api/v1/sessions, {sizes.RestConcurrency} clients", "ms", c5.P99, b5.P99, "(measured, no goal)", null, HigherIsBetter: false));
+
+            var c3 = await Scenarios.IdleDensityAsync(conclave, sizes.IdleSockets);
+            var b3 = await Scenarios.IdleDensityAsync(baseline, sizes.IdleSockets);
+            figures.Add(new("3. Idle density", $"{sizes.IdleSockets} connected sockets, server RSS growth", "KiB/socket", c3, b3, "<= 20 KiB/socket", c3 <= 20, HigherIsBetter: false));
+        }
+
+        var report = Report.Write(args.OutDir, figures, notes, args.Smoke);
+        Console.WriteLine(report);
+        return 0;
+    }
+}

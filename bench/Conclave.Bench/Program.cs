@@ -1,0 +1,19 @@
+using Conclave.Bench;
+
+// conclave-bench run [--smoke] [--out DIR]          every scenario, Conclave beside the baseline
+// conclave-bench serve-conclave --port P --data DIR --delay MS [--memory-store]
+// conclave-bench serve-baseline --port P --delay MS
+var options = BenchArgs.Parse(args);
+return options.Command switch
+{
+    "serve-conclave" => await Servers.ServeConclaveAsync(options),
+    "serve-baseline" => await Servers.ServeBaselineAsync(options),
+    "run" => await BenchRun.RunAsync(options),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: Conclave.Bench run [--smoke] [--out DIR] | serve-conclave --port P --data DIR --delay MS [--memory-store] | serve-baseline --port P --delay MS");
+    return 2;
+}

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Conclave.Bench;
+
+/// <summary>A server the bench started as its own process, pinned to the first core where there are two.</summary>
+internal sealed class ServerUnderTest : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly string? _dataDir;
+
+    private ServerUnderTest(Process process, Uri baseUri, string? dataDir, string name)
+    {
+        _process = process;
+        BaseUri = baseUri;
+        _dataDir = dataDir;
+        Name = name;
+    }
+
+    public string Name { get; }
+
+    public Uri BaseUri { get; }
+
+    public int Pid => _process.Id;
+
+    public static async Task<ServerUnderTest> StartAsync(string name, string mode, int delayMs, bool memoryStore = false)
+    {
+        var port = FreePort();
+        var dataDir = mode == "serve-conclave" ? Directory.CreateTempSubdirectory("conclave-bench-").FullName : null;
+        var self = Path.Combine(AppContext.BaseDirectory, "Conclave.Bench.dll");
+        var arguments = new List<string> { self, mode, "--port", port.ToString(CultureInfo.InvariantCulture), "--delay", delayMs.ToString(CultureInfo.InvariantCulture) };
+        if (dataDir is not null)
+        {
+            arguments.AddRange(["--data", dataDir]);
+        }
+
+        if (memoryStore)
+        {
+            arguments.Add("--memory-store");
+        }
+
+        var pin = Environment.ProcessorCount > 1 && File.Exists("/usr/bin/taskset");
+        var start = new ProcessStartInfo(pin ? "/usr/bin/taskset" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        if (pin)
+        {
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add("0");
+            start.ArgumentList.Add("dotnet");
+        }
+
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start)!;
+        var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains($"Now listening on: http://127.0.0.1:{port}", StringComparison.Ordinal) == true)
+            {
+                listening.TrySetResult();
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { Length: > 0 })
+            {
+                Console.Error.WriteLine($"[{name}] {e.Data}");
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        return new ServerUnderTest(process, new Uri($"http://127.0.0.1:{port}"), dataDir, name);
+    }
+
+    /// <summary>The server's resident memory in KiB (Linux /proc).</summary>
+    public long ResidentKiB()
+    {
+        foreach (var line in File.ReadLines($"/proc/{Pid}/status"))
+        {
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+            {
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        if (_dataDir is not null)
+        {
+            try
+            {
+                Directory.Delete(_dataDir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
