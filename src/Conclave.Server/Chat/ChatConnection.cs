@@ -63,7 +63,8 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
             TokensPerPeriod = options.MaxFramesPerSecond,
             ReplenishmentPeriod = TimeSpan.FromSeconds(1),
             QueueLimit = 0,
-            AutoReplenishment = true,
+            // Refilled on each frame from the time elapsed: no timer per socket.
+            AutoReplenishment = false,
         });
     }
 
@@ -213,7 +214,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     private async Task ReceiveLoopAsync()
     {
         await Task.Yield();
-        var buffer = new ArrayBufferWriter<byte>(4096);
+        var buffer = new ArrayBufferWriter<byte>(1024);
         var token = _aborted.Token;
         try
         {
@@ -232,6 +233,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
                     return; // closing (revoked key, deleted session, fell behind): take no more commands
                 }
 
+                _rate.TryReplenish();
                 using var lease = _rate.AttemptAcquire();
                 if (!lease.IsAcquired)
                 {
@@ -268,7 +270,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
         var tooLarge = false;
         while (true)
         {
-            var memory = tooLarge ? buffer.GetMemory(4096)[..4096] : buffer.GetMemory(4096);
+            var memory = tooLarge ? buffer.GetMemory(1024)[..1024] : buffer.GetMemory(1024);
             var result = await _socket.ReceiveAsync(memory, cancellationToken);
             if (result.MessageType == WebSocketMessageType.Close)
             {

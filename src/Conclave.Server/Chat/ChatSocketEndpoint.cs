@@ -5,6 +5,7 @@ using Conclave.Server.Auth;
 using Conclave.Server.Options;
 using Conclave.Server.Sessions;
 using Conclave.Server.Storage;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Conclave.Server.Chat;
@@ -30,7 +31,7 @@ internal static class ChatSocketEndpoint
     private static async Task<IResult> AcceptAsync(
         string sessionId,
         HttpContext http,
-        ConclaveDbContext db,
+        IDbContextFactory<ConclaveDbContext> contexts,
         IOptions<ChatSocketOptions> socketOptions,
         IOptions<CorsOptions> cors,
         RunCoordinator runs,
@@ -45,7 +46,7 @@ internal static class ChatSocketEndpoint
             return TypedResults.Problem("This Origin may not open chat sockets (Conclave:Cors:Origins).", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
         }
 
-        if (await SessionsApi.FindAsync(db, sessionId, http) is null)
+        if (!await SessionExistsAsync(contexts, sessionId, http))
         {
             return Problems.NotFound($"There is no session '{sessionId}'.");
         }
@@ -77,7 +78,7 @@ internal static class ChatSocketEndpoint
         using (hub.Subscribe(sessionId, connection))
         {
             registry.Add(connection);
-            if (await SessionsApi.FindAsync(db, sessionId, http) is null)
+            if (!await SessionExistsAsync(contexts, sessionId, http))
             {
                 // Deleted between the check above and now: DELETE found no socket to close.
                 connection.RequestClose(WebSocketCloseStatus.NormalClosure, "The session was deleted.", drain: false);
@@ -94,5 +95,12 @@ internal static class ChatSocketEndpoint
         }
 
         return Results.Empty;
+    }
+
+    // A context of its own, let go at once: a scoped one would be held for the socket's whole life.
+    private static async Task<bool> SessionExistsAsync(IDbContextFactory<ConclaveDbContext> contexts, string sessionId, HttpContext http)
+    {
+        await using var db = await contexts.CreateDbContextAsync(http.RequestAborted);
+        return await SessionsApi.FindAsync(db, sessionId, http) is not null;
     }
 }

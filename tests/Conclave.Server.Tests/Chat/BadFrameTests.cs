@@ -103,5 +103,10 @@ public sealed class BadFrameTests
         var limited = replies.Where(r => r.Str("code") == "rate_limited").ToList();
         Assert.NotEmpty(limited);
         Assert.All(limited, r => Assert.True(r.GetProperty("retryable").GetBoolean()));
+
+        // The bucket fills again with time.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        await socket.SendAsync(new { type = "ping", nonce = "later" });
+        Assert.Equal("later", (await socket.ReceiveAsync()).Str("nonce"));
     }
 }
