@@ -54,8 +54,10 @@ internal sealed class LoopbackHttpServer : IAsyncDisposable
                 _ = ServeAsync(client);
             }
         }
-        catch (OperationCanceledException)
+        catch (Exception) when (_stop.IsCancellationRequested)
         {
+            // DisposeAsync cancels, then stops the listener: depending on where the loop is, that surfaces as
+            // OperationCanceledException, a SocketException (OperationAborted), or "Not listening" (InvalidOperationException).
         }
     }
 

@@ -11,17 +11,16 @@ internal sealed class ServerProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private ServerProcess(Process process, Uri baseUri)
+    private ServerProcess(Process process)
     {
         _process = process;
-        BaseUri = baseUri;
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
 
-    public Uri BaseUri { get; }
+    public Uri BaseUri { get; private set; } = null!;
 
     public string Output
     {
@@ -36,29 +35,11 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public static async Task<ServerProcess> StartAsync(string dataDir, IDictionary<string, string>? environment = null)
     {
-        // The free port is only free when picked: another test may take it first, so try again on a clash.
-        for (var attempt = 1; ; attempt++)
-        {
-            var server = Launch(dataDir, environment);
-            if (await server.WaitUntilHealthyAsync())
-            {
-                return server;
-            }
-
-            await server.DisposeAsync();
-            if (attempt == 3 || !server.Output.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new InvalidOperationException($"The server did not start:\n{server.Output}");
-            }
-        }
-    }
-
-    private static ServerProcess Launch(string dataDir, IDictionary<string, string>? environment)
-    {
-        var port = FreePort();
+        // Port 0, and the port read back from the server's own output: a port found free and released first
+        // could be taken meanwhile by another test's listener, which would then answer in our server's place.
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Conclave.Server.dll"), "--urls", $"http://127.0.0.1:{port}" },
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Conclave.Server.dll"), "--urls", "http://127.0.0.1:0" },
             WorkingDirectory = AppContext.BaseDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -71,25 +52,18 @@ internal sealed class ServerProcess : IAsyncDisposable
             start.Environment[name] = value;
         }
 
-        return new ServerProcess(Process.Start(start)!, new Uri($"http://127.0.0.1:{port}"));
-    }
-
-    // Our own process must say it listens: a /healthz answer could come from another test's server on a reused port.
-    private async Task<bool> WaitUntilHealthyAsync()
-    {
-        var listening = $"Now listening on: {BaseUri.GetLeftPart(UriPartial.Authority)}";
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline && !_process.HasExited)
+        var server = new ServerProcess(Process.Start(start)!);
+        try
         {
-            if (Output.Contains(listening, StringComparison.Ordinal))
-            {
-                return true;
-            }
-
-            await Task.Delay(50);
+            var listening = await server.WaitForOutputAsync(@"Now listening on: http://127\.0\.0\.1:\d+", TimeSpan.FromSeconds(60));
+            server.BaseUri = new Uri(listening["Now listening on: ".Length..]);
+            return server;
         }
-
-        return false;
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Waits until the output has a match of <paramref name="pattern"/> (stdout is read in the background) and returns it.</summary>
@@ -130,12 +104,6 @@ internal sealed class ServerProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private void Append(string? line)
     {
