@@ -16,4 +16,8 @@ internal sealed class Validation
     }
 
     public Validation Require(bool condition, string field, string message) => condition ? this : Add(field, message);
+
+    /// <summary>For a PUT to <c>/{name}</c>: a name in the body, if given, must be the one in the path.</summary>
+    public static Validation NameInBodyMatchesPath(string? bodyName, string pathName) =>
+        new Validation().Require(bodyName is null || bodyName == pathName, "name", $"The body names '{bodyName}' but the path names '{pathName}'.");
 }

@@ -48,9 +48,9 @@ internal static class ExpertsApi
     private static async Task<Results<Ok<ExpertResponse>, ValidationProblem, ProblemHttpResult>> UpsertAsync(
         string name, ExpertRequest request, HttpContext http, ConclaveDbContext db, ToolCatalog tools, TimeProvider time)
     {
-        if (request.Name is not null && request.Name != name)
+        if (Validation.NameInBodyMatchesPath(request.Name, name) is { IsValid: false } mismatch)
         {
-            return TypedResults.ValidationProblem(new Validation().Add("name", $"The body names '{request.Name}' but the path names '{name}'.").Errors);
+            return TypedResults.ValidationProblem(mismatch.Errors);
         }
 
         request = request with { Name = name };

@@ -54,9 +54,9 @@ internal static class SkillsApi
     private static async Task<Results<Ok<SkillResponse>, ValidationProblem>> UpsertAsync(
         string name, SkillRequest request, HttpContext http, ConclaveDbContext db, ToolCatalog tools, TimeProvider time)
     {
-        if (request.Name is not null && request.Name != name)
+        if (Validation.NameInBodyMatchesPath(request.Name, name) is { IsValid: false } mismatch)
         {
-            return TypedResults.ValidationProblem(new Validation().Add("name", $"The body names '{request.Name}' but the path names '{name}'.").Errors);
+            return TypedResults.ValidationProblem(mismatch.Errors);
         }
 
         request = request with { Name = name };

@@ -92,4 +92,18 @@ public sealed class ExpertsApiTests
         Assert.Equal("big-model", call.Options.ModelId);
         Assert.Equal("lawyer", frames.First(f => f.Type() == "team_formed").GetProperty("experts")[0].Str("name"));
     }
+
+    [Theory]
+    [InlineData("/api/v1/experts/lawyer", "{\"name\": \"judge\", \"role\": \"r\", \"instructions\": \"i\"}")]
+    [InlineData("/api/v1/skills/poet", "{\"name\": \"painter\", \"keywords\": [\"k\"], \"instructions\": \"i\"}")]
+    public async Task PutWithAnotherNameInTheBodyIs400NamingTheField(string path, string body)
+    {
+        await using var server = await ConclaveTestServer.StartAsync();
+
+        using var response = await server.Http.PutAsync(path, new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.True(problem.GetProperty("errors").TryGetProperty("name", out _), problem.GetRawText());
+    }
 }
