@@ -6,15 +6,18 @@ using Microsoft.Extensions.Options;
 namespace Conclave.Agents.Events;
 
 /// <summary>
-/// The one writer of the event store: takes every queued event, stores them in batches
-/// (one write for all that queued up meanwhile), and publishes each only after it is stored.
-/// So a reader that subscribes first and then reads the store misses nothing.
+/// The one writer of the event store: takes every queued event and stores them in batches (one write for
+/// all that queued up meanwhile). Events are published as they are queued, so a token does not wait for a
+/// commit; a run's terminal event is published only once it and everything before it is stored. Until an
+/// event is stored it stays in its session's unstored tail, which readers take before they read the store
+/// (subscribe, take the tail, read the store): so they miss nothing.
 /// </summary>
 public sealed partial class EventWriter : BackgroundService
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
     private readonly Channel<QueueItem> _queue;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Tail> _unstored = new(StringComparer.Ordinal);
     private readonly IEventStore _store;
     private readonly ISessionEventHub _hub;
     private readonly int _maxBatchSize;
@@ -34,8 +37,50 @@ public sealed partial class EventWriter : BackgroundService
         });
     }
 
-    /// <summary>Queues an event; waits only when the queue is full.</summary>
-    public ValueTask EnqueueAsync(SessionEvent sessionEvent) => _queue.Writer.WriteAsync(new QueueItem(sessionEvent, null));
+    /// <summary>
+    /// Queues an event and, unless it ends its run, publishes it at once; waits only when the queue is full.
+    /// Callers append a session's events one at a time, in id order.
+    /// </summary>
+    public ValueTask EnqueueAsync(SessionEvent sessionEvent)
+    {
+        ArgumentNullException.ThrowIfNull(sessionEvent);
+        while (true)
+        {
+            var tail = _unstored.GetOrAdd(sessionEvent.SessionId, static _ => new Tail());
+            lock (tail)
+            {
+                if (!tail.Removed)
+                {
+                    tail.Events.Add(sessionEvent);
+                    break;
+                }
+            }
+        }
+
+        if (!sessionEvent.IsTerminal)
+        {
+            _hub.Publish(sessionEvent);
+        }
+
+        return _queue.Writer.WriteAsync(new QueueItem(sessionEvent, null));
+    }
+
+    /// <summary>
+    /// The session's published events with an id above <paramref name="afterEventId"/> that are not stored yet,
+    /// in order. Take this before reading the store: an event leaves the tail only once it is stored.
+    /// </summary>
+    public IReadOnlyList<SessionEvent> Unstored(string sessionId, long afterEventId)
+    {
+        if (!_unstored.TryGetValue(sessionId, out var tail))
+        {
+            return [];
+        }
+
+        lock (tail)
+        {
+            return tail.Events.Where(e => e.EventId > afterEventId && !e.IsTerminal).ToList();
+        }
+    }
 
     /// <summary>Completes when every event queued before this call is stored and published.</summary>
     public async Task FlushAsync()
@@ -80,7 +125,11 @@ public sealed partial class EventWriter : BackgroundService
                 await StoreWithRetryAsync(batch, stoppingToken);
                 foreach (var sessionEvent in batch)
                 {
-                    _hub.Publish(sessionEvent);
+                    Stored(sessionEvent);
+                    if (sessionEvent.IsTerminal)
+                    {
+                        _hub.Publish(sessionEvent);
+                    }
                 }
 
                 batch.Clear();
@@ -113,6 +162,37 @@ public sealed partial class EventWriter : BackgroundService
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
             }
         }
+    }
+
+    private void Stored(SessionEvent sessionEvent)
+    {
+        if (!_unstored.TryGetValue(sessionEvent.SessionId, out var tail))
+        {
+            return;
+        }
+
+        lock (tail)
+        {
+            // Stored in order, so the stored event is the first of its session's tail.
+            if (tail.Events.Count > 0 && tail.Events[0].EventId == sessionEvent.EventId)
+            {
+                tail.Events.RemoveAt(0);
+            }
+
+            if (tail.Events.Count == 0)
+            {
+                // Marked under its lock, so an append that raced with this goes to a new tail instead.
+                tail.Removed = true;
+                _unstored.TryRemove(new KeyValuePair<string, Tail>(sessionEvent.SessionId, tail));
+            }
+        }
+    }
+
+    private sealed class Tail
+    {
+        public List<SessionEvent> Events { get; } = [];
+
+        public bool Removed { get; set; }
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Storing {Count} events failed (attempt {Attempt}); retrying")]

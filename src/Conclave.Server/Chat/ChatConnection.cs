@@ -23,7 +23,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     private readonly WebSocket _socket;
     private readonly ChatSocketOptions _options;
     private readonly RunCoordinator _runs;
-    private readonly IEventStore _events;
+    private readonly EventSources _events;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Channel<OutgoingFrame> _outgoing;
@@ -39,7 +39,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
         long? resumeAfter,
         ChatSocketOptions options,
         RunCoordinator runs,
-        IEventStore events,
+        EventSources events,
         TimeProvider time,
         ILogger logger)
     {
@@ -178,37 +178,48 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
         }
     }
 
-    /// <summary>Sends <c>connected</c>, then every stored event after the client's <c>last_event_id</c>; returns the newest id sent.</summary>
+    /// <summary>
+    /// Sends <c>connected</c>, then every event after the client's <c>last_event_id</c> (or, without one, every event
+    /// after the newest stored) that was published before this socket subscribed; returns the newest id sent.
+    /// </summary>
     private async Task<long> SendConnectedAndMissedAsync(CancellationToken cancellationToken)
     {
-        // Subscribed before this read: an event is either stored already (and read here) or arrives in the queue.
-        var newest = await _events.GetLastEventIdAsync(SessionId, cancellationToken);
+        // Subscribed before this: an event is either in the live queue, or was published before, and is then in the
+        // unstored tail taken here or already in the store read after it (it leaves the tail only once stored).
+        var unstored = _events.Writer.Unstored(SessionId, ResumeAfter ?? 0);
+        var newest = await _events.Store.GetLastEventIdAsync(SessionId, cancellationToken);
         var active = _runs.GetActive(SessionId);
         var pending = active?.Pending.Select(e => JsonDocument.Parse(e.Utf8Json).RootElement).ToList() ?? [];
         var connected = new ConnectedFrame(SessionId, 1, Server, newest, active?.RunId, pending, Now());
         await SendAsync(JsonSerializer.SerializeToUtf8Bytes(connected, ServerFramesJsonContext.Wire.ConnectedFrame), cancellationToken);
 
-        if (ResumeAfter is not { } after)
-        {
-            return newest;
-        }
-
         // An id beyond the newest stored one names nothing the client can have seen: resume from the newest.
-        var lastSent = Math.Min(after, newest);
-        while (true)
+        var lastSent = ResumeAfter is { } after ? Math.Min(after, newest) : newest;
+        if (ResumeAfter is not null)
         {
-            var page = await _events.ReadAfterAsync(SessionId, lastSent, ReplayPageSize, cancellationToken);
-            foreach (var stored in page)
+            while (true)
             {
-                await SendAsync(stored.Utf8Json, cancellationToken);
-                lastSent = stored.EventId;
-            }
+                var page = await _events.Store.ReadAfterAsync(SessionId, lastSent, ReplayPageSize, cancellationToken);
+                foreach (var stored in page)
+                {
+                    await SendAsync(stored.Utf8Json, cancellationToken);
+                    lastSent = stored.EventId;
+                }
 
-            if (page.Count < ReplayPageSize)
-            {
-                return lastSent;
+                if (page.Count < ReplayPageSize)
+                {
+                    break;
+                }
             }
         }
+
+        foreach (var published in unstored.Where(e => e.EventId > lastSent))
+        {
+            await SendAsync(published.Utf8Json, cancellationToken);
+            lastSent = published.EventId;
+        }
+
+        return lastSent;
     }
 
     private async Task ReceiveLoopAsync()
@@ -390,6 +401,9 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     private partial void LogSlowClient(string sessionId);
 
     private readonly record struct OutgoingFrame(ReadOnlyMemory<byte> Utf8Json, long EventId);
+
+    /// <summary>Where a socket finds the events it missed: the store, and the writer's unstored tail.</summary>
+    public sealed record EventSources(IEventStore Store, EventWriter Writer);
 
     private sealed record CloseRequest(WebSocketCloseStatus Status, string Description, bool Drain);
 }

@@ -36,6 +36,7 @@ internal static class ChatSocketEndpoint
         IOptions<CorsOptions> cors,
         RunCoordinator runs,
         IEventStore events,
+        EventWriter writer,
         ISessionEventHub hub,
         ChatConnectionRegistry registry,
         TimeProvider time,
@@ -74,7 +75,8 @@ internal static class ChatSocketEndpoint
             KeepAliveTimeout = options.KeepAliveTimeoutSeconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(options.KeepAliveTimeoutSeconds),
         });
         using var connection = new ChatConnection(
-            socket, sessionId, Caller.From(http.User), resumeAfter, options, runs, events, time, loggers.CreateLogger<ChatConnection>());
+            socket, sessionId, Caller.From(http.User), resumeAfter, options, runs, new ChatConnection.EventSources(events, writer), time,
+            loggers.CreateLogger<ChatConnection>());
         using (hub.Subscribe(sessionId, connection))
         {
             registry.Add(connection);
