@@ -51,7 +51,7 @@ public sealed partial class EventWriter : BackgroundService
             {
                 if (!tail.Removed)
                 {
-                    tail.Events.Add(sessionEvent);
+                    tail.Events.Enqueue(sessionEvent);
                     break;
                 }
             }
@@ -174,9 +174,9 @@ public sealed partial class EventWriter : BackgroundService
         lock (tail)
         {
             // Stored in order, so the stored event is the first of its session's tail.
-            if (tail.Events.Count > 0 && tail.Events[0].EventId == sessionEvent.EventId)
+            if (tail.Events.TryPeek(out var first) && first.EventId == sessionEvent.EventId)
             {
-                tail.Events.RemoveAt(0);
+                tail.Events.Dequeue();
             }
 
             if (tail.Events.Count == 0)
@@ -190,7 +190,7 @@ public sealed partial class EventWriter : BackgroundService
 
     private sealed class Tail
     {
-        public List<SessionEvent> Events { get; } = [];
+        public Queue<SessionEvent> Events { get; } = new();
 
         public bool Removed { get; set; }
     }
