@@ -82,14 +82,9 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
 
                 update = stream.Current;
             }
-            catch (Exception ex) when (cancellationToken.IsCancellationRequested)
-            {
-                // Whatever a cancelled model call throws (an aborted connection, say), the run was cancelled.
-                throw ex as OperationCanceledException ?? new OperationCanceledException(cancellationToken);
-            }
             catch (Exception ex)
             {
-                throw new ModelException($"The model failed: {ex.Message}", ex);
+                throw ModelException.From(ex, cancellationToken);
             }
 
             updates.Add(update);

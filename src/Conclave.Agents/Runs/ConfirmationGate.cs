@@ -67,7 +67,7 @@ public sealed class ConfirmationGate(TimeSpan timeout, TimeProvider time)
         }
         finally
         {
-            run.Pending.Close(requestId);
+            run.Pending.TryClose(requestId);
         }
     }
 }

@@ -47,10 +47,7 @@ public sealed class PendingRequests
         && _entries.TryRemove(new KeyValuePair<string, Entry>(requestId, entry))
         && entry.Answer.TrySetResult(answer);
 
-    /// <summary>Closes a request that expired or was abandoned.</summary>
-    public void Close(string requestId) => _entries.TryRemove(requestId, out _);
-
-    /// <summary>Closes a request unless it was answered first; false when an answer won.</summary>
+    /// <summary>Closes a request that expired or was abandoned; false when it was answered (or closed) first.</summary>
     public bool TryClose(string requestId) => _entries.TryRemove(requestId, out _);
 
     /// <summary>The announcements of the requests still open, in event order.</summary>

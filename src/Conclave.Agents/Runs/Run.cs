@@ -129,7 +129,7 @@ public sealed class Run
         }
         finally
         {
-            Pending.Close(requestId);
+            Pending.TryClose(requestId);
         }
     }
 

@@ -5,7 +5,20 @@ public sealed class AskHumanTimeoutException(TimeSpan timeout)
     : Exception($"No reply to the question came within {timeout.TotalSeconds:0} s.");
 
 /// <summary>The model failed; the run ends with <c>llm_error</c>.</summary>
-public sealed class ModelException(string message, Exception inner) : Exception(message, inner);
+public sealed class ModelException(string message, Exception inner) : Exception(message, inner)
+{
+    /// <summary>
+    /// What a failed model call means: whatever a cancelled call throws (an aborted connection, say) is the
+    /// cancellation; anything else is the model failing.
+    /// </summary>
+    public static Exception From(Exception failure, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(failure);
+        return cancellationToken.IsCancellationRequested
+            ? failure as OperationCanceledException ?? new OperationCanceledException(cancellationToken)
+            : new ModelException($"The model failed: {failure.Message}", failure);
+    }
+}
 
 /// <summary>The model called tools more often than a run allows; the run ends with <c>tool_error</c>.</summary>
 public sealed class ToolStepLimitException(int maxSteps)

@@ -224,13 +224,9 @@ public sealed class TeamOrchestrator(IChatClient model, IRunStore store, Confirm
         {
             response = await model.GetResponseAsync(messages, chatOptions, cancellationToken);
         }
-        catch (Exception ex) when (cancellationToken.IsCancellationRequested)
-        {
-            throw ex as OperationCanceledException ?? new OperationCanceledException(cancellationToken);
-        }
         catch (Exception ex)
         {
-            throw new ModelException($"The model failed: {ex.Message}", ex);
+            throw ModelException.From(ex, cancellationToken);
         }
 
         if (response.Usage is { } usage)

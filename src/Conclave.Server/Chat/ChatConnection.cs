@@ -164,7 +164,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
                     continue; // already sent from the store
                 }
 
-                await _socket.SendAsync(frame.Utf8Json, WebSocketMessageType.Text, endOfMessage: true, token);
+                await SendAsync(frame.Utf8Json, token);
                 lastSent = Math.Max(lastSent, frame.EventId);
             }
         }

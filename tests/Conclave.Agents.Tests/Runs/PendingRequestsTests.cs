@@ -84,9 +84,10 @@ public sealed class PendingRequestsTests
         var pending = new PendingRequests();
         var (id, answer) = pending.Open(RequestKind.Confirmation);
 
-        pending.Close(id);
+        Assert.True(pending.TryClose(id));
 
         Assert.False(pending.TryAnswer(id, RequestKind.Confirmation, Yes));
+        Assert.False(pending.TryClose(id));
         Assert.False(answer.IsCompleted);
     }
 
@@ -107,7 +108,7 @@ public sealed class PendingRequestsTests
         Assert.Equal([3L, 5, 7, 9], pending.Snapshot().Select(e => e.EventId));
 
         pending.TryAnswer(third, RequestKind.Question, Yes);
-        pending.Close(fourth);
+        pending.TryClose(fourth);
 
         Assert.Equal([3L, 7], pending.Snapshot().Select(e => e.EventId));
     }

@@ -45,11 +45,8 @@ public sealed class SessionsApiTests
         await using var server = await ConclaveTestServer.StartAsync();
 
         using var response = await server.Http.PostAsync("/api/v1/sessions", new StringContent(body, Encoding.UTF8, "application/json"));
-        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.GetRawText());
+        await ProblemAssert.NamesFieldAsync(response, field);
     }
 
     [Fact]

@@ -45,10 +45,8 @@ public sealed class SkillsTests
         await using var server = await ConclaveTestServer.StartAsync();
 
         using var response = await server.Http.PostAsync("/api/v1/skills", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
-        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.GetRawText());
+        await ProblemAssert.NamesFieldAsync(response, field);
     }
 
     [Fact]
