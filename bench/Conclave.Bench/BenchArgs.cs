@@ -1,8 +1,11 @@
 namespace Conclave.Bench;
 
 /// <summary>The bench's command line.</summary>
-internal sealed record BenchArgs(string Command, int Port, string? DataDir, int DelayMs, bool MemoryStore, bool Smoke, string OutDir)
+internal sealed record BenchArgs(string Command, int Port, string? DataDir, int DelayMs, bool MemoryStore, bool Smoke, string OutDir, IReadOnlySet<int> Only)
 {
+    /// <summary>Whether scenario <paramref name="number"/> is to run: every one unless <c>--only</c> names some.</summary>
+    public bool Runs(int number) => Only.Count == 0 || Only.Contains(number);
+
     public static BenchArgs Parse(string[] args)
     {
         string Value(string name, string fallback)
@@ -18,6 +21,8 @@ internal sealed record BenchArgs(string Command, int Port, string? DataDir, int 
             int.Parse(Value("--delay", "0"), System.Globalization.CultureInfo.InvariantCulture),
             args.Contains("--memory-store"),
             args.Contains("--smoke"),
-            Value("--out", Path.Combine("bench", "results")));
+            Value("--out", Path.Combine("bench", "results")),
+            Value("--only", string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)
+                .Select(n => int.Parse(n, System.Globalization.CultureInfo.InvariantCulture)).ToHashSet());
     }
 }

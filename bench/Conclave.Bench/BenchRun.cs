@@ -20,6 +20,23 @@ internal static class BenchRun
         var notes = new List<string>();
         Directory.CreateDirectory(args.OutDir);
 
+        if (args.Runs(1) || args.Runs(6))
+        {
+            await RelayAsync(sizes, figures);
+        }
+
+        if (new[] { 2, 3, 4, 5 }.Any(args.Runs))
+        {
+            await AtModelPaceAsync(args, sizes, figures, notes);
+        }
+
+        var report = Report.Write(args.OutDir, figures, notes, args.Smoke);
+        Console.WriteLine(report);
+        return 0;
+    }
+
+    private static async Task RelayAsync(Sizes sizes, List<Figure> figures)
+    {
         // 1 and 6: relay throughput, with SQLite and with the bench-only in-memory store.
         double conclaveTps, memoryTps, baselineTps, bytesPerToken, baselineBytes;
         await using (var conclave = await ServerUnderTest.StartAsync("conclave", "serve-conclave", 0))
@@ -43,34 +60,45 @@ internal static class BenchRun
             bytesPerToken, baselineBytes, "(measured, no goal)", null, HigherIsBetter: false));
         figures.Add(new("6. Persistence cost", "relay with SQLite vs in-memory store", "tokens/s",
             conclaveTps, memoryTps, "storage costs <= 20%", conclaveTps >= 0.8 * memoryTps, HigherIsBetter: true));
+    }
 
+    private static async Task AtModelPaceAsync(BenchArgs args, Sizes sizes, List<Figure> figures, List<string> notes)
+    {
         // 2, 3, 4 and 5 against servers whose model waits 10 ms between tokens, as a real model does.
         await using (var conclave = await ServerUnderTest.StartAsync("conclave", "serve-conclave", 10))
         await using (var baseline = await ServerUnderTest.StartAsync("baseline", "serve-baseline", 10))
         {
-            var c2 = await Scenarios.ConcurrencyAsync(conclave, sizes.Sessions, sizes.SessionWords);
-            var b2 = await Scenarios.ConcurrencyAsync(baseline, sizes.Sessions, sizes.SessionWords);
-            figures.Add(new("2. Concurrency p50", $"{sizes.Sessions} sessions x {sizes.SessionWords} words, stamp to receive", "ms", c2.P50, b2.P50, "(p99 is the goal)", null, HigherIsBetter: false));
-            figures.Add(new("2. Concurrency p99", $"{sizes.Sessions} sessions x {sizes.SessionWords} words, stamp to receive", "ms", c2.P99, b2.P99,
-                "p99 <= 5 ms, all runs complete", c2.P99 <= 5 && c2.Completed == sizes.Sessions, HigherIsBetter: false));
-            notes.Add($"Scenario 2: Conclave completed {c2.Completed}/{sizes.Sessions} runs ({c2.Tokens} tokens); the baseline {b2.Completed}/{sizes.Sessions}.");
+            if (args.Runs(2))
+            {
+                var c2 = await Scenarios.ConcurrencyAsync(conclave, sizes.Sessions, sizes.SessionWords);
+                var b2 = await Scenarios.ConcurrencyAsync(baseline, sizes.Sessions, sizes.SessionWords);
+                figures.Add(new("2. Concurrency p50", $"{sizes.Sessions} sessions x {sizes.SessionWords} words, stamp to receive", "ms", c2.P50, b2.P50, "(p99 is the goal)", null, HigherIsBetter: false));
+                figures.Add(new("2. Concurrency p99", $"{sizes.Sessions} sessions x {sizes.SessionWords} words, stamp to receive", "ms", c2.P99, b2.P99,
+                    "p99 <= 5 ms, all runs complete", c2.P99 <= 5 && c2.Completed == sizes.Sessions, HigherIsBetter: false));
+                notes.Add($"Scenario 2: Conclave completed {c2.Completed}/{sizes.Sessions} runs ({c2.Tokens} tokens); the baseline {b2.Completed}/{sizes.Sessions}.");
+            }
 
-            var c4 = await Scenarios.FirstTokenAsync(conclave, sizes.FirstTokenRuns);
-            var b4 = await Scenarios.FirstTokenAsync(baseline, sizes.FirstTokenRuns);
-            figures.Add(new("4. First token p99", $"{sizes.FirstTokenRuns} runs started at once", "ms", c4.P99, b4.P99, "p99 <= 10 ms", c4.P99 <= 10, HigherIsBetter: false));
+            if (args.Runs(4))
+            {
+                var c4 = await Scenarios.FirstTokenAsync(conclave, sizes.FirstTokenRuns);
+                var b4 = await Scenarios.FirstTokenAsync(baseline, sizes.FirstTokenRuns);
+                figures.Add(new("4. First token p99", $"{sizes.FirstTokenRuns} runs started at once", "ms", c4.P99, b4.P99, "p99 <= 10 ms", c4.P99 <= 10, HigherIsBetter: false));
+            }
 
-            var c5 = await Scenarios.RestAsync(conclave, sizes.RestDuration, sizes.RestConcurrency);
-            var b5 = await Scenarios.RestAsync(baseline, sizes.RestDuration, sizes.RestConcurrency);
-            figures.Add(new("5. REST sessions/s", $"POST /api/v1/sessions, {sizes.RestConcurrency} clients", "req/s", c5.PerSecond, b5.PerSecond, ">= 2000/s on SQLite", c5.PerSecond >= 2000, HigherIsBetter: true));
-            figures.Add(new("5. REST p99", $"POST /api/v1/sessions, {sizes.RestConcurrency} clients", "ms", c5.P99, b5.P99, "(measured, no goal)", null, HigherIsBetter: false));
+            if (args.Runs(5))
+            {
+                var c5 = await Scenarios.RestAsync(conclave, sizes.RestDuration, sizes.RestConcurrency);
+                var b5 = await Scenarios.RestAsync(baseline, sizes.RestDuration, sizes.RestConcurrency);
+                figures.Add(new("5. REST sessions/s", $"POST /api/v1/sessions, {sizes.RestConcurrency} clients", "req/s", c5.PerSecond, b5.PerSecond, ">= 2000/s on SQLite", c5.PerSecond >= 2000, HigherIsBetter: true));
+                figures.Add(new("5. REST p99", $"POST /api/v1/sessions, {sizes.RestConcurrency} clients", "ms", c5.P99, b5.P99, "(measured, no goal)", null, HigherIsBetter: false));
+            }
 
-            var c3 = await Scenarios.IdleDensityAsync(conclave, sizes.IdleSockets);
-            var b3 = await Scenarios.IdleDensityAsync(baseline, sizes.IdleSockets);
-            figures.Add(new("3. Idle density", $"{sizes.IdleSockets} connected sockets, server RSS growth", "KiB/socket", c3, b3, "<= 20 KiB/socket", c3 <= 20, HigherIsBetter: false));
+            if (args.Runs(3))
+            {
+                var c3 = await Scenarios.IdleDensityAsync(conclave, sizes.IdleSockets);
+                var b3 = await Scenarios.IdleDensityAsync(baseline, sizes.IdleSockets);
+                figures.Add(new("3. Idle density", $"{sizes.IdleSockets} connected sockets, server RSS growth", "KiB/socket", c3, b3, "<= 20 KiB/socket", c3 <= 20, HigherIsBetter: false));
+            }
         }
-
-        var report = Report.Write(args.OutDir, figures, notes, args.Smoke);
-        Console.WriteLine(report);
-        return 0;
     }
 }

@@ -1,6 +1,6 @@
 using Conclave.Bench;
 
-// conclave-bench run [--smoke] [--out DIR]          every scenario, Conclave beside the baseline
+// conclave-bench run [--smoke] [--out DIR] [--only 1,6]   every scenario (or those named), Conclave beside the baseline
 // conclave-bench serve-conclave --port P --data DIR --delay MS [--memory-store]
 // conclave-bench serve-baseline --port P --delay MS
 var options = BenchArgs.Parse(args);
@@ -14,6 +14,6 @@ return options.Command switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Conclave.Bench run [--smoke] [--out DIR] | serve-conclave --port P --data DIR --delay MS [--memory-store] | serve-baseline --port P --delay MS");
+    Console.Error.WriteLine("usage: Conclave.Bench run [--smoke] [--out DIR] [--only 1,6] | serve-conclave --port P --data DIR --delay MS [--memory-store] | serve-baseline --port P --delay MS");
     return 2;
 }

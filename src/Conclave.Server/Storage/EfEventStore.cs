@@ -1,83 +1,94 @@
-using System.Data.Common;
+using System.Globalization;
 using System.Text;
 using Conclave.Agents.Events;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using SQLitePCL;
 
 namespace Conclave.Server.Storage;
 
 /// <summary>
 /// The event log in the database. Appends are the hot path (one row per token): a batch is one transaction of
-/// prepared multi-row INSERTs, without EF Core's change tracking; reads go through EF Core.
+/// prepared multi-row INSERTs straight to SQLite, without EF Core's change tracking; reads go through EF Core.
 /// </summary>
 internal sealed class EfEventStore(IDbContextFactory<ConclaveDbContext> contexts) : IEventStore
 {
     // Rows per INSERT statement: fewer statements to step through (SQLite allows 32766 parameters, 6 a row).
     private const int RowsPerStatement = 64;
     private const int ColumnsPerRow = 6;
+    private const string SqliteDateTimeFormat = "yyyy-MM-dd HH:mm:ss.FFFFFFF";
+
+    // Many rows at once while they last, then one at a time.
+    private static readonly (int Rows, string Sql)[] Inserts = [(RowsPerStatement, InsertSql(RowsPerStatement)), (1, InsertSql(1))];
 
     public async Task AppendAsync(IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await db.Database.OpenConnectionAsync(cancellationToken);
-        var connection = db.Database.GetDbConnection();
+        var connection = (SqliteConnection)db.Database.GetDbConnection();
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        // SQLite runs in this process: its async calls would only wrap these synchronous ones in tasks. The statements
+        // go to SQLite itself (SQLitePCLRaw, under Microsoft.Data.Sqlite), bound by position from the event's own UTF-8
+        // bytes: no lookup of parameters by name, no string per payload, no boxing.
         var written = 0;
-        foreach (var rows in new[] { RowsPerStatement, 1 })
+        foreach (var (rows, sql) in Inserts)
         {
-            if (events.Count - written < rows)
+            if (events.Count - written >= rows)
             {
-                continue;
-            }
-
-            // SQLite runs in this process: its async calls would only wrap these synchronous ones in tasks.
-            using var insert = CreateInsert(connection, transaction, rows);
-            insert.Prepare();
-            for (; events.Count - written >= rows; written += rows)
-            {
-                for (var row = 0; row < rows; row++)
-                {
-                    Bind(insert.Parameters, row * ColumnsPerRow, events[written + row]);
-                }
-
-                insert.ExecuteNonQuery();
+                written = Insert(connection.Handle!, sql, rows, events, written);
             }
         }
 
         await transaction.CommitAsync(cancellationToken);
     }
 
-    private static DbCommand CreateInsert(DbConnection connection, DbTransaction transaction, int rows)
+    private static int Insert(sqlite3 database, string sql, int rows, IReadOnlyList<SessionEvent> events, int written)
     {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
+        Check(raw.sqlite3_prepare_v2(database, sql, out var statement), database);
+        using (statement)
+        {
+            Span<byte> createdAt = stackalloc byte[32];
+            for (; events.Count - written >= rows; written += rows)
+            {
+                for (var row = 0; row < rows; row++)
+                {
+                    var e = events[written + row];
+                    var first = (row * ColumnsPerRow) + 1;
+                    Check(raw.sqlite3_bind_text16(statement, first, e.SessionId), database);
+                    Check(raw.sqlite3_bind_int64(statement, first + 1, e.EventId), database);
+                    Check(e.RunId is null ? raw.sqlite3_bind_null(statement, first + 2) : raw.sqlite3_bind_text16(statement, first + 2, e.RunId), database);
+                    Check(raw.sqlite3_bind_text16(statement, first + 3, e.Type), database);
+                    Check(raw.sqlite3_bind_text(statement, first + 4, e.Utf8Json.Span), database);
+
+                    // As EF Core writes a DateTime to SQLite, so that its reads parse it.
+                    e.CreatedAt.TryFormat(createdAt, out var length, SqliteDateTimeFormat, CultureInfo.InvariantCulture);
+                    Check(raw.sqlite3_bind_text(statement, first + 5, createdAt[..length]), database);
+                }
+
+                if (raw.sqlite3_step(statement) != raw.SQLITE_DONE)
+                {
+                    Check(raw.sqlite3_errcode(database), database);
+                }
+
+                Check(raw.sqlite3_reset(statement), database);
+            }
+        }
+
+        return written;
+    }
+
+    private static void Check(int result, sqlite3 database) => SqliteException.ThrowExceptionForRC(result, database);
+
+    private static string InsertSql(int rows)
+    {
         var sql = new StringBuilder("INSERT INTO events (SessionId, EventId, RunId, Type, Payload, CreatedAt) VALUES ");
         for (var row = 0; row < rows; row++)
         {
-            sql.Append(row == 0 ? "(" : ",(");
-            for (var column = 0; column < ColumnsPerRow; column++)
-            {
-                var name = $"$p{(row * ColumnsPerRow) + column}";
-                sql.Append(column == 0 ? name : "," + name);
-                var parameter = command.CreateParameter();
-                parameter.ParameterName = name;
-                command.Parameters.Add(parameter);
-            }
-
-            sql.Append(')');
+            sql.Append(row == 0 ? "(?,?,?,?,?,?)" : ",(?,?,?,?,?,?)");
         }
 
-        command.CommandText = sql.ToString();
-        return command;
-    }
-
-    private static void Bind(DbParameterCollection parameters, int first, SessionEvent e)
-    {
-        parameters[first].Value = e.SessionId;
-        parameters[first + 1].Value = e.EventId;
-        parameters[first + 2].Value = (object?)e.RunId ?? DBNull.Value;
-        parameters[first + 3].Value = e.Type;
-        parameters[first + 4].Value = Encoding.UTF8.GetString(e.Utf8Json.Span);
-        parameters[first + 5].Value = e.CreatedAt;
+        return sql.ToString();
     }
 
     public async Task<IReadOnlyList<SessionEvent>> ReadAfterAsync(
