@@ -56,7 +56,7 @@ public sealed class SessionEventLog
         agentEvent.Ts = ts;
         agentEvent.RunId = runId;
         var json = JsonSerializer.SerializeToUtf8Bytes(agentEvent, ProtocolJsonContext.Wire.AgentEvent);
-        return new SessionEvent(sessionId, eventId, runId, agentEvent.Type, json, ts);
+        return new SessionEvent(sessionId, eventId, runId, agentEvent.Type, json);
     }
 
     /// <summary>Completes when every event appended so far is stored and published.</summary>

@@ -35,12 +35,18 @@ internal sealed class MessageEntity
     public DateTime CreatedAt { get; set; }
 }
 
-/// <summary>A stored event: the exact JSON every client received.</summary>
+/// <summary>
+/// A row of the event log: one event, or consecutive events of one run and type stored together (ids
+/// <see cref="EventId"/> to <see cref="LastEventId"/>). <see cref="Payload"/> is the exact JSON every client received:
+/// the event's object, or for several events a JSON array of them.
+/// </summary>
 internal sealed class EventEntity
 {
     public required string SessionId { get; set; }
 
     public long EventId { get; set; }
+
+    public long LastEventId { get; set; }
 
     public string? RunId { get; set; }
 
@@ -48,6 +54,7 @@ internal sealed class EventEntity
 
     public required string Payload { get; set; }
 
+    /// <summary>When the row was stored (UTC); each event's own time is its <c>ts</c>.</summary>
     public DateTime CreatedAt { get; set; }
 }
 

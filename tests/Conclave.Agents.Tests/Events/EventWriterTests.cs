@@ -56,7 +56,7 @@ public sealed class EventWriterTests
     }
 
     private static SessionEvent Event(long id, string type) =>
-        new("s", id, "run_1", type, "{}"u8.ToArray(), DateTime.UtcNow);
+        new("s", id, "run_1", type, "{}"u8.ToArray());
 
     /// <summary>A store whose first write waits until the test opens it.</summary>
     private sealed class GatedStore : IEventStore

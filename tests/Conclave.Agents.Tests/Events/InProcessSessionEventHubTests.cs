@@ -126,5 +126,5 @@ public sealed class InProcessSessionEventHubTests
     }
 
     private static SessionEvent Event(string sessionId, long eventId) =>
-        new(sessionId, eventId, "run_1", "token", "{}"u8.ToArray(), DateTime.UtcNow);
+        new(sessionId, eventId, "run_1", "token", "{}"u8.ToArray());
 }

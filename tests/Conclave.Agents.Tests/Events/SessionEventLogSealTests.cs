@@ -17,7 +17,7 @@ public sealed class SessionEventLogSealTests
         Assert.Equal(42, stored.EventId);
         Assert.Equal("run_7", stored.RunId);
         Assert.Equal("token", stored.Type);
-        Assert.Equal(Ts, stored.CreatedAt);
+        Assert.Equal(Ts, Json(stored).GetProperty("ts").GetDateTime());
         Assert.False(stored.IsTerminal);
     }
 

@@ -126,5 +126,5 @@ public sealed class PendingRequestsTests
     }
 
     private static SessionEvent Announcement(long eventId) =>
-        new("sess_1", eventId, "run_1", "ask_human", "{}"u8.ToArray(), DateTime.UtcNow);
+        new("sess_1", eventId, "run_1", "ask_human", "{}"u8.ToArray());
 }
