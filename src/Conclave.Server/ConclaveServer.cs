@@ -98,7 +98,9 @@ public static class ConclaveServer
             var dataPath = sp.GetRequiredService<IOptions<ConclaveOptions>>().Value.DataPath;
             Directory.CreateDirectory(dataPath);
             options.UseSqlite($"Data Source={Path.Combine(dataPath, "conclave.db")}")
-                .AddInterceptors(new SqlitePragmas(sp.GetRequiredService<IOptions<StorageOptions>>().Value.BusyTimeoutMs));
+                .AddInterceptors(
+                    new SqlitePragmas(sp.GetRequiredService<IOptions<StorageOptions>>().Value.BusyTimeoutMs),
+                    new SaveChangesGate(sp.GetRequiredService<SqliteWriteGate>()));
         });
         services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<ConclaveDbContext>>().CreateDbContext());
         services.AddSingleton<IEventStore, EfEventStore>();
@@ -106,6 +108,7 @@ public static class ConclaveServer
         services.AddSingleton<ISkillCatalog, EfSkillCatalog>();
         services.AddSingleton<IExpertCatalog, EfExpertCatalog>();
         services.AddSingleton<DataDirectoryLock>();
+        services.AddSingleton<SqliteWriteGate>();
         services.AddHostedService<DatabaseInitializer>();
         return services;
     }

@@ -56,6 +56,10 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
+
+            // A send loop waiting for a frame goes on in the thread that queued it: the frame goes out without a hop
+            // through the thread pool. It only writes into the connection's output buffer, which never blocks.
+            AllowSynchronousContinuations = true,
         });
         _rate = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {

@@ -98,7 +98,7 @@ internal static class ExpertsApi
         return expert is null ? NotFound(name) : TypedResults.Ok(ToResponse(expert));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, HttpContext http, ConclaveDbContext db)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, HttpContext http, ConclaveDbContext db, SqliteWriteGate writes)
     {
         if (BuiltInExperts.IsBuiltIn(name))
         {
@@ -106,7 +106,12 @@ internal static class ExpertsApi
         }
 
         var tenant = Caller.From(http.User).TenantId;
-        var deleted = await db.Experts.Where(e => e.TenantId == tenant && e.Name == name).ExecuteDeleteAsync(http.RequestAborted);
+        int deleted;
+        using (await writes.EnterAsync(http.RequestAborted))
+        {
+            deleted = await db.Experts.Where(e => e.TenantId == tenant && e.Name == name).ExecuteDeleteAsync(http.RequestAborted);
+        }
+
         return deleted == 0 ? NotFound(name) : TypedResults.NoContent();
     }
 

@@ -90,7 +90,7 @@ internal static class SessionsApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        string id, HttpContext http, ConclaveDbContext db, RunCoordinator runs, ChatConnectionRegistry sockets, IOptions<AgentOptions> agent)
+        string id, HttpContext http, ConclaveDbContext db, SqliteWriteGate writes, RunCoordinator runs, ChatConnectionRegistry sockets, IOptions<AgentOptions> agent)
     {
         if (await FindAsync(db, id, http) is null)
         {
@@ -99,9 +99,14 @@ internal static class SessionsApi
 
         // The session goes first: from then on no run can start on it and no socket can open to it.
         // Then its run is stopped and its sockets closed, and only then is the rest removed.
-        await db.Sessions.Where(s => s.Id == id).ExecuteDeleteAsync(CancellationToken.None);
+        using (await writes.EnterAsync(CancellationToken.None))
+        {
+            await db.Sessions.Where(s => s.Id == id).ExecuteDeleteAsync(CancellationToken.None);
+        }
+
         await runs.StopSessionAsync(id);
         await sockets.CloseSessionAsync(id);
+        using (await writes.EnterAsync(CancellationToken.None))
         await using (var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None))
         {
             await db.Events.Where(e => e.SessionId == id).ExecuteDeleteAsync(CancellationToken.None);

@@ -94,10 +94,15 @@ internal static class SkillsApi
         return skill is null ? NotFound(name) : TypedResults.Ok(ToResponse(skill));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, HttpContext http, ConclaveDbContext db)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, HttpContext http, ConclaveDbContext db, SqliteWriteGate writes)
     {
         var tenant = Caller.From(http.User).TenantId;
-        var deleted = await db.Skills.Where(s => s.TenantId == tenant && s.Name == name).ExecuteDeleteAsync(http.RequestAborted);
+        int deleted;
+        using (await writes.EnterAsync(http.RequestAborted))
+        {
+            deleted = await db.Skills.Where(s => s.TenantId == tenant && s.Name == name).ExecuteDeleteAsync(http.RequestAborted);
+        }
+
         return deleted == 0 ? NotFound(name) : TypedResults.NoContent();
     }
 

@@ -15,7 +15,7 @@ namespace Conclave.Server.Storage;
 /// batch is one transaction of prepared multi-row INSERTs straight to SQLite. Reads go through EF Core and split
 /// such rows back into events.
 /// </summary>
-internal sealed class EfEventStore(IDbContextFactory<ConclaveDbContext> contexts, TimeProvider time) : IEventStore
+internal sealed class EfEventStore(IDbContextFactory<ConclaveDbContext> contexts, SqliteWriteGate writes, TimeProvider time) : IEventStore
 {
     /// <summary>The most events one row holds; reads rely on it to find the row holding an id by the primary key.</summary>
     internal const int MaxEventsPerRow = 1_024;
@@ -31,9 +31,11 @@ internal sealed class EfEventStore(IDbContextFactory<ConclaveDbContext> contexts
     // Many rows at once while they last, then one at a time.
     private static readonly (int Rows, string Sql)[] Inserts = [(RowsPerStatement, InsertSql(RowsPerStatement)), (1, InsertSql(1))];
 
-    public async Task AppendAsync(IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken = default)
+    public async Task AppendAsync(IReadOnlyList<SessionEvent> batch, CancellationToken cancellationToken = default)
     {
+        var events = BySession(batch);
         var rows = RowsOf(events);
+        using var entered = await writes.EnterAsync(cancellationToken);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         await db.Database.OpenConnectionAsync(cancellationToken);
         var connection = (SqliteConnection)db.Database.GetDbConnection();
@@ -98,6 +100,26 @@ internal sealed class EfEventStore(IDbContextFactory<ConclaveDbContext> contexts
             .OrderByDescending(e => e.EventId)
             .Select(e => (long?)e.LastEventId)
             .FirstOrDefaultAsync(cancellationToken) ?? 0;
+    }
+
+    /// <summary>
+    /// The batch with each session's events together, in the order they came (which is their id order): the events of
+    /// runs streaming at once arrive interleaved, and only neighbours share a row.
+    /// </summary>
+    private static IReadOnlyList<SessionEvent> BySession(IReadOnlyList<SessionEvent> batch)
+    {
+        var sessions = new Dictionary<string, List<SessionEvent>>(StringComparer.Ordinal);
+        foreach (var e in batch)
+        {
+            if (!sessions.TryGetValue(e.SessionId, out var events))
+            {
+                sessions[e.SessionId] = events = [];
+            }
+
+            events.Add(e);
+        }
+
+        return sessions.Count == 1 ? batch : [.. sessions.Values.SelectMany(events => events)];
     }
 
     /// <summary>Groups a batch into rows: runs of consecutive events of one session, run and type, within the row limits.</summary>

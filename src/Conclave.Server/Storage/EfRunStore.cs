@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Conclave.Server.Storage;
 
 /// <summary>Runs and session history in the database.</summary>
-internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, TimeProvider time) : IRunStore
+internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, SqliteWriteGate writes, TimeProvider time) : IRunStore
 {
     public async Task<IReadOnlyList<HistoryMessage>> LoadHistoryAsync(string sessionId, int limit, CancellationToken cancellationToken = default)
     {
@@ -52,6 +52,7 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var now = time.GetUtcNow().UtcDateTime;
         var text = ToText(status);
+        using var entered = await writes.EnterAsync(cancellationToken);
         await db.Runs.Where(r => r.Id == runId)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, text).SetProperty(r => r.EndedAt, now), cancellationToken);
     }
