@@ -55,7 +55,7 @@ public sealed class SessionEventLog
         agentEvent.EventId = eventId;
         agentEvent.Ts = ts;
         agentEvent.RunId = runId;
-        var json = JsonSerializer.SerializeToUtf8Bytes(agentEvent, ProtocolJsonContext.Wire.AgentEvent);
+        var json = DeltaJson.TryWrite(agentEvent) ?? JsonSerializer.SerializeToUtf8Bytes(agentEvent, ProtocolJsonContext.Wire.AgentEvent);
         return new SessionEvent(sessionId, eventId, runId, agentEvent.Type, json);
     }
 

@@ -41,7 +41,8 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
         var steps = 0;
         while (true)
         {
-            var (updates, finishReason) = await StreamTurnAsync(output, messages, options, answer, cancellationToken);
+            var (turn, finishReason) = await StreamTurnAsync(output, messages, options, answer, cancellationToken);
+            var updates = turn.ToList();
             var calls = updates.SelectMany(u => u.Contents).OfType<FunctionCallContent>().ToList();
             if (calls.Count == 0)
             {
@@ -64,10 +65,10 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
         }
     }
 
-    private async Task<(List<ChatResponseUpdate> Updates, ChatFinishReason? FinishReason)> StreamTurnAsync(
+    private async Task<(TurnUpdates Updates, ChatFinishReason? FinishReason)> StreamTurnAsync(
         AgentOutput output, List<ChatMessage> messages, ChatOptions options, StringBuilder answer, CancellationToken cancellationToken)
     {
-        var updates = new List<ChatResponseUpdate>();
+        var updates = new TurnUpdates();
         ChatFinishReason? finishReason = null;
         await using var stream = model.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
         while (true)
@@ -89,9 +90,11 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
 
             updates.Add(update);
             finishReason = update.FinishReason ?? finishReason;
-            foreach (var content in update.Contents)
+            // By index: the contents are an IList, whose enumerator would be boxed for every update.
+            var contents = update.Contents;
+            for (var i = 0; i < contents.Count; i++)
             {
-                switch (content)
+                switch (contents[i])
                 {
                     case TextReasoningContent { Text.Length: > 0 } reasoning:
                         await output.ThinkingAsync(reasoning.Text);
@@ -165,4 +168,63 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
 
     private static string ResultText(JsonElement result) =>
         result.ValueKind == JsonValueKind.String ? result.GetString() ?? string.Empty : result.GetRawText();
+
+    /// <summary>
+    /// A turn's updates, kept for the reply message a tool call needs. A long answer is a stream of small text updates,
+    /// so runs of them are kept as one update of their text rather than an object each.
+    /// </summary>
+    private sealed class TurnUpdates
+    {
+        private readonly List<ChatResponseUpdate> _kept = [];
+        private readonly StringBuilder _text = new();
+        private ChatResponseUpdate? _textStart;
+
+        public void Add(ChatResponseUpdate update)
+        {
+            if (IsPlainText(update) && (_textStart is null || _textStart.MessageId == update.MessageId))
+            {
+                _textStart ??= update;
+                _text.Append(((TextContent)update.Contents[0]).Text);
+                return;
+            }
+
+            EndText();
+            if (IsPlainText(update))
+            {
+                Add(update);
+                return;
+            }
+
+            _kept.Add(update);
+        }
+
+        public List<ChatResponseUpdate> ToList()
+        {
+            EndText();
+            return _kept;
+        }
+
+        private static bool IsPlainText(ChatResponseUpdate update) =>
+            update is { FinishReason: null, AdditionalProperties: null, Contents: [TextContent { Annotations: null, AdditionalProperties: null }] };
+
+        private void EndText()
+        {
+            if (_textStart is null)
+            {
+                return;
+            }
+
+            _kept.Add(new ChatResponseUpdate(_textStart.Role, _text.ToString())
+            {
+                MessageId = _textStart.MessageId,
+                ResponseId = _textStart.ResponseId,
+                ConversationId = _textStart.ConversationId,
+                ModelId = _textStart.ModelId,
+                AuthorName = _textStart.AuthorName,
+                CreatedAt = _textStart.CreatedAt,
+            });
+            _text.Clear();
+            _textStart = null;
+        }
+    }
 }

@@ -137,5 +137,26 @@ public sealed class SessionEventLogSealTests
         Assert.Equal("<b>\"Tom & Jerry's\"</b>", Json(stored).GetProperty("content").GetString());
     }
 
+    [Theory]
+    [InlineData("word")]
+    [InlineData(" wörd ✓ 🚀 日本")]
+    [InlineData("<b>\"Tom & Jerry's\"</b> \\ / \n\t\r \u0001 \u007f \u2028")]
+    [InlineData("\ud800 lone surrogate")]
+    [InlineData("")]
+    public void TokensAndThinkingAreWrittenByteForByteAsTheSerializerWritesThem(string content)
+    {
+        foreach (var runId in new[] { "run_1", null })
+        {
+            foreach (AgentEvent delta in new AgentEvent[] { new TokenEvent(content), new ThinkingEvent(content) })
+            {
+                var sealedJson = SessionEventLog.Seal(delta, "s", 123_456_789_012, runId!, Ts.AddTicks(1234567)).Utf8Json.ToArray();
+
+                var serialized = JsonSerializer.SerializeToUtf8Bytes(delta, ProtocolJsonContext.Wire.AgentEvent);
+
+                Assert.Equal(System.Text.Encoding.UTF8.GetString(serialized), System.Text.Encoding.UTF8.GetString(sealedJson));
+            }
+        }
+    }
+
     private static JsonElement Json(SessionEvent stored) => JsonDocument.Parse(stored.Utf8Json).RootElement.Clone();
 }

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Conclave.Server.Tests.Infrastructure;
+using Microsoft.Extensions.AI;
 
 namespace Conclave.Server.Tests.Runs;
 
@@ -68,6 +69,45 @@ public sealed class StreamingRunTests
         var lastCall = model.Calls[^1].Messages;
         Assert.Equal(Microsoft.Extensions.AI.ChatRole.System, lastCall[0].Role);
         Assert.Equal(["one", "1 user messages", "two"], lastCall.Skip(1).Select(m => m.Text));
+    }
+
+    [Fact]
+    public async Task TheTurnThatCallsAToolReachesTheModelAgainWithItsWholeTextReasoningAndCall()
+    {
+        var model = new ScriptedChatClient((messages, _, _) => messages[^1].Role == ChatRole.Tool
+            ? ScriptedChatClient.Answer("done")
+            : ToolTurn());
+        await using var server = await ConclaveTestServer.StartAsync(model: model);
+        var session = await server.CreateSessionAsync();
+        await using var socket = await server.ConnectAsync(session);
+
+        var frames = await socket.ChatAsync("add them");
+
+        Assert.Equal("Let me add 1 and 2.done", frames[^1].Str("content"));
+        var reply = model.Calls[^1].Messages[^2];
+        Assert.Equal(ChatRole.Assistant, reply.Role);
+        Assert.Equal("Let me add 1 and 2.", reply.Text);
+        Assert.Equal("adding", string.Concat(reply.Contents.OfType<TextReasoningContent>().Select(r => r.Text)));
+        var call = Assert.Single(reply.Contents.OfType<FunctionCallContent>());
+        Assert.Equal("calculator", call.Name);
+        Assert.Equal("3", model.Calls[^1].Messages[^1].Contents.OfType<FunctionResultContent>().Single().Result?.ToString());
+
+        static async IAsyncEnumerable<ChatResponseUpdate> ToolTurn()
+        {
+            await Task.Yield();
+            yield return new ChatResponseUpdate(ChatRole.Assistant, [new TextReasoningContent("add")]) { MessageId = "m1" };
+            yield return new ChatResponseUpdate(ChatRole.Assistant, [new TextReasoningContent("ing")]) { MessageId = "m1" };
+            foreach (var token in new[] { "Let ", "me ", "add ", "1 ", "and ", "2." })
+            {
+                yield return new ChatResponseUpdate(ChatRole.Assistant, token) { MessageId = "m1" };
+            }
+
+            yield return new ChatResponseUpdate(ChatRole.Assistant, [new FunctionCallContent("call_1", "calculator", new Dictionary<string, object?> { ["expression"] = "1+2" })])
+            {
+                MessageId = "m1",
+                FinishReason = ChatFinishReason.ToolCalls,
+            };
+        }
     }
 
     [Fact]
