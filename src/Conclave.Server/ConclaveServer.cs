@@ -53,6 +53,7 @@ public static class ConclaveServer
         app.UseRequestLogging();
         app.UseExceptionHandler();
         app.UseCors();
+        FrameBatchingUpgrade.UseFrameBatching(app);
         app.UseWebSockets();
         app.UseAuthentication();
         app.UseAuthorization();

@@ -18,9 +18,13 @@ namespace Conclave.Server.Chat;
 internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposable
 {
     private const int ReplayPageSize = 1_000;
+
+    // Frames a send loop gathers into one write of the connection, at most.
+    private const int MaxBatchBytes = 64 * 1024;
     private static readonly ServerInfo Server = new("conclave", typeof(ChatConnection).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
 
     private readonly WebSocket _socket;
+    private readonly FrameBatchingStream? _batching;
     private readonly ChatSocketOptions _options;
     private readonly RunCoordinator _runs;
     private readonly EventSources _events;
@@ -34,6 +38,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
 
     public ChatConnection(
         WebSocket socket,
+        FrameBatchingStream? batching,
         string sessionId,
         Caller caller,
         long? resumeAfter,
@@ -44,6 +49,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
         ILogger logger)
     {
         _socket = socket;
+        _batching = batching;
         SessionId = sessionId;
         Caller = caller;
         ResumeAfter = resumeAfter;
@@ -73,6 +79,9 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     }
 
     public string SessionId { get; }
+
+    /// <summary>Whether what queues up while a write goes out is sent as one write (see <see cref="FrameBatchingStream"/>).</summary>
+    public bool BatchesFrames => _batching is not null;
 
     public Caller Caller { get; }
 
@@ -156,20 +165,31 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
         try
         {
             var lastSent = await SendConnectedAndMissedAsync(token);
-            await foreach (var frame in _outgoing.Reader.ReadAllAsync(token))
+            var reader = _outgoing.Reader;
+            while (await reader.WaitToReadAsync(token) && _close is not { Drain: false })
             {
-                if (_close is { Drain: false })
+                // What queued up while the last write went out goes out in one write.
+                _batching?.Hold();
+                try
                 {
-                    break;
-                }
+                    while (_close is not { Drain: false } && (_batching?.HeldBytes ?? 0) < MaxBatchBytes && reader.TryRead(out var frame))
+                    {
+                        if (frame.EventId != 0 && frame.EventId <= lastSent)
+                        {
+                            continue; // already sent from the store
+                        }
 
-                if (frame.EventId != 0 && frame.EventId <= lastSent)
+                        await SendAsync(frame.Utf8Json, token);
+                        lastSent = Math.Max(lastSent, frame.EventId);
+                    }
+                }
+                finally
                 {
-                    continue; // already sent from the store
+                    if (_batching is not null)
+                    {
+                        await _batching.ReleaseAsync(token);
+                    }
                 }
-
-                await SendAsync(frame.Utf8Json, token);
-                lastSent = Math.Max(lastSent, frame.EventId);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ChannelClosedException or IOException)

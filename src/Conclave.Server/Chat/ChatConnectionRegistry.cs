@@ -18,6 +18,9 @@ internal sealed class ChatConnectionRegistry
 
     public int Count => _connections.Count;
 
+    /// <summary>The open connections of a session.</summary>
+    public IReadOnlyList<ChatConnection> OfSession(string sessionId) => [.. _connections.Keys.Where(c => c.SessionId == sessionId)];
+
     public void Add(ChatConnection connection)
     {
         _connections.TryAdd(connection, 0);

@@ -5,6 +5,7 @@ using Conclave.Server.Auth;
 using Conclave.Server.Options;
 using Conclave.Server.Sessions;
 using Conclave.Server.Storage;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -75,7 +76,7 @@ internal static class ChatSocketEndpoint
             KeepAliveTimeout = options.KeepAliveTimeoutSeconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(options.KeepAliveTimeoutSeconds),
         });
         using var connection = new ChatConnection(
-            socket, sessionId, Caller.From(http.User), resumeAfter, options, runs, new ChatConnection.EventSources(events, writer), time,
+            socket, (http.Features.Get<IHttpUpgradeFeature>() as FrameBatchingUpgrade)?.Stream, sessionId, Caller.From(http.User), resumeAfter, options, runs, new ChatConnection.EventSources(events, writer), time,
             loggers.CreateLogger<ChatConnection>());
         using (hub.Subscribe(sessionId, connection))
         {

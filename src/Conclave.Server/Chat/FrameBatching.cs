@@ -1,0 +1,167 @@
+using System.Buffers;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Conclave.Server.Chat;
+
+/// <summary>
+/// The upgraded connection of a chat socket, under its <see cref="System.Net.WebSockets.WebSocket"/>: it passes bytes
+/// through, except while a send loop holds it, when the frames written are gathered and go out as one write. A client
+/// that fell behind gets the frames queued for it in one write instead of a write (and a flush of the server's output)
+/// each.
+/// </summary>
+internal sealed class FrameBatchingStream(Stream inner) : Stream
+{
+    // One writer at a time into the connection, in the order they come: the send loop, and the socket's own control
+    // frames (pongs, keep-alive pings, close) that the WebSocket writes from other threads.
+    private readonly SemaphoreSlim _writing = new(1, 1);
+    private readonly ArrayBufferWriter<byte> _held = new(4096);
+    private bool _holding;
+
+    /// <summary>Bytes gathered since <see cref="Hold"/>.</summary>
+    public int HeldBytes => _held.WrittenCount;
+
+    public override bool CanRead => inner.CanRead;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => inner.CanWrite;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    /// <summary>From now on, gather what is written until <see cref="ReleaseAsync"/>.</summary>
+    public void Hold() => _holding = true;
+
+    /// <summary>Writes what was gathered, as one write, and passes writes through again.</summary>
+    public async ValueTask ReleaseAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _writing.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The connection is being dropped: what was gathered goes with it, and the close frame passes through.
+            _holding = false;
+            throw;
+        }
+
+        try
+        {
+            _holding = false;
+            if (_held.WrittenCount > 0)
+            {
+                await inner.WriteAsync(_held.WrittenMemory, cancellationToken);
+            }
+        }
+        finally
+        {
+            _held.ResetWrittenCount();
+            _writing.Release();
+        }
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await _writing.WaitAsync(cancellationToken);
+        try
+        {
+            if (_holding)
+            {
+                _held.Write(buffer.Span);
+            }
+            else
+            {
+                await inner.WriteAsync(buffer, cancellationToken);
+            }
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count).GetAwaiter().GetResult();
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        inner.ReadAsync(buffer, cancellationToken);
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        inner.ReadAsync(buffer, offset, count, cancellationToken);
+
+    public override int Read(byte[] buffer, int offset, int count) => inner.Read(buffer, offset, count);
+
+    // The WebSocket flushes after each frame; while held, the release is the flush.
+    public override async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        await _writing.WaitAsync(cancellationToken);
+        try
+        {
+            if (!_holding)
+            {
+                await inner.FlushAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            _writing.Release();
+        }
+    }
+
+    public override void Flush() => inner.Flush();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+            _writing.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await inner.DisposeAsync();
+        _writing.Dispose();
+        await base.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// Puts a <see cref="FrameBatchingStream"/> under every WebSocket this server accepts: the WebSocket middleware
+/// upgrades through this feature, so the socket it makes writes to the batching stream.
+/// </summary>
+internal sealed class FrameBatchingUpgrade(IHttpUpgradeFeature inner) : IHttpUpgradeFeature
+{
+    /// <summary>The upgraded connection, once upgraded.</summary>
+    public FrameBatchingStream? Stream { get; private set; }
+
+    public bool IsUpgradableRequest => inner.IsUpgradableRequest;
+
+    public async Task<Stream> UpgradeAsync()
+    {
+        Stream = new FrameBatchingStream(await inner.UpgradeAsync());
+        return Stream;
+    }
+
+    /// <summary>Wraps the upgrade of each request that can be upgraded; goes before <c>UseWebSockets</c>.</summary>
+    public static IApplicationBuilder UseFrameBatching(IApplicationBuilder app) => app.Use((http, next) =>
+    {
+        if (http.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
+        {
+            http.Features.Set<IHttpUpgradeFeature>(new FrameBatchingUpgrade(upgrade));
+        }
+
+        return next(http);
+    });
+}
