@@ -123,9 +123,9 @@ public sealed partial class EventWriter : BackgroundService
             if (batch.Count > 0)
             {
                 await StoreWithRetryAsync(batch, stoppingToken);
+                Stored(batch);
                 foreach (var sessionEvent in batch)
                 {
-                    Stored(sessionEvent);
                     if (sessionEvent.IsTerminal)
                     {
                         _hub.Publish(sessionEvent);
@@ -164,26 +164,37 @@ public sealed partial class EventWriter : BackgroundService
         }
     }
 
-    private void Stored(SessionEvent sessionEvent)
+    /// <summary>Takes a stored batch out of the unstored tails: once per session, under its tail's lock.</summary>
+    private void Stored(List<SessionEvent> batch)
     {
-        if (!_unstored.TryGetValue(sessionEvent.SessionId, out var tail))
+        // Most batches are of one session (a run streaming); others hold a few.
+        var newest = new Dictionary<string, long>(1, StringComparer.Ordinal);
+        foreach (var sessionEvent in batch)
         {
-            return;
+            newest[sessionEvent.SessionId] = sessionEvent.EventId;
         }
 
-        lock (tail)
+        foreach (var (sessionId, storedUpTo) in newest)
         {
-            // Stored in order, so the stored event is the first of its session's tail.
-            if (tail.Events.TryPeek(out var first) && first.EventId == sessionEvent.EventId)
+            if (!_unstored.TryGetValue(sessionId, out var tail))
             {
-                tail.Events.Dequeue();
+                continue;
             }
 
-            if (tail.Events.Count == 0)
+            lock (tail)
             {
-                // Marked under its lock, so an append that raced with this goes to a new tail instead.
-                tail.Removed = true;
-                _unstored.TryRemove(new KeyValuePair<string, Tail>(sessionEvent.SessionId, tail));
+                // Stored in order, so the stored events are the first of their session's tail.
+                while (tail.Events.TryPeek(out var first) && first.EventId <= storedUpTo)
+                {
+                    tail.Events.Dequeue();
+                }
+
+                if (tail.Events.Count == 0)
+                {
+                    // Marked under its lock, so an append that raced with this goes to a new tail instead.
+                    tail.Removed = true;
+                    _unstored.TryRemove(new KeyValuePair<string, Tail>(sessionId, tail));
+                }
             }
         }
     }
