@@ -165,30 +165,34 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
         try
         {
             var lastSent = await SendConnectedAndMissedAsync(token);
-            var reader = _outgoing.Reader;
-            while (await reader.WaitToReadAsync(token) && _close is not { Drain: false })
+            while (await _outgoing.Reader.WaitToReadAsync(token) && !Dropping)
             {
-                // What queued up while the last write went out goes out in one write.
-                _batching?.Hold();
+                if (_batching is null)
+                {
+                    lastSent = await SendQueuedAsync(lastSent, token);
+                    continue;
+                }
+
+                // Frames are gathered into one write of the connection while they keep coming: after taking what is
+                // queued, the loop lets the run go on once before it writes, and takes what the run added meanwhile.
+                _batching.Hold();
                 try
                 {
-                    while (_close is not { Drain: false } && (_batching?.HeldBytes ?? 0) < MaxBatchBytes && reader.TryRead(out var frame))
+                    do
                     {
-                        if (frame.EventId != 0 && frame.EventId <= lastSent)
+                        lastSent = await SendQueuedAsync(lastSent, token);
+                        if (_batching.HeldBytes >= MaxBatchBytes || Dropping)
                         {
-                            continue; // already sent from the store
+                            break;
                         }
 
-                        await SendAsync(frame.Utf8Json, token);
-                        lastSent = Math.Max(lastSent, frame.EventId);
+                        await Task.Yield();
                     }
+                    while (_outgoing.Reader.TryPeek(out _));
                 }
                 finally
                 {
-                    if (_batching is not null)
-                    {
-                        await _batching.ReleaseAsync(token);
-                    }
+                    await _batching.ReleaseAsync(token);
                 }
             }
         }
@@ -200,6 +204,26 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
         {
             LogConnectionFailed(ex, SessionId);
         }
+    }
+
+    /// <summary>Closing without sending what is queued.</summary>
+    private bool Dropping => _close is { Drain: false };
+
+    /// <summary>Sends the queued frames (up to a batch's worth when batching); returns the newest event id sent.</summary>
+    private async ValueTask<long> SendQueuedAsync(long lastSent, CancellationToken cancellationToken)
+    {
+        while (!Dropping && (_batching?.HeldBytes ?? 0) < MaxBatchBytes && _outgoing.Reader.TryRead(out var frame))
+        {
+            if (frame.EventId != 0 && frame.EventId <= lastSent)
+            {
+                continue; // already sent from the store
+            }
+
+            await SendAsync(frame.Utf8Json, cancellationToken);
+            lastSent = Math.Max(lastSent, frame.EventId);
+        }
+
+        return lastSent;
     }
 
     /// <summary>
