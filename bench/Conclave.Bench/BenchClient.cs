@@ -26,6 +26,14 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
         return body.GetProperty("id").GetString()!;
     }
 
+    /// <summary>Has the server run a full, compacting garbage collection that gives unused memory back to the system.</summary>
+    public async Task CollectServerGarbageAsync()
+    {
+        using var response = await _http.PostAsync("/bench/collect", null);
+        response.EnsureSuccessStatusCode();
+        await Task.Delay(500);
+    }
+
     public async Task<long> ServerAllocatedBytesAsync() =>
         long.Parse(await _http.GetStringAsync("/bench/allocated"), System.Globalization.CultureInfo.InvariantCulture);
 

@@ -86,7 +86,9 @@ internal static class Scenarios
             sessions.Add(await client.CreateSessionAsync());
         }
 
-        await Task.Delay(500);
+        // Both samples after a full, compacting collection: what the sockets hold, not what garbage the collector has
+        // not yet reclaimed (which depends on what ran before).
+        await client.CollectServerGarbageAsync();
         var before = server.ResidentKiB();
         var open = new List<ClientWebSocket>(sockets);
         using var gate = new SemaphoreSlim(64);
@@ -108,6 +110,7 @@ internal static class Scenarios
         });
         await Task.WhenAll(connects);
         await Task.Delay(2_000);
+        await client.CollectServerGarbageAsync();
         var after = server.ResidentKiB();
         foreach (var socket in open)
         {
@@ -123,7 +126,8 @@ internal static class Scenarios
     {
         using var client = new BenchClient(server.BaseUri);
         var sockets = await OpenAsync(client, runs);
-        await FirstTokensAsync(sockets); // warm-up: the same burst, not measured
+        await FirstTokensAsync(sockets); // warm-up: the same burst, not measured, then a pause for tiered compilation
+        await Task.Delay(1000);
         var firsts = await FirstTokensAsync(sockets);
         await Task.WhenAll(sockets.Select(CloseAsync));
         Array.Sort(firsts);

@@ -66,8 +66,15 @@ internal static class Servers
         return 0;
     }
 
-    private static void MapAllocationProbe(WebApplication app) =>
+    private static void MapAllocationProbe(WebApplication app)
+    {
         app.MapGet("/bench/allocated", () => Results.Text(GC.GetTotalAllocatedBytes(precise: true).ToString(CultureInfo.InvariantCulture)));
+        app.MapPost("/bench/collect", () =>
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            return Results.NoContent();
+        });
+    }
 
     private static async Task StreamBaselineAsync(string sessionId, HttpContext http, int delayMs)
     {

@@ -33,7 +33,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     private readonly Channel<OutgoingFrame> _outgoing;
     private readonly CancellationTokenSource _aborted = new();
     private readonly CancellationTokenSource _sending = new();
-    private readonly TokenBucketRateLimiter _rate;
+    private TokenBucketRateLimiter? _rate;
     private CloseRequest? _close;
 
     public ChatConnection(
@@ -66,15 +66,6 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
             // A send loop waiting for a frame goes on in the thread that queued it: the frame goes out without a hop
             // through the thread pool. It only writes into the connection's output buffer, which never blocks.
             AllowSynchronousContinuations = true,
-        });
-        _rate = new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = options.MaxFramesPerSecond * 2,
-            TokensPerPeriod = options.MaxFramesPerSecond,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-            QueueLimit = 0,
-            // Refilled on each frame from the time elapsed: no timer per socket.
-            AutoReplenishment = false,
         });
     }
 
@@ -146,7 +137,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
 
     public void Dispose()
     {
-        _rate.Dispose();
+        _rate?.Dispose();
         _sending.Dispose();
         _aborted.Dispose();
     }
@@ -273,14 +264,17 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     private async Task ReceiveLoopAsync()
     {
         await Task.Yield();
-        var buffer = new ArrayBufferWriter<byte>(1024);
         var token = _aborted.Token;
         try
         {
             while (_socket.State == WebSocketState.Open)
             {
-                buffer.ResetWrittenCount();
-                var (kind, tooLarge) = await ReceiveMessageAsync(buffer, token);
+                // Wait for the next frame without a buffer, so that an idle socket holds none; the buffer is the frame's.
+                var ready = await _socket.ReceiveAsync(Memory<byte>.Empty, token);
+                var buffer = new ArrayBufferWriter<byte>(256);
+                var (kind, tooLarge) = ready is { MessageType: not WebSocketMessageType.Close, EndOfMessage: false }
+                    ? await ReceiveMessageAsync(buffer, token)
+                    : (ready.MessageType, false); // a close, or an empty frame the wait took whole
                 if (kind == WebSocketMessageType.Close)
                 {
                     RequestClose(WebSocketCloseStatus.NormalClosure, "Closed by the client.", drain: false);
@@ -292,6 +286,15 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
                     return; // closing (revoked key, deleted session, fell behind): take no more commands
                 }
 
+                // Made at the first frame: an idle socket holds none. Refilled on each frame from the time elapsed: no timer.
+                _rate ??= new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = _options.MaxFramesPerSecond * 2,
+                    TokensPerPeriod = _options.MaxFramesPerSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                    AutoReplenishment = false,
+                });
                 _rate.TryReplenish();
                 using var lease = _rate.AttemptAcquire();
                 if (!lease.IsAcquired)

@@ -14,11 +14,14 @@ internal sealed class FrameBatchingStream(Stream inner) : Stream
     // One writer at a time into the connection, in the order they come: the send loop, and the socket's own control
     // frames (pongs, keep-alive pings, close) that the WebSocket writes from other threads.
     private readonly SemaphoreSlim _writing = new(1, 1);
-    private readonly ArrayBufferWriter<byte> _held = new(4096);
     private bool _holding;
 
+    // What was gathered, in a buffer of the shared pool: a socket holds none between batches.
+    private byte[]? _held;
+    private int _heldBytes;
+
     /// <summary>Bytes gathered since <see cref="Hold"/>.</summary>
-    public int HeldBytes => _held.WrittenCount;
+    public int HeldBytes => _heldBytes;
 
     public override bool CanRead => inner.CanRead;
 
@@ -42,7 +45,8 @@ internal sealed class FrameBatchingStream(Stream inner) : Stream
         }
         catch (OperationCanceledException)
         {
-            // The connection is being dropped: what was gathered goes with it, and the close frame passes through.
+            // The connection is being dropped: what was gathered goes with it (to the collector, not back to the pool,
+            // as a writer may still hold the lock), and the close frame passes through.
             _holding = false;
             throw;
         }
@@ -50,14 +54,14 @@ internal sealed class FrameBatchingStream(Stream inner) : Stream
         try
         {
             _holding = false;
-            if (_held.WrittenCount > 0)
+            if (_heldBytes > 0)
             {
-                await inner.WriteAsync(_held.WrittenMemory, cancellationToken);
+                await inner.WriteAsync(_held.AsMemory(0, _heldBytes), cancellationToken);
             }
         }
         finally
         {
-            _held.ResetWrittenCount();
+            ReturnHeld();
             _writing.Release();
         }
     }
@@ -69,7 +73,7 @@ internal sealed class FrameBatchingStream(Stream inner) : Stream
         {
             if (_holding)
             {
-                _held.Write(buffer.Span);
+                Gather(buffer.Span);
             }
             else
             {
@@ -80,6 +84,35 @@ internal sealed class FrameBatchingStream(Stream inner) : Stream
         {
             _writing.Release();
         }
+    }
+
+    private void Gather(ReadOnlySpan<byte> bytes)
+    {
+        if (_held is null || _held.Length - _heldBytes < bytes.Length)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(4096, 2 * (_heldBytes + bytes.Length)));
+            _held?.AsSpan(0, _heldBytes).CopyTo(larger);
+            if (_held is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_held);
+            }
+
+            _held = larger;
+        }
+
+        bytes.CopyTo(_held.AsSpan(_heldBytes));
+        _heldBytes += bytes.Length;
+    }
+
+    private void ReturnHeld()
+    {
+        if (_held is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_held);
+            _held = null;
+        }
+
+        _heldBytes = 0;
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

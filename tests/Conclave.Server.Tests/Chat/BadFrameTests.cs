@@ -8,6 +8,7 @@ public sealed class BadFrameTests
     public static TheoryData<string, string> BadFrames => new()
     {
         { "not json", "invalid_json" },
+        { "", "invalid_json" },
         { "{\"type\": ", "invalid_json" },
         { "[1, 2]", "invalid_message" },
         { "\"message\"", "invalid_message" },
