@@ -30,6 +30,7 @@ public sealed partial class RunCoordinator
     private readonly AgentOptions _agent;
     private readonly TimeSpan _askTimeout;
     private readonly ConfirmationGate _gate;
+    private readonly SemaphoreSlim _setup;
     private readonly TimeProvider _time;
     private readonly ILogger<RunCoordinator> _logger;
 
@@ -60,6 +61,7 @@ public sealed partial class RunCoordinator
         _events = events;
         _writer = writer;
         _agent = agent.Value;
+        _setup = new SemaphoreSlim(_agent.MaxConcurrentRunSetup, _agent.MaxConcurrentRunSetup);
         _askTimeout = TimeSpan.FromSeconds(askHuman.Value.TimeoutSeconds);
         _gate = new ConfirmationGate(TimeSpan.FromSeconds(confirmation.Value.TimeoutSeconds), time);
         _time = time;
@@ -103,6 +105,7 @@ public sealed partial class RunCoordinator
                 : new StartRunResult(null, ErrorCodes.RunInProgress, "The session's previous run is still ending; try again.");
         }
 
+        await _setup.WaitAsync(CancellationToken.None);
         try
         {
             var lastEventId = await _events.GetLastEventIdAsync(run.SessionId, CancellationToken.None);
@@ -120,6 +123,10 @@ public sealed partial class RunCoordinator
             return new StartRunResult(null, ErrorCodes.Internal, ex is SessionGoneException
                 ? "The session was deleted."
                 : "The run could not be recorded; try again.");
+        }
+        finally
+        {
+            _setup.Release();
         }
 
         _ = Task.Run(() => ExecuteAsync(run, forced), CancellationToken.None);
@@ -168,6 +175,20 @@ public sealed partial class RunCoordinator
         await Task.WhenAll(runs.Select(r => r.Completion)).WaitAsync(cancellationToken);
     }
 
+    /// <summary>Does a run's setup or wrap-up storage work in its turn (<see cref="AgentOptions.MaxConcurrentRunSetup"/>).</summary>
+    private async Task InTurnAsync(Func<Task> work, CancellationToken cancellationToken = default)
+    {
+        await _setup.WaitAsync(cancellationToken);
+        try
+        {
+            await work();
+        }
+        finally
+        {
+            _setup.Release();
+        }
+    }
+
     private static StartRunResult RunInProgress(Run current) =>
         new(null, ErrorCodes.RunInProgress, $"The session already has an active run ({current.Id}); wait for it to end or cancel it.");
 
@@ -177,7 +198,7 @@ public sealed partial class RunCoordinator
         try
         {
             var answer = await AnswerAsync(run, forced, run.StopToken);
-            await _runs.AppendMessageAsync(run.SessionId, run.Id, new HistoryMessage(HistoryMessage.Assistant, answer.Content), CancellationToken.None);
+            await InTurnAsync(() => _runs.AppendMessageAsync(run.SessionId, run.Id, new HistoryMessage(HistoryMessage.Assistant, answer.Content), CancellationToken.None));
             await run.EmitAsync(new FinalAnswerEvent(answer.Content, run.Usage, answer.FinishReason));
             status = RunStatus.Completed;
         }
@@ -194,7 +215,7 @@ public sealed partial class RunCoordinator
             // and recovery then sees the stored terminal event and does not add another.
             try
             {
-                await _runs.EndRunAsync(run.Id, status, CancellationToken.None);
+                await InTurnAsync(() => _runs.EndRunAsync(run.Id, status, CancellationToken.None));
             }
             catch (Exception storeFailure)
             {
@@ -209,40 +230,64 @@ public sealed partial class RunCoordinator
     private async Task<AgentAnswer> AnswerAsync(Run run, Skill? forced, CancellationToken cancellationToken)
     {
         var request = run.Request;
-        var match = forced is not null
-            ? new SkillMatch(forced, 1.0, [])
-            : SkillMatcher.Match(request.Content, await _skills.ListAsync(request.TenantId, cancellationToken));
+        var (match, messages) = await PrepareAsync(run, forced, cancellationToken);
         if (match is not null)
         {
             await run.EmitAsync(new SkillMatchEvent(match.Skill.Name, match.Score, match.Matched));
         }
 
         var workspace = new Workspace(Path.Combine(_agent.WorkspacesPath, run.SessionId));
-        if (TeamGoal(request, match?.Skill) is { } goal)
+        if (messages is null)
         {
-            var synthesis = await ConveneTeamAsync(run, goal, match?.Skill, workspace, cancellationToken);
+            var synthesis = await ConveneTeamAsync(run, TeamGoal(request, match?.Skill)!, match?.Skill, workspace, cancellationToken);
             return new AgentAnswer(synthesis, ChatFinishReason.Stop.Value);
         }
-
-        var messages = new List<ChatMessage> { new(ChatRole.System, match?.Skill.Instructions ?? _agent.SystemPrompt) };
-        foreach (var message in await _runs.LoadHistoryAsync(run.SessionId, _agent.MaxHistoryMessages + 1, cancellationToken))
-        {
-            messages.Add(new ChatMessage(message.Role == HistoryMessage.User ? ChatRole.User : ChatRole.Assistant, message.Content));
-        }
-
-        // The run's own user message is already stored; make sure it is the last one the model sees.
-        if (messages[^1].Role != ChatRole.User || messages[^1].Text != request.Content)
-        {
-            messages.Add(new ChatMessage(ChatRole.User, request.Content));
-        }
-
-        ContextWindow.Fit(messages, _context.MaxContextTokens, _tokens);
 
         var tools = _tools.Select(match?.Skill.Tools);
         var toolContext = new ToolContext(workspace, run.HumanFor(null), (goal, ct) => ConveneTeamAsync(run, goal, match?.Skill, workspace, ct));
         var loop = new AgentLoop(_model, _runs, _gate, _agent.MaxSteps);
         return await loop.RunAsync(
             AgentOutput.ForRun(run), messages, tools, toolContext, cancellationToken, new ChatOptions { ModelId = match?.Skill.Model });
+    }
+
+    /// <summary>
+    /// A run's start-up work, taking its turn among the starts (<see cref="AgentOptions.MaxConcurrentRunSetup"/>): the
+    /// skill that matches, and for a single agent the prompt (system prompt, history that fits, the message); null
+    /// messages for a team run.
+    /// </summary>
+    private async Task<(SkillMatch? Match, List<ChatMessage>? Messages)> PrepareAsync(Run run, Skill? forced, CancellationToken cancellationToken)
+    {
+        var request = run.Request;
+        await _setup.WaitAsync(cancellationToken);
+        try
+        {
+            var match = forced is not null
+                ? new SkillMatch(forced, 1.0, [])
+                : SkillMatcher.Match(request.Content, await _skills.ListAsync(request.TenantId, cancellationToken));
+            if (TeamGoal(request, match?.Skill) is not null)
+            {
+                return (match, null);
+            }
+
+            var messages = new List<ChatMessage> { new(ChatRole.System, match?.Skill.Instructions ?? _agent.SystemPrompt) };
+            foreach (var message in await _runs.LoadHistoryAsync(run.SessionId, _agent.MaxHistoryMessages + 1, cancellationToken))
+            {
+                messages.Add(new ChatMessage(message.Role == HistoryMessage.User ? ChatRole.User : ChatRole.Assistant, message.Content));
+            }
+
+            // The run's own user message is already stored; make sure it is the last one the model sees.
+            if (messages[^1].Role != ChatRole.User || messages[^1].Text != request.Content)
+            {
+                messages.Add(new ChatMessage(ChatRole.User, request.Content));
+            }
+
+            ContextWindow.Fit(messages, _context.MaxContextTokens, _tokens);
+            return (match, messages);
+        }
+        finally
+        {
+            _setup.Release();
+        }
     }
 
     /// <summary>The goal of a team run, or null for a single-agent run.</summary>

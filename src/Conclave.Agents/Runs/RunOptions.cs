@@ -18,6 +18,15 @@ public sealed class AgentOptions
     [Range(0, 10_000)]
     public int MaxHistoryMessages { get; set; } = 50;
 
+    /// <summary>
+    /// The most runs doing their setup or wrap-up work at once (recording the run, reading skills and history, fitting
+    /// the prompt; recording the answer and the end); others wait their turn. A burst of runs starting or ending at once
+    /// then takes its share of the processors instead of all of them, and the runs already streaming keep their pace.
+    /// Default: the number of processors.
+    /// </summary>
+    [Range(1, 1024)]
+    public int MaxConcurrentRunSetup { get; set; } = Environment.ProcessorCount;
+
     /// <summary>Where session workspaces live; each session gets a folder named by its id.</summary>
     [Required(AllowEmptyStrings = false)]
     public string WorkspacesPath { get; set; } = Path.Combine("data", "workspaces");
