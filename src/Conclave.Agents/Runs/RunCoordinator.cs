@@ -175,20 +175,6 @@ public sealed partial class RunCoordinator
         await Task.WhenAll(runs.Select(r => r.Completion)).WaitAsync(cancellationToken);
     }
 
-    /// <summary>Does a run's setup or wrap-up storage work in its turn (<see cref="AgentOptions.MaxConcurrentRunSetup"/>).</summary>
-    private async Task InTurnAsync(Func<Task> work, CancellationToken cancellationToken = default)
-    {
-        await _setup.WaitAsync(cancellationToken);
-        try
-        {
-            await work();
-        }
-        finally
-        {
-            _setup.Release();
-        }
-    }
-
     private static StartRunResult RunInProgress(Run current) =>
         new(null, ErrorCodes.RunInProgress, $"The session already has an active run ({current.Id}); wait for it to end or cancel it.");
 
@@ -198,7 +184,7 @@ public sealed partial class RunCoordinator
         try
         {
             var answer = await AnswerAsync(run, forced, run.StopToken);
-            await InTurnAsync(() => _runs.AppendMessageAsync(run.SessionId, run.Id, new HistoryMessage(HistoryMessage.Assistant, answer.Content), CancellationToken.None));
+            await _runs.AppendMessageAsync(run.SessionId, run.Id, new HistoryMessage(HistoryMessage.Assistant, answer.Content), CancellationToken.None);
             await run.EmitAsync(new FinalAnswerEvent(answer.Content, run.Usage, answer.FinishReason));
             status = RunStatus.Completed;
         }
@@ -215,7 +201,7 @@ public sealed partial class RunCoordinator
             // and recovery then sees the stored terminal event and does not add another.
             try
             {
-                await InTurnAsync(() => _runs.EndRunAsync(run.Id, status, CancellationToken.None));
+                await _runs.EndRunAsync(run.Id, status, CancellationToken.None);
             }
             catch (Exception storeFailure)
             {

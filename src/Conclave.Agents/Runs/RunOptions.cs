@@ -19,10 +19,9 @@ public sealed class AgentOptions
     public int MaxHistoryMessages { get; set; } = 50;
 
     /// <summary>
-    /// The most runs doing their setup or wrap-up work at once (recording the run, reading skills and history, fitting
-    /// the prompt; recording the answer and the end); others wait their turn. A burst of runs starting or ending at once
-    /// then takes its share of the processors instead of all of them, and the runs already streaming keep their pace.
-    /// Default: the number of processors.
+    /// The most runs doing their setup at once (recording the run and its message, reading skills and history, fitting
+    /// the prompt); others wait their turn. A burst of new runs then takes its share of the processors instead of all of
+    /// them, and the runs already streaming keep their pace. Default: the number of processors.
     /// </summary>
     [Range(1, 1024)]
     public int MaxConcurrentRunSetup { get; set; } = Environment.ProcessorCount;
