@@ -156,35 +156,43 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
         try
         {
             var lastSent = await SendConnectedAndMissedAsync(token);
+            var streaming = false;
             while (await _outgoing.Reader.WaitToReadAsync(token) && !Dropping)
             {
                 if (_batching is null)
                 {
-                    lastSent = await SendQueuedAsync(lastSent, token);
+                    (lastSent, _) = await SendQueuedAsync(lastSent, token);
                     continue;
                 }
 
-                // Frames are gathered into one write of the connection while they keep coming: after taking what is
-                // queued, the loop lets the run go on once before it writes, and takes what the run added meanwhile.
+                // What is queued goes out in one write. While frames come faster than one at a time (the last write
+                // held several), the loop also lets the run go on once before it writes, and takes what it added.
                 _batching.Hold();
+                var frames = 0;
                 try
                 {
-                    do
+                    while (true)
                     {
-                        lastSent = await SendQueuedAsync(lastSent, token);
-                        if (_batching.HeldBytes >= MaxBatchBytes || Dropping)
+                        (lastSent, var sent) = await SendQueuedAsync(lastSent, token);
+                        frames += sent;
+                        if (!streaming || _batching.HeldBytes >= MaxBatchBytes || Dropping)
                         {
                             break;
                         }
 
                         await Task.Yield();
+                        if (!_outgoing.Reader.TryPeek(out _))
+                        {
+                            break;
+                        }
                     }
-                    while (_outgoing.Reader.TryPeek(out _));
                 }
                 finally
                 {
                     await _batching.ReleaseAsync(token);
                 }
+
+                streaming = frames > 1;
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ChannelClosedException or IOException)
@@ -200,9 +208,10 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     /// <summary>Closing without sending what is queued.</summary>
     private bool Dropping => _close is { Drain: false };
 
-    /// <summary>Sends the queued frames (up to a batch's worth when batching); returns the newest event id sent.</summary>
-    private async ValueTask<long> SendQueuedAsync(long lastSent, CancellationToken cancellationToken)
+    /// <summary>Sends the queued frames (up to a batch's worth when batching); returns the newest event id sent and how many went.</summary>
+    private async ValueTask<(long LastSent, int Sent)> SendQueuedAsync(long lastSent, CancellationToken cancellationToken)
     {
+        var sent = 0;
         while (!Dropping && (_batching?.HeldBytes ?? 0) < MaxBatchBytes && _outgoing.Reader.TryRead(out var frame))
         {
             if (frame.EventId != 0 && frame.EventId <= lastSent)
@@ -212,9 +221,10 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
 
             await SendAsync(frame.Utf8Json, cancellationToken);
             lastSent = Math.Max(lastSent, frame.EventId);
+            sent++;
         }
 
-        return lastSent;
+        return (lastSent, sent);
     }
 
     /// <summary>
