@@ -10,7 +10,7 @@ internal sealed record BenchArgs(string Command, int Port, string? DataDir, int 
     {
         string Value(string name, string fallback)
         {
-            var i = Array.IndexOf(args, name);
+            var i = Array.LastIndexOf(args, name); // the last one given wins, so bench.sh's default --out can be overridden
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
         }
 
