@@ -32,11 +32,4 @@ internal sealed class StorageOptions
     /// <summary>How long a statement waits for a locked SQLite database before failing.</summary>
     [Range(0, 600_000)]
     public int BusyTimeoutMs { get; set; } = 5_000;
-
-    /// <summary>
-    /// The fewest thread-pool threads the server keeps ready. SQLite runs in the process and each call holds its thread
-    /// until it returns (waits for locks included); without spare threads a burst of run starts delays the sockets' sends.
-    /// </summary>
-    [Range(1, 1_024)]
-    public int MinThreads { get; set; } = 16;
 }
