@@ -32,4 +32,12 @@ internal sealed class StorageOptions
     /// <summary>How long a statement waits for a locked SQLite database before failing.</summary>
     [Range(0, 600_000)]
     public int BusyTimeoutMs { get; set; } = 5_000;
+
+    /// <summary>
+    /// The fewest thread-pool threads the server keeps ready. SQLite runs in the process and each call holds its thread
+    /// until it returns, and a run whose model always has its next token ready holds one while it streams; without
+    /// spare threads the sockets' sends wait behind them. More than needed only adds thread switches.
+    /// </summary>
+    [Range(1, 1_024)]
+    public int MinThreads { get; set; } = 8;
 }

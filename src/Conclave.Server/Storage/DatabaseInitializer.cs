@@ -1,23 +1,29 @@
 using Conclave.Agents.Runs;
 using Conclave.Server.Auth;
+using Conclave.Server.Options;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Conclave.Server.Storage;
 
 /// <summary>
-/// Prepares storage before the server takes requests: locks the data folder, applies migrations, switches SQLite to WAL,
-/// makes sure an admin key exists, and ends the runs a crashed process left open.
+/// Prepares storage before the server takes requests: keeps enough threads for SQLite's blocking calls, locks the data
+/// folder, applies migrations, switches SQLite to WAL, makes sure an admin key exists, and ends the runs a crashed
+/// process left open.
 /// </summary>
 internal sealed class DatabaseInitializer(
     DataDirectoryLock dataLock,
     IDbContextFactory<ConclaveDbContext> contexts,
     ApiKeyRegistry keys,
     RunRecovery recovery,
+    IOptions<StorageOptions> options,
     TimeProvider time)
     : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        ThreadPool.GetMinThreads(out var workers, out var completionPorts);
+        ThreadPool.SetMinThreads(Math.Max(workers, options.Value.MinThreads), completionPorts);
         dataLock.Acquire();
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
