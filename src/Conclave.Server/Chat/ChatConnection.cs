@@ -151,8 +151,8 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
 
     private async Task SendLoopAsync()
     {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(_aborted.Token, _sending.Token);
-        var token = linked.Token;
+        // Every close cancels sending (the abort comes only after this loop); no link to the abort is needed.
+        var token = _sending.Token;
         try
         {
             var lastSent = await SendConnectedAndMissedAsync(token);
