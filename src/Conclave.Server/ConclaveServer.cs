@@ -99,9 +99,7 @@ public static class ConclaveServer
             var dataPath = sp.GetRequiredService<IOptions<ConclaveOptions>>().Value.DataPath;
             Directory.CreateDirectory(dataPath);
             options.UseSqlite($"Data Source={Path.Combine(dataPath, "conclave.db")}")
-                .AddInterceptors(
-                    new SqlitePragmas(sp.GetRequiredService<IOptions<StorageOptions>>().Value.BusyTimeoutMs),
-                    new SaveChangesGate(sp.GetRequiredService<SqliteWriteGate>()));
+                .AddInterceptors(new SqlitePragmas(sp.GetRequiredService<IOptions<StorageOptions>>().Value.BusyTimeoutMs));
         });
         services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<ConclaveDbContext>>().CreateDbContext());
         services.AddSingleton<IEventStore, EfEventStore>();

@@ -105,7 +105,18 @@ public sealed partial class RunCoordinator
                 : new StartRunResult(null, ErrorCodes.RunInProgress, "The session's previous run is still ending; try again.");
         }
 
-        await _setup.WaitAsync(CancellationToken.None);
+        try
+        {
+            await _setup.WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The asking socket went away while the run waited for its turn: nothing was recorded.
+            _active.TryRemove(new KeyValuePair<string, Run>(run.SessionId, run));
+            run.Complete();
+            throw;
+        }
+
         try
         {
             var lastEventId = await _events.GetLastEventIdAsync(run.SessionId, CancellationToken.None);

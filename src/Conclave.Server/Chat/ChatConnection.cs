@@ -116,6 +116,8 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
             return;
         }
 
+        // An idle send loop goes on inline from here: it writes what is queued (a drain) or nothing, and leaves the
+        // close handshake to a thread of its own.
         _outgoing.Writer.TryComplete();
         try
         {
@@ -146,6 +148,10 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     {
         var receiving = ReceiveLoopAsync();
         await SendLoopAsync();
+
+        // The send loop may have ended inline in a thread that asked it to (an event writer dropping a slow client):
+        // the close handshake is done in a thread of its own.
+        await Task.Yield();
         await CloseAsync(receiving);
     }
 

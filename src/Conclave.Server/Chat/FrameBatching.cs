@@ -57,6 +57,7 @@ internal sealed class FrameBatchingStream(Stream inner) : Stream
             if (_heldBytes > 0)
             {
                 await inner.WriteAsync(_held.AsMemory(0, _heldBytes), cancellationToken);
+                await inner.FlushAsync(cancellationToken);
             }
         }
         finally
@@ -151,12 +152,13 @@ internal sealed class FrameBatchingStream(Stream inner) : Stream
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
+    // The lock is not disposed: an abort disposes this stream while writes may still hold it or wait for it, and
+    // they end with the connection's error, not with one of the lock's.
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
             inner.Dispose();
-            _writing.Dispose();
         }
 
         base.Dispose(disposing);
@@ -165,7 +167,6 @@ internal sealed class FrameBatchingStream(Stream inner) : Stream
     public override async ValueTask DisposeAsync()
     {
         await inner.DisposeAsync();
-        _writing.Dispose();
         await base.DisposeAsync();
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Conclave.Server.Storage;
@@ -7,6 +8,26 @@ namespace Conclave.Server.Storage;
 internal sealed class ConclaveDbContext(DbContextOptions<ConclaveDbContext> options) : DbContext(options)
 {
     public DbSet<SessionEntity> Sessions => Set<SessionEntity>();
+
+    /// <summary>Saves in the process's turn for SQLite writes (<see cref="SqliteWriteGate"/>), whatever the save ends in.</summary>
+    public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
+    {
+        // Design-time tools make contexts without the application's services; they write alone.
+        var gate = this.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.ApplicationServiceProvider?.GetService<SqliteWriteGate>();
+        if (gate is null)
+        {
+            return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        }
+
+        using (await gate.EnterAsync(cancellationToken))
+        {
+            return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);
+        }
+    }
+
+    /// <summary>Not used: a synchronous save would wait for the write gate holding a thread.</summary>
+    public override int SaveChanges(bool acceptAllChangesOnSuccess) =>
+        throw new InvalidOperationException("Write with SaveChangesAsync: a synchronous save would wait for the write gate with a thread.");
 
     public DbSet<MessageEntity> Messages => Set<MessageEntity>();
 

@@ -64,14 +64,15 @@ internal sealed class EfEventStore(IDbContextFactory<ConclaveDbContext> contexts
 
         // The row holding the first event wanted starts at most MaxEventsPerRow - 1 ids before it: a key range.
         var from = afterEventId - MaxEventsPerRow;
-        var rows = await db.Events.AsNoTracking()
+        var rows = db.Events.AsNoTracking()
             .Where(e => e.SessionId == sessionId && e.EventId > from && e.LastEventId > afterEventId)
             .OrderBy(e => e.EventId)
             .Take(limit)
-            .ToListAsync(cancellationToken);
+            .AsAsyncEnumerable();
 
-        var events = new List<SessionEvent>(Math.Min(limit, rows.Count * 4));
-        foreach (var row in rows)
+        // Rows are read one at a time, and no further than the limit takes: a row may hold many events.
+        var events = new List<SessionEvent>(Math.Min(limit, 256));
+        await foreach (var row in rows.WithCancellation(cancellationToken))
         {
             var payload = Encoding.UTF8.GetBytes(row.Payload);
             if (row.LastEventId == row.EventId)
@@ -163,7 +164,8 @@ internal sealed class EfEventStore(IDbContextFactory<ConclaveDbContext> contexts
     /// <summary>Adds the events of a row of several, with an id above <paramref name="afterEventId"/>, up to <paramref name="limit"/>.</summary>
     private static void SplitRow(EventEntity row, byte[] payload, long afterEventId, int limit, List<SessionEvent> events)
     {
-        var reader = new Utf8JsonReader(payload);
+        // As deep as the writer may have written an event (its default limit), and one more for the array.
+        var reader = new Utf8JsonReader(payload, new JsonReaderOptions { MaxDepth = 1_001 });
         reader.Read(); // [
         var eventId = row.EventId;
         while (reader.Read() && reader.TokenType == JsonTokenType.StartObject && events.Count < limit)

@@ -75,6 +75,22 @@ public sealed class EventStoreTests
     }
 
     [Fact]
+    public async Task DeeplyNestedEventsThatShareARowReadBack()
+    {
+        await using var server = await ConclaveTestServer.StartAsync();
+        var (store, session) = await StoreAndSessionAsync(server);
+        var nested = new string('[', 300) + new string(']', 300);
+        var events = Enumerable.Range(1, 2)
+            .Select(i => new SessionEvent(session, i, "run_1", "step", Encoding.UTF8.GetBytes($$"""{"type":"step","event_id":{{i}},"arguments":{{nested}}}""")))
+            .ToList();
+
+        await store.AppendAsync(events);
+
+        Assert.Equal(1, await RowCountAsync(server, session));
+        AssertSame(events, await store.ReadAfterAsync(session, 0, 10));
+    }
+
+    [Fact]
     public async Task AFailedBatchStoresNothingOfIt()
     {
         await using var server = await ConclaveTestServer.StartAsync();

@@ -52,6 +52,28 @@ public sealed class WriteGateTests
         Assert.Equal(1, await next.WaitAsync(TimeSpan.FromSeconds(5)));
     }
 
+    [Fact]
+    public async Task ASaveThatFindsItsRowGoneLetsTheNextOneIn()
+    {
+        await using var server = await ConclaveTestServer.StartAsync();
+        var contexts = server.Services.GetRequiredService<IDbContextFactory<ConclaveDbContext>>();
+        await SaveSessionAsync(contexts, "sess_gate_5");
+
+        await using (var db = await contexts.CreateDbContextAsync())
+        {
+            var session = await db.Sessions.SingleAsync(s => s.Id == "sess_gate_5");
+            await using (var other = await contexts.CreateDbContextAsync())
+            {
+                await other.Sessions.Where(s => s.Id == "sess_gate_5").ExecuteDeleteAsync();
+            }
+
+            session.Title = "renamed";
+            await Assert.ThrowsAsync<DbUpdateConcurrencyException>(() => db.SaveChangesAsync());
+        }
+
+        Assert.Equal(1, await SaveSessionAsync(contexts, "sess_gate_6").WaitAsync(TimeSpan.FromSeconds(5)));
+    }
+
     private static async Task<int> SaveSessionAsync(IDbContextFactory<ConclaveDbContext> contexts, string id, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
