@@ -227,16 +227,16 @@ public sealed partial class RunCoordinator
     private async Task<AgentAnswer> AnswerAsync(Run run, Skill? forced, CancellationToken cancellationToken)
     {
         var request = run.Request;
-        var (match, messages) = await PrepareAsync(run, forced, cancellationToken);
+        var (match, teamGoal, messages) = await PrepareAsync(run, forced, cancellationToken);
         if (match is not null)
         {
             await run.EmitAsync(new SkillMatchEvent(match.Skill.Name, match.Score, match.Matched));
         }
 
         var workspace = new Workspace(Path.Combine(_agent.WorkspacesPath, run.SessionId));
-        if (messages is null)
+        if (teamGoal is not null)
         {
-            var synthesis = await ConveneTeamAsync(run, TeamGoal(request, match?.Skill)!, match?.Skill, workspace, cancellationToken);
+            var synthesis = await ConveneTeamAsync(run, teamGoal, match?.Skill, workspace, cancellationToken);
             return new AgentAnswer(synthesis, ChatFinishReason.Stop.Value);
         }
 
@@ -249,10 +249,11 @@ public sealed partial class RunCoordinator
 
     /// <summary>
     /// A run's start-up work, taking its turn among the starts (<see cref="AgentOptions.MaxConcurrentRunSetup"/>): the
-    /// skill that matches, and for a single agent the prompt (system prompt, history that fits, the message); null
-    /// messages for a team run.
+    /// skill that matches, then the team's goal for a team run, or else the prompt (system prompt, history that fits,
+    /// the message).
     /// </summary>
-    private async Task<(SkillMatch? Match, List<ChatMessage>? Messages)> PrepareAsync(Run run, Skill? forced, CancellationToken cancellationToken)
+    private async Task<(SkillMatch? Match, string? TeamGoal, List<ChatMessage> Messages)> PrepareAsync(
+        Run run, Skill? forced, CancellationToken cancellationToken)
     {
         var request = run.Request;
         await _setup.WaitAsync(cancellationToken);
@@ -261,9 +262,9 @@ public sealed partial class RunCoordinator
             var match = forced is not null
                 ? new SkillMatch(forced, 1.0, [])
                 : SkillMatcher.Match(request.Content, await _skills.ListAsync(request.TenantId, cancellationToken));
-            if (TeamGoal(request, match?.Skill) is not null)
+            if (TeamGoal(request, match?.Skill) is { } goal)
             {
-                return (match, null);
+                return (match, goal, []);
             }
 
             var messages = new List<ChatMessage> { new(ChatRole.System, match?.Skill.Instructions ?? _agent.SystemPrompt) };
@@ -279,7 +280,7 @@ public sealed partial class RunCoordinator
             }
 
             ContextWindow.Fit(messages, _context.MaxContextTokens, _tokens);
-            return (match, messages);
+            return (match, null, messages);
         }
         finally
         {

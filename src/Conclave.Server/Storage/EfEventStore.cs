@@ -109,6 +109,12 @@ internal sealed class EfEventStore(IDbContextFactory<ConclaveDbContext> contexts
     /// </summary>
     private static IReadOnlyList<SessionEvent> BySession(IReadOnlyList<SessionEvent> batch)
     {
+        // Most batches are one run streaming: nothing to regroup, nothing to copy.
+        if (batch.All(e => string.Equals(e.SessionId, batch[0].SessionId, StringComparison.Ordinal)))
+        {
+            return batch;
+        }
+
         var sessions = new Dictionary<string, List<SessionEvent>>(StringComparer.Ordinal);
         foreach (var e in batch)
         {
@@ -120,7 +126,7 @@ internal sealed class EfEventStore(IDbContextFactory<ConclaveDbContext> contexts
             events.Add(e);
         }
 
-        return sessions.Count == 1 ? batch : [.. sessions.Values.SelectMany(events => events)];
+        return [.. sessions.Values.SelectMany(events => events)];
     }
 
     /// <summary>Groups a batch into rows: runs of consecutive events of one session, run and type, within the row limits.</summary>
