@@ -20,6 +20,7 @@ internal sealed class BadRequestHandler(IProblemDetailsService problems) : IExce
         var field = json?.Path is { Length: > 2 } path ? ToField(path) : null;
         var detail = json is null ? badRequest.Message
             : field is null ? "The body is not valid JSON or is not the expected object."
+            : IsInvalidText(json) ? $"The field '{field}' holds text that is not valid Unicode (an unpaired surrogate escape)."
             : $"The field '{field}' is missing or has the wrong type.";
         httpContext.Response.StatusCode = badRequest.StatusCode;
         var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails { Status = badRequest.StatusCode, Title = "Bad Request", Detail = detail };
@@ -30,6 +31,10 @@ internal sealed class BadRequestHandler(IProblemDetailsService problems) : IExce
 
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
     }
+
+    // The reader names no type for a string that escapes a lone surrogate; only its message tells it from a wrong type.
+    private static bool IsInvalidText(JsonException json) =>
+        json.InnerException is InvalidOperationException { Message: var message } && message.Contains("UTF-16", StringComparison.Ordinal);
 
     // "$.keywords[0]" → "keywords[0]"; "$['a b']" → "a b"
     private static string ToField(string path) =>

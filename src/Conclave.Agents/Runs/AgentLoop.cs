@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
 using Conclave.Agents.Events;
@@ -18,6 +19,8 @@ public sealed record AgentAnswer(string Content, string FinishReason);
 /// </summary>
 public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGate gate, int maxSteps)
 {
+    private static readonly JsonSerializerOptions RepairingOptions = JsonText.Repairing(AIJsonUtilities.DefaultOptions);
+
     /// <summary>Runs the loop over <paramref name="messages"/>, which it extends with the turns it makes.</summary>
     public async Task<AgentAnswer> RunAsync(
         AgentOutput output,
@@ -115,54 +118,101 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
         AgentOutput output, int step, FunctionCallContent call, Dictionary<string, AgentTool> tools, ToolContext toolContext, CancellationToken cancellationToken)
     {
         var run = output.Run;
-        var arguments = JsonSerializer.SerializeToElement(call.Arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions);
+        var (arguments, validText) = ArgumentsJson(call.Arguments);
         await output.StepStartedAsync(step, call.Name, arguments);
 
         object? result = null;
         string? error = null;
-        if (call.Exception is not null)
+        Exception? stop = null;
+        var invoked = false;
+        try
         {
-            error = $"the arguments could not be read: {call.Exception.Message}";
-        }
-        else if (!tools.TryGetValue(call.Name, out var tool))
-        {
-            error = $"no tool named '{call.Name}' is available to this run";
-        }
-        else
-        {
-            if (tool.RequiresConfirmation)
+            if (call.Exception is not null)
             {
-                var decision = await gate.RequestAsync(run, tool, arguments, output.Scope, cancellationToken);
-                error = decision.Approved ? null : decision.Reason;
+                error = $"the arguments could not be read: {call.Exception.Message}";
             }
+            else if (!validText)
+            {
+                error = "the arguments hold text that is not valid Unicode (an unpaired surrogate escape)";
+            }
+            else if (!tools.TryGetValue(call.Name, out var tool))
+            {
+                error = $"no tool named '{call.Name}' is available to this run";
+            }
+            else
+            {
+                if (tool.RequiresConfirmation)
+                {
+                    var decision = await gate.RequestAsync(run, tool, arguments, output.Scope, cancellationToken);
+                    error = decision.Approved ? null : decision.Reason;
+                }
 
-            if (error is null)
-            {
-                try
+                if (error is null)
                 {
-                    var callArguments = new AIFunctionArguments(call.Arguments)
-                    {
-                        Context = new Dictionary<object, object?> { [typeof(ToolContext)] = toolContext },
-                    };
-                    result = await tool.Function.InvokeAsync(callArguments, cancellationToken);
-                }
-                catch (Exception ex) when (!EndsRun(ex, cancellationToken))
-                {
-                    error = ex is ToolException or ArgumentException or JsonException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
+                    // An approval that came as the run was stopped is recorded, but the tool does not run.
+                    cancellationToken.ThrowIfCancellationRequested();
+                    invoked = true;
+                    (result, error) = await InvokeAsync(tool, call, toolContext, cancellationToken);
                 }
             }
+        }
+        catch (Exception ex) when (EndsRun(ex, cancellationToken))
+        {
+            // The run ends, but only once its record says what became of this call. A tool that gives up on a stop
+            // has had no effect (write_file replaces a file in one move, after which it no longer stops).
+            stop = ex;
+            error = ex is AskHumanTimeoutException ? ex.Message
+                : invoked ? "the run was stopped while the tool ran"
+                : "the run was stopped before the tool ran";
         }
 
         var resultJson = error is null ? JsonSerializer.SerializeToElement(result, AIJsonUtilities.DefaultOptions) : (JsonElement?)null;
         await output.StepEndedAsync(step, call.Name, arguments, resultJson, error);
         var recorded = error is null ? ResultText(resultJson!.Value) : $"not run: {error}";
         await store.AppendMessageAsync(run.SessionId, run.Id, new HistoryMessage(HistoryMessage.ToolRole, recorded, call.Name), CancellationToken.None);
+        if (stop is not null)
+        {
+            ExceptionDispatchInfo.Throw(stop);
+        }
+
         return error is null
             ? new FunctionResultContent(call.CallId, result)
             : new FunctionResultContent(call.CallId, $"Error: {error}") { Exception = new ToolException(error) };
     }
 
-    // A tool failure is a result the model reads; only a stop or an unanswered question ends the run.
+    /// <summary>Runs a tool; a failure is an error the model reads, and only a stop or an unanswered question is thrown.</summary>
+    private static async Task<(object? Result, string? Error)> InvokeAsync(AgentTool tool, FunctionCallContent call, ToolContext toolContext, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var callArguments = new AIFunctionArguments(call.Arguments)
+            {
+                Context = new Dictionary<object, object?> { [typeof(ToolContext)] = toolContext },
+            };
+            return (await tool.Function.InvokeAsync(callArguments, cancellationToken), null);
+        }
+        catch (Exception ex) when (!EndsRun(ex, cancellationToken))
+        {
+            return (null, ex is ToolException or ArgumentException or JsonException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}");
+        }
+    }
+
+    /// <summary>The call's arguments as JSON, and whether their text was valid (else it is shown repaired).</summary>
+    private static (JsonElement Arguments, bool ValidText) ArgumentsJson(IDictionary<string, object?>? arguments)
+    {
+        arguments ??= new Dictionary<string, object?>();
+        try
+        {
+            return (JsonSerializer.SerializeToElement(arguments, AIJsonUtilities.DefaultOptions), true);
+        }
+        catch (JsonException)
+        {
+            // A value parsed from the model's JSON escapes a lone surrogate, which only a repaired copy can show.
+            return (JsonSerializer.SerializeToElement(arguments, RepairingOptions), false);
+        }
+    }
+
+    // A stop or an unanswered question ends the run; any other failure of a tool is a result the model reads.
     private static bool EndsRun(Exception ex, CancellationToken cancellationToken) =>
         ex is AskHumanTimeoutException || (ex is OperationCanceledException && cancellationToken.IsCancellationRequested);
 

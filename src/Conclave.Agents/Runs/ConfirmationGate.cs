@@ -37,9 +37,11 @@ public sealed class ConfirmationGate(TimeSpan timeout, TimeProvider time)
             {
                 reply = await answer.WaitAsync(timeout, time, cancellationToken);
             }
-            catch (TimeoutException) when (!run.Pending.TryClose(requestId))
+            catch (Exception ex) when ((ex is TimeoutException or OperationCanceledException) && !run.Pending.TryClose(requestId))
             {
-                reply = await answer; // the reply came at the very deadline
+                // The reply was taken at the very deadline, or just as the run was stopped: the client was told it
+                // counted, so it is recorded (a stopped run then does not run the tool).
+                reply = await answer;
             }
             catch (TimeoutException)
             {

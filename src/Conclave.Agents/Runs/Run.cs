@@ -115,14 +115,15 @@ public sealed class Run
             {
                 reply = await answer.WaitAsync(_askTimeout, _time, cancellationToken);
             }
+            catch (Exception ex) when ((ex is TimeoutException or OperationCanceledException) && !Pending.TryClose(requestId))
+            {
+                // The reply was taken at the very deadline, or just as the run was stopped: the client was told it
+                // counted, so the tool returns it.
+                reply = await answer;
+            }
             catch (TimeoutException)
             {
-                if (Pending.TryClose(requestId))
-                {
-                    throw new AskHumanTimeoutException(_askTimeout);
-                }
-
-                reply = await answer; // the reply came at the very deadline
+                throw new AskHumanTimeoutException(_askTimeout);
             }
 
             return reply.Content ?? string.Empty;

@@ -85,8 +85,22 @@ public sealed class FileTools(IOptions<ToolOptions> options)
         }
 
         workspace.EnsureCreated();
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        await File.WriteAllBytesAsync(full, bytes, cancellationToken);
+        var folder = Path.GetDirectoryName(full)!;
+        Directory.CreateDirectory(folder);
+
+        // Written beside the file, then moved over it in one step: a run stopped midway leaves the file as it was,
+        // and once moved the write is done whatever comes after.
+        var temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            await File.WriteAllBytesAsync(temporary, bytes, cancellationToken);
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+
         return $"Wrote {bytes.Length} bytes to {workspace.ToRelative(full)}.";
     }
 }

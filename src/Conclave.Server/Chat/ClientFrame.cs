@@ -27,17 +27,17 @@ internal abstract record ClientFrame
                 return new InvalidFrame(ErrorCodes.InvalidMessage, "A frame must be a JSON object.");
             }
 
-            if (!root.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
-            {
-                return new InvalidFrame(ErrorCodes.InvalidMessage, "A frame needs a string field 'type'.");
-            }
-
             try
             {
+                if (!root.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
+                {
+                    return new InvalidFrame(ErrorCodes.InvalidMessage, "A frame needs a string field 'type'.");
+                }
+
                 return type.GetString() switch
                 {
                     "message" => ParseMessage(root),
-                    "ping" => new PingFrame(root.TryGetProperty("nonce", out var nonce) && nonce.ValueKind != JsonValueKind.Null ? nonce.Clone() : null),
+                    "ping" => ParsePing(root),
                     "cancel" => new CancelFrame(OptionalString(root, "run_id")),
                     "confirmation_reply" => new ConfirmationReplyFrame(
                         RequiredString(root, "request_id"), RequiredBool(root, "approved"), OptionalString(root, "reason")),
@@ -51,10 +51,24 @@ internal abstract record ClientFrame
             }
             catch (InvalidOperationException)
             {
-                // A string that is valid JSON but not valid text, such as a lone surrogate escape ("\ud800").
-                return new InvalidFrame(ErrorCodes.InvalidMessage, "A field holds text that is not valid Unicode.");
+                // A string or a field name that is valid JSON but not valid text, such as a lone surrogate escape
+                // ("\ud800"): reading it, or looking a field up among such names, throws.
+                return new InvalidFrame(ErrorCodes.InvalidMessage, "A field or its name holds text that is not valid Unicode (an unpaired surrogate escape).");
             }
         }
+    }
+
+    private static PingFrame ParsePing(JsonElement root)
+    {
+        if (!root.TryGetProperty("nonce", out var nonce) || nonce.ValueKind == JsonValueKind.Null)
+        {
+            return new PingFrame(null);
+        }
+
+        // It is echoed: it must be something that can be written back out.
+        return JsonText.IsValid(nonce)
+            ? new PingFrame(nonce.Clone())
+            : throw new FieldException("'nonce' holds text that is not valid Unicode (an unpaired surrogate escape).");
     }
 
     private static MessageFrame ParseMessage(JsonElement root)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Conclave.Agents.Events;
 
 namespace Conclave.Server.Sessions;
 
@@ -21,6 +22,10 @@ internal sealed record CreateSessionRequest(string? Title, JsonElement? Metadata
         else if (Metadata is { ValueKind: JsonValueKind.Object } m && m.GetRawText().Length > MaxMetadataBytes)
         {
             validation.Add("metadata", $"The metadata is larger than {MaxMetadataBytes} bytes.");
+        }
+        else if (Metadata is { } kept && !JsonText.IsValid(kept))
+        {
+            validation.Add("metadata", "The metadata holds text that is not valid Unicode (an unpaired surrogate escape).");
         }
 
         return validation;

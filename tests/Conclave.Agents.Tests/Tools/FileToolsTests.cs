@@ -240,4 +240,32 @@ public sealed class FileToolsTests : IDisposable
 
         await Assert.ThrowsAsync<ToolException>(() => tools.CallAsync("read_file", _context, new() { ["path"] = "innocent.txt" }));
     }
+
+    [Fact]
+    public async Task AWriteStoppedAtAnyMomentLeavesTheOldContentOrTheNewAndNothingElse()
+    {
+        using var tools = new ToolHost(new ToolOptions { MaxWriteBytes = 64 * 1024 * 1024 });
+        var old = new string('o', 1000);
+        var fresh = new string('n', 32 * 1024 * 1024);
+        var stopped = 0;
+        for (var round = 0; round < 20; round++)
+        {
+            await tools.CallAsync("write_file", _context, new() { ["path"] = "big.txt", ["content"] = old });
+            using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(round % 5 * 3));
+            try
+            {
+                await tools.CallAsync("write_file", _context, new() { ["path"] = "big.txt", ["content"] = fresh }, stop.Token);
+                Assert.Equal(fresh.Length, new FileInfo(_temp.PathOf("ws", "big.txt")).Length);
+            }
+            catch (OperationCanceledException)
+            {
+                stopped++;
+                Assert.Equal(old, await File.ReadAllTextAsync(_temp.PathOf("ws", "big.txt")));
+            }
+
+            Assert.Equal(["big.txt"], Directory.GetFiles(_temp.PathOf("ws")).Select(Path.GetFileName));
+        }
+
+        Assert.True(stopped > 0, "no write was stopped midway");
+    }
 }

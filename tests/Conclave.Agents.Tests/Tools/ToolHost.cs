@@ -32,13 +32,14 @@ internal sealed class ToolHost : IDisposable
     public AgentTool Tool(string name) =>
         Catalog.TryGet(name, out var tool) ? tool : throw new InvalidOperationException($"No tool {name}.");
 
-    public async Task<string> CallAsync(string name, ToolContext context, Dictionary<string, object?> arguments)
+    public async Task<string> CallAsync(
+        string name, ToolContext context, Dictionary<string, object?> arguments, CancellationToken cancellationToken = default)
     {
         var callArguments = new AIFunctionArguments(arguments)
         {
             Context = new Dictionary<object, object?> { [typeof(ToolContext)] = context },
         };
-        return Text(await Tool(name).Function.InvokeAsync(callArguments));
+        return Text(await Tool(name).Function.InvokeAsync(callArguments, cancellationToken));
     }
 
     public void Dispose() => _services.Dispose();

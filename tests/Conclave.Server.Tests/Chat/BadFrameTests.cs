@@ -27,6 +27,8 @@ public sealed class BadFrameTests
         { "{\"type\": \"confirmation_reply\", \"request_id\": \"nope\", \"approved\": true}", "unknown_request" },
         { "{\"type\": \"cancel\"}", "no_active_run" },
         { "{\"type\": \"message\", \"content\": \"\\ud800\"}", "invalid_message" },
+        { "{\"type\": \"ping\", \"\\ud800\": 1}", "invalid_message" },
+        { "{\"type\": \"\\udc00\"}", "invalid_message" },
     };
 
     [Theory]
