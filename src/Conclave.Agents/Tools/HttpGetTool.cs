@@ -43,6 +43,14 @@ public sealed class HttpGetTool
         {
             var client = _clients.CreateClient(HttpClientName);
             using var response = await client.GetAsync(uri, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            if (IsRedirect(response))
+            {
+                // The handler hands back the redirect it stopped at: the page was never reached.
+                throw new ToolException(_options.MaxRedirects == 0
+                    ? $"{uri} redirects to {response.Headers.Location}, and redirects are not followed (Conclave:Tools:HttpGet:MaxRedirects is 0)."
+                    : $"{uri} redirected more than {_options.MaxRedirects} times (Conclave:Tools:HttpGet:MaxRedirects); the last answer was HTTP {(int)response.StatusCode} to {response.Headers.Location}.");
+            }
+
             var body = await ReadCappedAsync(response.Content, timeout.Token);
             return $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}\n{body}";
         }
@@ -75,7 +83,7 @@ public sealed class HttpGetTool
         var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal)
             ? [literal]
             : await Dns.GetHostAddressesAsync(host, cancellationToken);
-        var allowed = options.AllowedHosts.Contains(host, StringComparer.OrdinalIgnoreCase);
+        var allowed = options.AllowedHosts.Any(entry => AllowsEndpoint(entry, host, context.DnsEndPoint.Port));
         if (addresses.Length == 0)
         {
             throw new ToolException($"'{host}' did not resolve to any address.");
@@ -98,6 +106,50 @@ public sealed class HttpGetTool
             socket.Dispose();
             throw;
         }
+    }
+
+    private static bool IsRedirect(HttpResponseMessage response) =>
+        (int)response.StatusCode is >= 300 and < 400 && response.Headers.Location is not null;
+
+    /// <summary>
+    /// Whether an <see cref="HttpGetOptions.AllowedHosts"/> entry allows a host and port: <c>host</c> or <c>address</c>
+    /// allows every port, <c>host:port</c> (and <c>[v6 address]:port</c>) only that one.
+    /// </summary>
+    internal static bool AllowsEndpoint(string entry, string host, int port)
+    {
+        string entryHost;
+        int? entryPort = null;
+        var close = entry.IndexOf(']', StringComparison.Ordinal);
+        if (entry.StartsWith('[') && close > 0)
+        {
+            entryHost = entry[1..close];
+            if (entry.Length > close + 1)
+            {
+                if (entry[close + 1] != ':' || !int.TryParse(entry.AsSpan(close + 2), out var v6Port))
+                {
+                    return false;
+                }
+
+                entryPort = v6Port;
+            }
+        }
+        else if (entry.Count(c => c == ':') == 1)
+        {
+            var colon = entry.IndexOf(':', StringComparison.Ordinal);
+            if (!int.TryParse(entry.AsSpan(colon + 1), out var hostPort))
+            {
+                return false;
+            }
+
+            entryHost = entry[..colon];
+            entryPort = hostPort;
+        }
+        else
+        {
+            entryHost = entry; // a name, an IPv4 address, or a bare IPv6 address
+        }
+
+        return string.Equals(entryHost, host.Trim('[', ']'), StringComparison.OrdinalIgnoreCase) && (entryPort is null || entryPort == port);
     }
 
     private async Task<string> ReadCappedAsync(HttpContent content, CancellationToken cancellationToken)

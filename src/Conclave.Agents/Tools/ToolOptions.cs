@@ -37,8 +37,9 @@ public sealed class HttpGetOptions
     public int MaxRedirects { get; set; } = 5;
 
     /// <summary>
-    /// Host names or IP addresses that may be fetched even though they resolve to loopback or private
-    /// addresses (for a service on the operator's own network). Empty by default.
+    /// Hosts that may be fetched even though they resolve to loopback or private addresses (for a service on the
+    /// operator's own network): <c>name</c> or <c>address</c> allows every port of it, <c>name:port</c> (or
+    /// <c>[v6 address]:port</c>) only that port. Empty by default.
     /// </summary>
     public List<string> AllowedHosts { get; set; } = [];
 }

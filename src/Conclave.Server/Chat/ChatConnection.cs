@@ -241,15 +241,17 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     {
         // Subscribed before this: an event is either in the live queue, or was published before, and is then in the
         // unstored tail taken here or already in the store read after it (it leaves the tail only once stored).
-        var unstored = _events.Writer.Unstored(SessionId, ResumeAfter ?? 0);
+        var unstored = _events.Writer.Unstored(SessionId, 0);
         var newest = await _events.Store.GetLastEventIdAsync(SessionId, cancellationToken);
         var active = _runs.GetActive(SessionId);
         var pending = active?.Pending.Select(e => JsonDocument.Parse(e.Utf8Json).RootElement).ToList() ?? [];
         var connected = new ConnectedFrame(SessionId, 1, Server, newest, active?.RunId, pending, Now());
         await SendAsync(JsonSerializer.SerializeToUtf8Bytes(connected, ServerFramesJsonContext.Wire.ConnectedFrame), cancellationToken);
 
-        // An id beyond the newest stored one names nothing the client can have seen: resume from the newest.
-        var lastSent = ResumeAfter is { } after ? Math.Min(after, newest) : newest;
+        // Events go out before they are stored, so the client may hold ids beyond the newest stored one: those in the
+        // unstored tail. Only an id beyond every published one names nothing the client can have seen.
+        var newestPublished = unstored.Count > 0 ? Math.Max(newest, unstored[^1].EventId) : newest;
+        var lastSent = ResumeAfter is { } after ? Math.Min(after, newestPublished) : newest;
         if (ResumeAfter is not null)
         {
             while (true)

@@ -103,6 +103,59 @@ public sealed class HttpGetToolTests
         Assert.Equal(["GET / HTTP/1.1", "GET /next HTTP/1.1"], server.RequestLines);
     }
 
+    [Fact]
+    public async Task ARedirectLoopIsAToolErrorNotAResult()
+    {
+        await using var server = new LoopbackHttpServer(_ => LoopbackHttpServer.Response(302, "Found", "", "Location: /again\r\n"));
+        using var tools = new ToolHost(new ToolOptions { HttpGet = { AllowedHosts = ["127.0.0.1"], MaxRedirects = 3 } });
+
+        var error = await Assert.ThrowsAsync<ToolException>(() => tools.HttpGet.GetAsync($"http://127.0.0.1:{server.Port}/", CancellationToken.None));
+
+        Assert.Contains("redirected more than 3 times", error.Message, StringComparison.Ordinal);
+        Assert.Equal(4, server.RequestLines.Count);
+    }
+
+    [Fact]
+    public async Task ARedirectWithRedirectsOffIsAToolError()
+    {
+        await using var server = new LoopbackHttpServer(_ => LoopbackHttpServer.Response(301, "Moved Permanently", "", "Location: /elsewhere\r\n"));
+        using var tools = new ToolHost(new ToolOptions { HttpGet = { AllowedHosts = ["127.0.0.1"], MaxRedirects = 0 } });
+
+        var error = await Assert.ThrowsAsync<ToolException>(() => tools.HttpGet.GetAsync($"http://127.0.0.1:{server.Port}/", CancellationToken.None));
+
+        Assert.Contains("redirects are not followed", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnAllowlistEntryWithAPortAllowsThatPortOnly()
+    {
+        await using var allowed = new LoopbackHttpServer(_ => LoopbackHttpServer.Response(200, "OK", "allowed"));
+        await using var other = new LoopbackHttpServer(_ => LoopbackHttpServer.Response(200, "OK", "other"));
+        using var tools = new ToolHost(new ToolOptions { HttpGet = { AllowedHosts = [$"127.0.0.1:{allowed.Port}"] } });
+
+        var result = await tools.HttpGet.GetAsync($"http://127.0.0.1:{allowed.Port}/", CancellationToken.None);
+        var error = await Assert.ThrowsAsync<ToolException>(() => tools.HttpGet.GetAsync($"http://127.0.0.1:{other.Port}/", CancellationToken.None));
+
+        Assert.Equal("HTTP 200 OK\nallowed", result);
+        Assert.Contains("not a public address", error.Message, StringComparison.Ordinal);
+        Assert.Empty(other.RequestLines);
+    }
+
+    [Theory]
+    [InlineData("internal.example", "internal.example", 8080, true)]
+    [InlineData("INTERNAL.example", "internal.example", 443, true)]
+    [InlineData("internal.example:8080", "internal.example", 8080, true)]
+    [InlineData("internal.example:8080", "internal.example", 8081, false)]
+    [InlineData("internal.example:http", "internal.example", 80, false)]
+    [InlineData("10.0.0.5", "10.0.0.5", 22, true)]
+    [InlineData("::1", "[::1]", 8080, true)]
+    [InlineData("[::1]", "[::1]", 8080, true)]
+    [InlineData("[::1]:8080", "[::1]", 8080, true)]
+    [InlineData("[::1]:8080", "[::1]", 9090, false)]
+    [InlineData("other.example", "internal.example", 80, false)]
+    public void AllowlistEntriesNameAHostAndOptionallyAPort(string entry, string host, int port, bool allowed) =>
+        Assert.Equal(allowed, HttpGetTool.AllowsEndpoint(entry, host, port));
+
     [Theory]
     [InlineData("file:///etc/passwd")]
     [InlineData("ftp://x")]
