@@ -15,6 +15,7 @@ using Conclave.Server.Logging;
 using Conclave.Server.Models;
 using Conclave.Server.OpenApi;
 using Conclave.Server.Options;
+using Conclave.Server.Runs;
 using Conclave.Server.Sessions;
 using Conclave.Server.Skills;
 using Conclave.Server.Storage;
@@ -64,6 +65,7 @@ public static class ConclaveServer
         app.MapExpertsApi();
         app.MapToolsApi();
         app.MapApiKeysApi();
+        app.MapRunsApi();
         app.MapChatSocket();
         app.MapOpenApi();
         return app;

@@ -50,6 +50,9 @@ public sealed class PendingRequests
     /// <summary>Closes a request that expired or was abandoned; false when it was answered (or closed) first.</summary>
     public bool TryClose(string requestId) => _entries.TryRemove(requestId, out _);
 
+    /// <summary>How many requests are open.</summary>
+    public int Count => _entries.Count;
+
     /// <summary>The announcements of the requests still open, in event order.</summary>
     public IReadOnlyList<SessionEvent> Snapshot() =>
         _entries.Values.Select(e => e.Announcement).OfType<SessionEvent>().OrderBy(e => e.EventId).ToList();

@@ -16,6 +16,7 @@ public sealed class Run
     private readonly TimeProvider _time;
     private SessionEventLog? _log;
     private int _stopReason = -1;
+    private volatile bool _terminalSent;
 
     internal Run(RunRequest request, TimeSpan askTimeout, TimeProvider time)
     {
@@ -23,7 +24,11 @@ public sealed class Run
         _askTimeout = askTimeout;
         _time = time;
         Id = $"run_{Guid.CreateVersion7():N}";
+        StartedAt = time.GetUtcNow().UtcDateTime;
     }
+
+    /// <summary>When the run was asked for (UTC).</summary>
+    public DateTime StartedAt { get; }
 
     /// <summary>The run's id.</summary>
     public string Id { get; }
@@ -58,8 +63,11 @@ public sealed class Run
     /// <summary>Completes when the run has ended: its terminal event stored and sent, and the run recorded as ended.</summary>
     public Task Completion => _completion.Task;
 
-    /// <summary>Whether the terminal event has been appended; the run is then only finishing up.</summary>
-    public bool TerminalSent { get; internal set; }
+    /// <summary>
+    /// Whether the terminal event has been appended: the run is over for clients and only finishing up. Set before the
+    /// terminal event can reach anyone, so that a client holding it never reads the run as active.
+    /// </summary>
+    public bool TerminalSent => _terminalSent;
 
     internal void Complete() => _completion.TrySetResult();
 
@@ -68,6 +76,12 @@ public sealed class Run
     /// <summary>Appends an event of this run to the session's log (see <see cref="SessionEventLog.AppendAsync"/>).</summary>
     public ValueTask<SessionEvent> EmitAsync(AgentEvent agentEvent, Action<SessionEvent>? beforePublish = null) =>
         (_log ?? throw new InvalidOperationException("The run has no event log yet.")).AppendAsync(agentEvent, Id, beforePublish);
+
+    /// <summary>Appends the run's terminal event (<c>final_answer</c> or <c>error</c>); from then on the run is over.</summary>
+    internal ValueTask<SessionEvent> EndAsync(AgentEvent terminal) => EmitAsync(terminal, _ => _terminalSent = true);
+
+    /// <summary>Marks the run over without a terminal event of its own (it could not append one).</summary>
+    internal void MarkTerminalSent() => _terminalSent = true;
 
     /// <summary>Waits until everything emitted so far is stored and published.</summary>
     public Task FlushAsync() => _log?.FlushAsync() ?? Task.CompletedTask;

@@ -17,6 +17,7 @@ namespace Conclave.Agents.Runs;
 public sealed partial class RunCoordinator
 {
     private readonly ConcurrentDictionary<string, Run> _active = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> _closedTenants = new(StringComparer.Ordinal);
     private readonly IChatClient _model;
     private readonly ToolCatalog _tools;
     private readonly ISkillCatalog _skills;
@@ -105,6 +106,14 @@ public sealed partial class RunCoordinator
                 : new StartRunResult(null, ErrorCodes.RunInProgress, "The session's previous run is still ending; try again.");
         }
 
+        // Checked once the run is listed: a CloseTenantAsync either sees it there or is seen here.
+        if (_closedTenants.ContainsKey(request.TenantId))
+        {
+            _active.TryRemove(new KeyValuePair<string, Run>(run.SessionId, run));
+            run.Complete();
+            return new StartRunResult(null, ErrorCodes.Cancelled, "The API key was revoked; no run can start.");
+        }
+
         try
         {
             await _setup.WaitAsync(cancellationToken);
@@ -144,20 +153,60 @@ public sealed partial class RunCoordinator
         return new StartRunResult(run.Id);
     }
 
-    /// <summary>The active run of a session, if any, with its open requests.</summary>
+    /// <summary>
+    /// The active run of a session, if any, with its open requests. A run whose terminal event is out is not active,
+    /// though it may still be finishing up.
+    /// </summary>
     public ActiveRun? GetActive(string sessionId) =>
-        _active.TryGetValue(sessionId, out var run) ? new ActiveRun(run.Id, run.Pending.Snapshot()) : null;
+        _active.TryGetValue(sessionId, out var run) && !run.TerminalSent ? new ActiveRun(run.Id, run.Pending.Snapshot()) : null;
 
     /// <summary>Cancels the session's active run (only if it is <paramref name="runId"/>, when given); false when there is none.</summary>
     public bool Cancel(string sessionId, string? runId = null)
     {
-        if (!_active.TryGetValue(sessionId, out var run) || (runId is not null && run.Id != runId))
+        if (!_active.TryGetValue(sessionId, out var run) || run.TerminalSent || (runId is not null && run.Id != runId))
         {
             return false;
         }
 
         run.Stop(StopReason.Cancelled);
         return true;
+    }
+
+    /// <summary>The active runs of this process, of one tenant or (when null) of all, oldest first.</summary>
+    public IReadOnlyList<RunSummary> ListActive(string? tenantId = null) =>
+        [.. _active.Values
+            .Where(r => !r.TerminalSent && (tenantId is null || r.Request.TenantId == tenantId))
+            .OrderBy(r => r.StartedAt)
+            .Select(r => new RunSummary(r.Id, r.SessionId, r.Request.TenantId, r.StartedAt, r.Pending.Count))];
+
+    /// <summary>Stops an active run by its id and waits until it has ended; false when no such run is active.</summary>
+    public async Task<bool> StopRunAsync(string runId, StopReason reason)
+    {
+        var run = _active.Values.FirstOrDefault(r => r.Id == runId && !r.TerminalSent);
+        if (run is null)
+        {
+            return false;
+        }
+
+        run.Stop(reason);
+        await run.Completion;
+        return true;
+    }
+
+    /// <summary>
+    /// Stops every run of a tenant whose key was revoked, and refuses its new runs from now on; waits until its runs
+    /// have ended (each with <c>error cancelled</c>).
+    /// </summary>
+    public async Task CloseTenantAsync(string tenantId)
+    {
+        _closedTenants[tenantId] = 0;
+        var runs = _active.Values.Where(r => r.Request.TenantId == tenantId).ToList();
+        foreach (var run in runs)
+        {
+            run.Stop(StopReason.KeyRevoked);
+        }
+
+        await Task.WhenAll(runs.Select(r => r.Completion));
     }
 
     /// <summary>Answers a pending request of the session's active run; false when no such request is pending.</summary>
@@ -196,7 +245,7 @@ public sealed partial class RunCoordinator
         {
             var answer = await AnswerAsync(run, forced, run.StopToken);
             await _runs.AppendMessageAsync(run.SessionId, run.Id, new HistoryMessage(HistoryMessage.Assistant, answer.Content), CancellationToken.None);
-            await run.EmitAsync(new FinalAnswerEvent(answer.Content, run.Usage, answer.FinishReason));
+            await run.EndAsync(new FinalAnswerEvent(answer.Content, run.Usage, answer.FinishReason));
             status = RunStatus.Completed;
         }
         catch (Exception ex)
@@ -205,7 +254,7 @@ public sealed partial class RunCoordinator
         }
         finally
         {
-            run.TerminalSent = true;
+            run.MarkTerminalSent();
             await run.FlushAsync();
 
             // Recorded as ended only once the terminal event is stored: a crash in between leaves the run open,
@@ -317,6 +366,10 @@ public sealed partial class RunCoordinator
         {
             OperationCanceledException when run.StopReason == StopReason.Shutdown =>
                 (ErrorCodes.Internal, "The server shut down during the run; send the message again.", true, RunStatus.Failed),
+            OperationCanceledException when run.StopReason == StopReason.KeyRevoked =>
+                (ErrorCodes.Cancelled, "The run was stopped: its API key was revoked.", false, RunStatus.Cancelled),
+            OperationCanceledException when run.StopReason == StopReason.CancelledByOperator =>
+                (ErrorCodes.Cancelled, "The run was cancelled by an administrator.", false, RunStatus.Cancelled),
             OperationCanceledException when run.StopReason is not null =>
                 (ErrorCodes.Cancelled, "The run was cancelled.", false, RunStatus.Cancelled),
             AskHumanTimeoutException => (ErrorCodes.Timeout, ex.Message, false, RunStatus.Failed),
@@ -330,7 +383,7 @@ public sealed partial class RunCoordinator
             LogRunFailed(ex, run.Id, code);
         }
 
-        await run.EmitAsync(new ErrorEvent(code, message, retryable) { Usage = run.Usage });
+        await run.EndAsync(new ErrorEvent(code, message, retryable) { Usage = run.Usage });
         return status;
     }
 

@@ -20,6 +20,14 @@ public sealed record StartRunResult(string? RunId, string? ErrorCode = null, str
     public bool Started => RunId is not null;
 }
 
+/// <summary>An active run as an operator sees it.</summary>
+/// <param name="RunId">The run's id.</param>
+/// <param name="SessionId">Its session.</param>
+/// <param name="TenantId">The tenant that owns the session.</param>
+/// <param name="StartedAt">When the run started (UTC).</param>
+/// <param name="PendingRequests">How many of its requests wait for a person.</param>
+public sealed record RunSummary(string RunId, string SessionId, string TenantId, DateTime StartedAt, int PendingRequests);
+
 /// <summary>The active run of a session, as a newly connected client needs to know it.</summary>
 /// <param name="RunId">The run's id.</param>
 /// <param name="Pending">The still-open <c>confirmation_request</c> and <c>ask_human</c> events.</param>
@@ -36,4 +44,10 @@ public enum StopReason
 
     /// <summary>The server is shutting down.</summary>
     Shutdown,
+
+    /// <summary>The API key of the run's tenant was revoked.</summary>
+    KeyRevoked,
+
+    /// <summary>An operator (the admin key) cancelled it.</summary>
+    CancelledByOperator,
 }

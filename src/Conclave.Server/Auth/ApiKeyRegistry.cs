@@ -55,7 +55,7 @@ internal sealed class ApiKeyRegistry
             return null;
         }
 
-        var caller = new Caller(row.Id, row.IsAdmin ? Caller.AdminTenant : row.Id, row.IsAdmin);
+        var caller = new Caller(row.Id, Caller.TenantOfKey(row.Id, row.IsAdmin), row.IsAdmin);
         _cache[cacheKey] = caller;
 
         // A revoke that ran while the row was being read must still win.

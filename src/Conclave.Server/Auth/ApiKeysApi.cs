@@ -1,3 +1,4 @@
+using Conclave.Agents.Runs;
 using Conclave.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -25,7 +26,7 @@ internal static class ApiKeysApi
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden);
         group.MapPost("/", CreateAsync).WithSummary("Creates a tenant key; the key is in this answer only.");
         group.MapGet("/", ListAsync).WithSummary("Lists keys, without the keys themselves.");
-        group.MapDelete("/{id}", RevokeAsync).WithSummary("Revokes a key and closes its open sockets.")
+        group.MapDelete("/{id}", RevokeAsync).WithSummary("Revokes a key: closes its open sockets and ends its runs.")
             .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return group;
     }
@@ -64,7 +65,7 @@ internal static class ApiKeysApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(
-        string id, ConclaveDbContext db, ApiKeyRegistry registry, TimeProvider time, CancellationToken cancellationToken)
+        string id, ConclaveDbContext db, ApiKeyRegistry registry, RunCoordinator runs, TimeProvider time, CancellationToken cancellationToken)
     {
         var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id && k.RevokedAt == null, cancellationToken);
         if (key is null)
@@ -80,6 +81,9 @@ internal static class ApiKeysApi
         key.RevokedAt = time.GetUtcNow().UtcDateTime;
         await db.SaveChangesAsync(cancellationToken);
         registry.OnRevoked(id);
+
+        // Its runs end (error cancelled) before this answers, and its tenant starts no more.
+        await runs.CloseTenantAsync(Caller.TenantOfKey(id, isAdmin: false));
         return TypedResults.NoContent();
     }
 }

@@ -10,6 +10,9 @@ internal sealed record Caller(string KeyId, string TenantId, bool IsAdmin)
     public const string TenantClaim = "conclave:tenant";
     public const string AdminRole = "admin";
 
+    /// <summary>The tenant a key belongs to: a tenant key is a tenant of its own; the admin key is the admin tenant.</summary>
+    public static string TenantOfKey(string keyId, bool isAdmin) => isAdmin ? AdminTenant : keyId;
+
     public ClaimsPrincipal ToPrincipal(string scheme) => new(new ClaimsIdentity(
         [
             new Claim(KeyIdClaim, KeyId),

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Conclave.Server.Auth;
 using Conclave.Server.Experts;
 using Conclave.Server.Health;
+using Conclave.Server.Runs;
 using Conclave.Server.Sessions;
 using Conclave.Server.Skills;
 using Conclave.Server.Tools;
@@ -26,6 +27,8 @@ namespace Conclave.Server.Json;
 [JsonSerializable(typeof(CreateApiKeyRequest))]
 [JsonSerializable(typeof(CreatedApiKeyResponse))]
 [JsonSerializable(typeof(List<ApiKeyResponse>))]
+[JsonSerializable(typeof(RunResponse))]
+[JsonSerializable(typeof(List<RunResponse>))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(ReadinessResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -66,6 +66,22 @@ public sealed class BadFrameTests
     }
 
     [Fact]
+    public async Task InvalidUtf8InATextFrameClosesTheSocketWith1007AndTheSessionGoesOn()
+    {
+        await using var server = await ConclaveTestServer.StartAsync();
+        var session = await server.CreateSessionAsync();
+        await using var socket = await server.ConnectAsync(session);
+
+        await socket.Socket.SendAsync(new byte[] { (byte)'{', 0xFF, 0xFE, (byte)'}' }, WebSocketMessageType.Text, true, CancellationToken.None);
+        var closed = await Assert.ThrowsAsync<WebSocketClosedException>(() => socket.ReceiveAsync());
+        await using var again = await server.ConnectAsync(session);
+        var answer = await again.ChatAsync("stream 2 words");
+
+        Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, closed.Status);
+        Assert.Equal("word1 word2", answer[^1].Str("content"));
+    }
+
+    [Fact]
     public async Task FrameOverTheSizeLimitIsPayloadTooLargeAndTheSocketStaysOpen()
     {
         await using var server = await ConclaveTestServer.StartAsync(new Dictionary<string, string?>

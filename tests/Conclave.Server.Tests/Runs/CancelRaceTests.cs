@@ -69,10 +69,10 @@ public sealed class CancelRaceTests
                 canceller.SendAsync(new { type = "cancel" }));
             await approver.ReceiveRunEndAsync();
 
-            // The reply was taken unless the approver was told it was not (before the answer to a later ping).
+            // The reply was taken unless the approver was told it was not, before the answer to a later ping.
             await approver.SendAsync(new { type = "ping", nonce = "after" });
-            var replies = await approver.ReceiveUntilAsync(f => f.Type() == "pong");
-            var refused = replies.Any(f => f.Str("code") == "unknown_request");
+            await approver.ReceiveUntilAsync(f => f.Type() == "pong");
+            var refused = approver.Received.Any(f => f.Str("code") == "unknown_request");
             await AssertRecordedAsync(server, session, approver.Received, approvalAccepted: refused ? null : true);
         }
     }
@@ -92,7 +92,7 @@ public sealed class CancelRaceTests
         var result = stored.SingleOrDefault(e => e.Type() == "confirmation_result");
         if (approvalAccepted is true)
         {
-            Assert.True(result.ValueKind == JsonValueKind.Object, "an approval the server took has no confirmation_result");
+            Assert.True(result.ValueKind == JsonValueKind.Object, "an approval the server took has no confirmation_result: " + string.Join("\n", received.Select(f => f.GetRawText())));
             Assert.True(result.GetProperty("approved").GetBoolean());
             Assert.Equal("user", result.Str("by"));
         }

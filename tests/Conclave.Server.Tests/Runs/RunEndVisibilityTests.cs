@@ -1,0 +1,63 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Conclave.Agents.Runs;
+using Conclave.Server.Storage;
+using Conclave.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Conclave.Server.Tests.Runs;
+
+/// <summary>
+/// Once a client has a run's terminal event, every later read says the run is over, even while the server is still
+/// recording the run as ended (made slow here, as when storage lags).
+/// </summary>
+public sealed class RunEndVisibilityTests
+{
+    [Fact]
+    public async Task AfterTheTerminalEventNoReadNamesTheRunAsActive()
+    {
+        await using var server = await ConclaveTestServer.StartAsync(services: services =>
+            services.AddSingleton<IRunStore>(sp => new SlowEndRunStore(ActivatorUtilities.CreateInstance<EfRunStore>(sp))));
+        var session = await server.CreateSessionAsync();
+        await using var socket = await server.ConnectAsync(session);
+
+        for (var round = 0; round < 5; round++)
+        {
+            var frames = await socket.ChatAsync("stream 3 words");
+            var runId = frames[^1].Str("run_id");
+
+            var fetched = await server.Http.GetFromJsonAsync<JsonElement>($"/api/v1/sessions/{session}");
+            var listed = await server.Http.GetFromJsonAsync<List<JsonElement>>("/api/v1/sessions");
+            await using var fresh = await server.ConnectAsync(session);
+            Assert.Equal(JsonValueKind.Null, fetched.GetProperty("active_run_id").ValueKind);
+            Assert.Equal(JsonValueKind.Null, Assert.Single(listed!).GetProperty("active_run_id").ValueKind);
+            Assert.Equal(JsonValueKind.Null, fresh.Connected.GetProperty("active_run_id").ValueKind);
+            Assert.Empty(fresh.Connected.GetProperty("pending").EnumerateArray());
+
+            await socket.SendAsync(new { type = "cancel", run_id = runId });
+            Assert.Equal("no_active_run", (await socket.ReceiveAsync()).Str("code"));
+        }
+    }
+
+    /// <summary>The real run store, slow to record a run as ended.</summary>
+    private sealed class SlowEndRunStore(IRunStore store) : IRunStore
+    {
+        public Task<IReadOnlyList<HistoryMessage>> LoadHistoryAsync(string sessionId, int limit, CancellationToken cancellationToken = default) =>
+            store.LoadHistoryAsync(sessionId, limit, cancellationToken);
+
+        public Task BeginRunAsync(RunRecord run, string userMessage, CancellationToken cancellationToken = default) =>
+            store.BeginRunAsync(run, userMessage, cancellationToken);
+
+        public Task AppendMessageAsync(string sessionId, string runId, HistoryMessage message, CancellationToken cancellationToken = default) =>
+            store.AppendMessageAsync(sessionId, runId, message, cancellationToken);
+
+        public async Task EndRunAsync(string runId, RunStatus status, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(300, CancellationToken.None);
+            await store.EndRunAsync(runId, status, cancellationToken);
+        }
+
+        public Task<IReadOnlyList<OpenRun>> ListOpenRunsAsync(CancellationToken cancellationToken = default) =>
+            store.ListOpenRunsAsync(cancellationToken);
+    }
+}
