@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Conclave.Agents.Events;
 using Microsoft.Extensions.AI;
 using Microsoft.ML.Tokenizers;
 
@@ -16,6 +17,9 @@ public sealed class ContextOptions
 public sealed class TokenCounter
 {
     private const int PerMessageOverhead = 4;
+
+    // Byte-pair encoding of one long run of letters grows with the square of its length: past this, estimates count characters.
+    private const int MaxTokenizedChars = 8 * 1024;
     private static readonly Lazy<Tokenizer> Tokenizer = new(() => TiktokenTokenizer.CreateForEncoding("o200k_base"));
 
     /// <summary>The tokens a message takes in a prompt.</summary>
@@ -23,6 +27,18 @@ public sealed class TokenCounter
     {
         ArgumentNullException.ThrowIfNull(message);
         return PerMessageOverhead + Tokenizer.Value.CountTokens(message.Text);
+    }
+
+    /// <summary>
+    /// What a model call used, estimated here for a call that ended without the provider's own count (it was cancelled,
+    /// failed, or the provider reports none), so that a run's usage never leaves a call out. The prompt is counted
+    /// with the tokenizer, or at four characters a token for a message too long to tokenize cheaply; the output's
+    /// <paramref name="outputTokens"/> are the caller's estimate (the pieces it streamed, about one token each).
+    /// </summary>
+    public Usage Estimate(IEnumerable<ChatMessage> prompt, int outputTokens)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        return new Usage(prompt.Sum(m => m.Text.Length <= MaxTokenizedChars ? Count(m) : PerMessageOverhead + (m.Text.Length / 4)), outputTokens);
     }
 }
 

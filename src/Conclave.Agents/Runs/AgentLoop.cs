@@ -2,6 +2,7 @@ using System.Runtime.ExceptionServices;
 using System.Text;
 using System.Text.Json;
 using Conclave.Agents.Events;
+using Conclave.Agents.Models;
 using Conclave.Agents.Tools;
 using Microsoft.Extensions.AI;
 
@@ -17,7 +18,7 @@ public sealed record AgentAnswer(string Content, string FinishReason);
 /// runs the tools it called (each a <c>step</c>, held at the confirmation gate when it needs approval),
 /// hands the results back, and repeats until the model answers without calling a tool.
 /// </summary>
-public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGate gate, int maxSteps)
+public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGate gate, TokenCounter tokens, int maxSteps)
 {
     private static readonly JsonSerializerOptions RepairingOptions = JsonText.Repairing(AIJsonUtilities.DefaultOptions);
 
@@ -73,43 +74,60 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
     {
         var updates = new TurnUpdates();
         ChatFinishReason? finishReason = null;
-        await using var stream = model.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
-        while (true)
+        var pieces = 0;
+        var counted = false;
+        try
         {
-            ChatResponseUpdate update;
-            try
+            await using var stream = model.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
+            while (true)
             {
-                if (!await stream.MoveNextAsync())
+                ChatResponseUpdate update;
+                try
                 {
-                    return (updates, finishReason);
+                    if (!await stream.MoveNextAsync())
+                    {
+                        return (updates, finishReason);
+                    }
+
+                    update = stream.Current;
+                }
+                catch (Exception ex)
+                {
+                    throw ModelException.From(ex, cancellationToken);
                 }
 
-                update = stream.Current;
-            }
-            catch (Exception ex)
-            {
-                throw ModelException.From(ex, cancellationToken);
-            }
-
-            updates.Add(update);
-            finishReason = update.FinishReason ?? finishReason;
-            // By index: the contents are an IList, whose enumerator would be boxed for every update.
-            var contents = update.Contents;
-            for (var i = 0; i < contents.Count; i++)
-            {
-                switch (contents[i])
+                updates.Add(update);
+                finishReason = update.FinishReason ?? finishReason;
+                // By index: the contents are an IList, whose enumerator would be boxed for every update.
+                var contents = update.Contents;
+                for (var i = 0; i < contents.Count; i++)
                 {
-                    case TextReasoningContent { Text.Length: > 0 } reasoning:
-                        await output.ThinkingAsync(reasoning.Text);
-                        break;
-                    case TextContent { Text.Length: > 0 } text:
-                        answer.Append(text.Text);
-                        await output.TokenAsync(text.Text);
-                        break;
-                    case UsageContent usage:
-                        output.Run.AddUsage(new Usage(usage.Details.InputTokenCount ?? 0, usage.Details.OutputTokenCount ?? 0));
-                        break;
+                    switch (contents[i])
+                    {
+                        case TextReasoningContent { Text.Length: > 0 } reasoning:
+                            pieces++;
+                            await output.ThinkingAsync(reasoning.Text);
+                            break;
+                        case TextContent { Text.Length: > 0 } text:
+                            pieces++;
+                            answer.Append(text.Text);
+                            await output.TokenAsync(text.Text);
+                            break;
+                        case UsageContent usage:
+                            counted = true;
+                            output.Run.AddUsage(new Usage(usage.Details.InputTokenCount ?? 0, usage.Details.OutputTokenCount ?? 0));
+                            break;
+                    }
                 }
+            }
+        }
+        finally
+        {
+            // A turn the provider did not count (it was cancelled or failed first, or the provider reports no usage)
+            // still used tokens: they are counted here.
+            if (!counted)
+            {
+                output.Run.AddUsage(tokens.Estimate(messages, pieces));
             }
         }
     }

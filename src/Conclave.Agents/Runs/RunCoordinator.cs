@@ -17,7 +17,11 @@ namespace Conclave.Agents.Runs;
 public sealed partial class RunCoordinator
 {
     private readonly ConcurrentDictionary<string, Run> _active = new(StringComparer.Ordinal);
+    private static readonly TimeSpan DrainPollInterval = TimeSpan.FromMilliseconds(100);
+
     private readonly ConcurrentDictionary<string, byte> _closedTenants = new(StringComparer.Ordinal);
+    private volatile bool _draining;
+    private Task? _drain;
     private readonly IChatClient _model;
     private readonly ToolCatalog _tools;
     private readonly ISkillCatalog _skills;
@@ -106,12 +110,14 @@ public sealed partial class RunCoordinator
                 : new StartRunResult(null, ErrorCodes.RunInProgress, "The session's previous run is still ending; try again.");
         }
 
-        // Checked once the run is listed: a CloseTenantAsync either sees it there or is seen here.
-        if (_closedTenants.ContainsKey(request.TenantId))
+        // Checked once the run is listed: a CloseTenantAsync or DrainAsync either sees it there or is seen here.
+        if (_closedTenants.ContainsKey(request.TenantId) || _draining)
         {
             _active.TryRemove(new KeyValuePair<string, Run>(run.SessionId, run));
             run.Complete();
-            return new StartRunResult(null, ErrorCodes.Cancelled, "The API key was revoked; no run can start.");
+            return _draining
+                ? new StartRunResult(null, ErrorCodes.Internal, "The server is shutting down; send the message again in a moment.", Retryable: true)
+                : new StartRunResult(null, ErrorCodes.Cancelled, "The API key was revoked; no run can start.");
         }
 
         try
@@ -223,16 +229,43 @@ public sealed partial class RunCoordinator
         }
     }
 
-    /// <summary>Stops every run (the server is shutting down) and waits for them to end.</summary>
-    public async Task StopAllAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The server is shutting down: starts no more runs, lets the active ones go on to their own end for up to
+    /// <paramref name="drain"/>, and stops those still going then (a run waiting on a person is stopped at once: no one
+    /// may answer in time). Waits until every run has ended. Every caller waits for the one drain the first one began.
+    /// </summary>
+    public Task DrainAsync(TimeSpan drain, CancellationToken cancellationToken = default)
     {
+        lock (_active)
+        {
+            _drain ??= DrainCoreAsync(drain);
+        }
+
+        return _drain.WaitAsync(cancellationToken);
+    }
+
+    private async Task DrainCoreAsync(TimeSpan drain)
+    {
+        _draining = true;
+        var deadline = _time.GetUtcNow() + drain;
+        while (!_active.IsEmpty && _time.GetUtcNow() < deadline)
+        {
+            foreach (var waiting in _active.Values.Where(r => r.Pending.Count > 0))
+            {
+                waiting.Stop(StopReason.Shutdown);
+            }
+
+            var ending = Task.WhenAll(_active.Values.Select(r => r.Completion));
+            await Task.WhenAny(ending, Task.Delay(DrainPollInterval, _time));
+        }
+
         var runs = _active.Values.ToList();
         foreach (var run in runs)
         {
             run.Stop(StopReason.Shutdown);
         }
 
-        await Task.WhenAll(runs.Select(r => r.Completion)).WaitAsync(cancellationToken);
+        await Task.WhenAll(runs.Select(r => r.Completion));
     }
 
     private static StartRunResult RunInProgress(Run current) =>
@@ -291,7 +324,7 @@ public sealed partial class RunCoordinator
 
         var tools = _tools.Select(match?.Skill.Tools);
         var toolContext = new ToolContext(workspace, run.HumanFor(null), (goal, ct) => ConveneTeamAsync(run, goal, match?.Skill, workspace, ct));
-        var loop = new AgentLoop(_model, _runs, _gate, _agent.MaxSteps);
+        var loop = new AgentLoop(_model, _runs, _gate, _tokens, _agent.MaxSteps);
         return await loop.RunAsync(
             AgentOutput.ForRun(run), messages, tools, toolContext, cancellationToken, new ChatOptions { ModelId = match?.Skill.Model });
     }
@@ -356,7 +389,7 @@ public sealed partial class RunCoordinator
     private async Task<string> ConveneTeamAsync(Run run, string goal, Skill? skill, Workspace workspace, CancellationToken cancellationToken)
     {
         var experts = BuiltInExperts.All.Concat(await _experts.ListAsync(run.Request.TenantId, cancellationToken)).ToList();
-        var orchestrator = new TeamOrchestrator(_model, _runs, _gate, _tools, _teams, _agent.MaxSteps);
+        var orchestrator = new TeamOrchestrator(_model, _runs, _gate, _tools, _teams, _tokens, _agent.MaxSteps);
         return await orchestrator.RunAsync(run, new TeamBrief(goal, experts, skill?.Instructions, skill?.Tools, workspace), cancellationToken);
     }
 

@@ -46,3 +46,14 @@ public sealed class AskHumanOptions
     [Range(1, 7 * 24 * 3600)]
     public int TimeoutSeconds { get; set; } = 900;
 }
+
+/// <summary>What a shutdown does to the runs in progress (<c>Conclave:Shutdown</c>).</summary>
+public sealed class ShutdownOptions
+{
+    /// <summary>
+    /// How long runs that are streaming may go on to their own end once the server is asked to stop (SIGTERM); runs
+    /// still going then, and runs waiting on a person, end with <c>error internal</c> (retryable). 0 stops them at once.
+    /// </summary>
+    [Range(0, 3600)]
+    public int DrainSeconds { get; set; } = 10;
+}

@@ -14,7 +14,8 @@ public sealed record RunRequest(
 /// <param name="RunId">The new run's id, when it started.</param>
 /// <param name="ErrorCode">Why it did not start.</param>
 /// <param name="ErrorMessage">A sentence for the client saying why.</param>
-public sealed record StartRunResult(string? RunId, string? ErrorCode = null, string? ErrorMessage = null)
+/// <param name="Retryable">Whether sending the message again later may work.</param>
+public sealed record StartRunResult(string? RunId, string? ErrorCode = null, string? ErrorMessage = null, bool Retryable = false)
 {
     /// <summary>Whether the run started.</summary>
     public bool Started => RunId is not null;

@@ -1,4 +1,5 @@
 using Conclave.Agents.Events;
+using Conclave.Agents.Models;
 using Conclave.Agents.Runs;
 using Conclave.Agents.Tools;
 using Microsoft.Extensions.AI;
@@ -27,7 +28,8 @@ public sealed record TeamBrief(
 /// Every change of a task's state is a <c>plan_update</c>; experts stream as <c>expert_step</c>s and
 /// wait for people like single agents do, each on its own.
 /// </summary>
-public sealed class TeamOrchestrator(IChatClient model, IRunStore store, ConfirmationGate gate, ToolCatalog tools, TeamOptions options, int maxSteps)
+public sealed class TeamOrchestrator(
+    IChatClient model, IRunStore store, ConfirmationGate gate, ToolCatalog tools, TeamOptions options, TokenCounter tokens, int maxSteps)
 {
     private const string Pending = "pending";
     private const string Running = "running";
@@ -173,7 +175,7 @@ public sealed class TeamOrchestrator(IChatClient model, IRunStore store, Confirm
         var toolContext = new ToolContext(brief.Workspace, run.HumanFor(scope));
         try
         {
-            var answer = await new AgentLoop(model, store, gate, maxSteps).RunAsync(
+            var answer = await new AgentLoop(model, store, gate, tokens, maxSteps).RunAsync(
                 AgentOutput.ForExpert(run, scope), messages, expertTools, toolContext, deadline.Token, new ChatOptions { ModelId = expert.Model });
             return new TaskOutcome(answer.Content, null);
         }
@@ -226,14 +228,14 @@ public sealed class TeamOrchestrator(IChatClient model, IRunStore store, Confirm
         }
         catch (Exception ex)
         {
+            // The call was cancelled or failed: its prompt was still sent.
+            run.AddUsage(tokens.Estimate(messages, 0));
             throw ModelException.From(ex, cancellationToken);
         }
 
-        if (response.Usage is { } usage)
-        {
-            run.AddUsage(new Usage(usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0));
-        }
-
+        run.AddUsage(response.Usage is { } usage
+            ? new Usage(usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0)
+            : tokens.Estimate(messages, outputTokens: response.Text.Length / 4));
         return response.Text;
     }
 

@@ -390,7 +390,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
                     _aborted.Token);
                 if (!started.Started)
                 {
-                    Reply(started.ErrorCode!, started.ErrorMessage!);
+                    Reply(started.ErrorCode!, started.ErrorMessage!, started.Retryable);
                 }
 
                 break;

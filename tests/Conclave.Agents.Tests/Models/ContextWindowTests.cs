@@ -51,6 +51,28 @@ public sealed class ContextWindowTests
         Assert.StartsWith("long long", messages[1].Text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AnEstimateCountsThePromptWithTheTokenizerAndTakesTheOutputAsGiven()
+    {
+        var prompt = Conversation(3);
+
+        var usage = _counter.Estimate(prompt, outputTokens: 42);
+
+        Assert.Equal(prompt.Sum(_counter.Count), usage.InputTokens);
+        Assert.Equal(42, usage.OutputTokens);
+    }
+
+    [Fact]
+    public void AnEstimateOfAHugeMessageCountsItsCharactersInsteadOfTokenizingIt()
+    {
+        // One run of 4 MB of letters: byte-pair encoding it would take minutes.
+        var prompt = new List<ChatMessage> { new(ChatRole.User, new string('x', 4 * 1024 * 1024)) };
+
+        var usage = _counter.Estimate(prompt, outputTokens: 0);
+
+        Assert.Equal(4 + (1024 * 1024), usage.InputTokens);
+    }
+
     private static List<ChatMessage> Conversation(int turns)
     {
         var messages = new List<ChatMessage> { new(ChatRole.System, "You are helpful.") };

@@ -64,6 +64,9 @@ internal sealed class ConclaveTestServer : IAsyncDisposable
             ["Conclave:DataDir"] = dataDir,
             ["Conclave:Auth:AdminKey"] = AdminKey,
             ["Conclave:Llm:Builtin:TokenDelayMs"] = "1",
+
+            // A test that stops its server mid-run does not wait for a drain, unless it asks for one.
+            ["Conclave:Shutdown:DrainSeconds"] = "0",
             ["Logging:LogLevel:Default"] = "Warning",
         });
         if (settings is not null)

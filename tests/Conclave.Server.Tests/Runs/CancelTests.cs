@@ -109,6 +109,24 @@ public sealed class CancelTests
         Assert.Equal("word1 word2 word3", frames[^1].Str("content"));
     }
 
+    [Fact]
+    public async Task ACancelledRunReportsTheTokensItUsedSoFar()
+    {
+        await using var server = await ConclaveTestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Conclave:Llm:Builtin:TokenDelayMs"] = "5",
+        });
+        await using var socket = await server.ConnectAsync(await server.CreateSessionAsync());
+        await socket.SendAsync(new { type = "message", content = "stream 100000 words" });
+        var streamed = await socket.ReceiveUntilAsync(f => f.Type() == "token" && f.Str("content") == " word50");
+
+        var (error, _) = await CancelAsync(socket);
+
+        var usage = error.GetProperty("usage");
+        Assert.True(usage.GetProperty("input_tokens").GetInt64() > 0, usage.GetRawText());
+        Assert.True(usage.GetProperty("output_tokens").GetInt64() >= streamed.Count(f => f.Type() == "token"), usage.GetRawText());
+    }
+
     private static async Task<(JsonElement Error, TimeSpan Elapsed)> CancelAsync(TestSocket socket, object? frame = null)
     {
         var watch = Stopwatch.StartNew();
