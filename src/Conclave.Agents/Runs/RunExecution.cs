@@ -1,0 +1,122 @@
+using Conclave.Agents.Events;
+using Conclave.Agents.Models;
+using Conclave.Agents.Skills;
+using Conclave.Agents.Teams;
+using Conclave.Agents.Tools;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+
+namespace Conclave.Agents.Runs;
+
+/// <summary>
+/// Runs an admitted, recorded run to its end: the agent loop or the team, then exactly one terminal event, stored
+/// before the run is recorded as ended and taken off the list of active runs.
+/// </summary>
+internal sealed partial class RunExecution(
+    IChatClient model,
+    ToolCatalog tools,
+    IExpertCatalog experts,
+    IRunStore runs,
+    RunSetup setup,
+    ActiveRuns active,
+    ConfirmationGate gate,
+    TokenCounter tokens,
+    AgentOptions agent,
+    TeamOptions teams,
+    ILogger logger)
+{
+    private readonly ILogger _logger = logger;
+
+    /// <summary>Runs <paramref name="run"/> until it ends.</summary>
+    public async Task ExecuteAsync(Run run, Skill? forced)
+    {
+        var status = RunStatus.Failed;
+        try
+        {
+            var answer = await AnswerAsync(run, forced, run.StopToken);
+            await runs.AppendMessageAsync(run.SessionId, run.Id, new HistoryMessage(HistoryMessage.Assistant, answer.Content), CancellationToken.None);
+            await run.EndAsync(new FinalAnswerEvent(answer.Content, run.Usage, answer.FinishReason));
+            status = RunStatus.Completed;
+        }
+        catch (Exception ex)
+        {
+            status = await EndWithErrorAsync(run, ex);
+        }
+        finally
+        {
+            run.MarkTerminalSent();
+            await run.FlushAsync();
+
+            // Recorded as ended only once the terminal event is stored: a crash in between leaves the run open,
+            // and recovery then sees the stored terminal event and does not add another.
+            try
+            {
+                await runs.EndRunAsync(run.Id, status, CancellationToken.None);
+            }
+            catch (Exception storeFailure)
+            {
+                LogRunFailed(storeFailure, run.Id, "store");
+            }
+
+            active.Remove(run);
+        }
+    }
+
+    private async Task<AgentAnswer> AnswerAsync(Run run, Skill? forced, CancellationToken cancellationToken)
+    {
+        var (match, teamGoal, messages) = await setup.PrepareAsync(run, forced, cancellationToken);
+        if (match is not null)
+        {
+            await run.EmitAsync(new SkillMatchEvent(match.Skill.Name, match.Score, match.Matched));
+        }
+
+        var workspace = new Workspace(Path.Combine(agent.WorkspacesPath, run.SessionId));
+        if (teamGoal is not null)
+        {
+            var synthesis = await ConveneTeamAsync(run, teamGoal, match?.Skill, workspace, cancellationToken);
+            return new AgentAnswer(synthesis, ChatFinishReason.Stop.Value);
+        }
+
+        var toolContext = new ToolContext(workspace, run.HumanFor(null), (goal, ct) => ConveneTeamAsync(run, goal, match?.Skill, workspace, ct));
+        var loop = new AgentLoop(model, runs, gate, tokens, agent.MaxSteps);
+        return await loop.RunAsync(
+            AgentOutput.ForRun(run), messages, tools.Select(match?.Skill.Tools), toolContext, cancellationToken, new ChatOptions { ModelId = match?.Skill.Model });
+    }
+
+    private async Task<string> ConveneTeamAsync(Run run, string goal, Skill? skill, Workspace workspace, CancellationToken cancellationToken)
+    {
+        var all = BuiltInExperts.All.Concat(await experts.ListAsync(run.Request.TenantId, cancellationToken)).ToList();
+        var orchestrator = new TeamOrchestrator(model, runs, gate, tools, teams, tokens, agent.MaxSteps);
+        return await orchestrator.RunAsync(run, new TeamBrief(goal, all, skill?.Instructions, skill?.Tools, workspace), cancellationToken);
+    }
+
+    private async Task<RunStatus> EndWithErrorAsync(Run run, Exception ex)
+    {
+        var (code, message, retryable, status) = ex switch
+        {
+            OperationCanceledException when run.StopReason == StopReason.Shutdown =>
+                (ErrorCodes.Internal, "The server shut down during the run; send the message again.", true, RunStatus.Failed),
+            OperationCanceledException when run.StopReason == StopReason.KeyRevoked =>
+                (ErrorCodes.Cancelled, "The run was stopped: its API key was revoked.", false, RunStatus.Cancelled),
+            OperationCanceledException when run.StopReason == StopReason.CancelledByOperator =>
+                (ErrorCodes.Cancelled, "The run was cancelled by an administrator.", false, RunStatus.Cancelled),
+            OperationCanceledException when run.StopReason is not null =>
+                (ErrorCodes.Cancelled, "The run was cancelled.", false, RunStatus.Cancelled),
+            AskHumanTimeoutException => (ErrorCodes.Timeout, ex.Message, false, RunStatus.Failed),
+            ModelException => (ErrorCodes.LlmError, ex.Message, true, RunStatus.Failed),
+            ToolStepLimitException => (ErrorCodes.ToolError, ex.Message, false, RunStatus.Failed),
+            TeamFailedException team => (team.Code, ex.Message, team.Code is ErrorCodes.LlmError or ErrorCodes.Timeout, RunStatus.Failed),
+            _ => (ErrorCodes.Internal, "The run failed unexpectedly.", false, RunStatus.Failed),
+        };
+        if (code is ErrorCodes.Internal or ErrorCodes.LlmError)
+        {
+            LogRunFailed(ex, run.Id, code);
+        }
+
+        await run.EndAsync(new ErrorEvent(code, message, retryable) { Usage = run.Usage });
+        return status;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} failed ({Code})")]
+    private partial void LogRunFailed(Exception exception, string runId, string code);
+}

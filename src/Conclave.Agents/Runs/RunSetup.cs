@@ -1,0 +1,101 @@
+using Conclave.Agents.Events;
+using Conclave.Agents.Models;
+using Conclave.Agents.Skills;
+using Microsoft.Extensions.AI;
+
+namespace Conclave.Agents.Runs;
+
+/// <summary>What a run works from: the skill that matched, and either a team's goal or the agent's prompt.</summary>
+internal sealed record RunPlan(SkillMatch? Match, string? TeamGoal, List<ChatMessage> Messages);
+
+/// <summary>
+/// A run's start-up storage work, done in turns (<see cref="AgentOptions.MaxConcurrentRunSetup"/> at once) so that a
+/// burst of new runs takes its share of the processors and the runs already streaming keep their pace: recording the
+/// run with its message, then reading skills and history into its <see cref="RunPlan"/>.
+/// </summary>
+internal sealed class RunSetup(
+    ISkillCatalog skills, IRunStore runs, IEventStore events, EventWriter writer, AgentOptions agent, ContextOptions context, TokenCounter tokens, TimeProvider time)
+{
+    private readonly SemaphoreSlim _turns = new(agent.MaxConcurrentRunSetup, agent.MaxConcurrentRunSetup);
+
+    /// <summary>The tenant's skill a client forces by name, or null when it has none of that name.</summary>
+    public async Task<Skill?> FindSkillAsync(string tenantId, string name, CancellationToken cancellationToken) =>
+        (await skills.ListAsync(tenantId, cancellationToken)).FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.Ordinal));
+
+    /// <summary>
+    /// Gives the run its event log and records it with the user's message, in its turn. Throws
+    /// <see cref="OperationCanceledException"/> when the asker went away while waiting for the turn (nothing recorded).
+    /// </summary>
+    public async Task RecordAsync(Run run, CancellationToken cancellationToken)
+    {
+        await _turns.WaitAsync(cancellationToken);
+        try
+        {
+            var lastEventId = await events.GetLastEventIdAsync(run.SessionId, CancellationToken.None);
+            run.Attach(new SessionEventLog(run.SessionId, lastEventId, writer, time));
+            await runs.BeginRunAsync(
+                new RunRecord(run.Id, run.SessionId, run.Request.TenantId, run.Request.MessageId, time.GetUtcNow().UtcDateTime),
+                run.Request.Content,
+                CancellationToken.None);
+        }
+        finally
+        {
+            _turns.Release();
+        }
+    }
+
+    /// <summary>
+    /// In its turn: the skill that matches, then the team's goal for a team run, or else the prompt (system prompt,
+    /// the history that fits, the message).
+    /// </summary>
+    public async Task<RunPlan> PrepareAsync(Run run, Skill? forced, CancellationToken cancellationToken)
+    {
+        var request = run.Request;
+        await _turns.WaitAsync(cancellationToken);
+        try
+        {
+            var match = forced is not null
+                ? new SkillMatch(forced, 1.0, [])
+                : SkillMatcher.Match(request.Content, await skills.ListAsync(request.TenantId, cancellationToken));
+            if (TeamGoal(request, match?.Skill) is { } goal)
+            {
+                return new RunPlan(match, goal, []);
+            }
+
+            var messages = new List<ChatMessage> { new(ChatRole.System, match?.Skill.Instructions ?? agent.SystemPrompt) };
+            foreach (var message in await runs.LoadHistoryAsync(run.SessionId, agent.MaxHistoryMessages + 1, cancellationToken))
+            {
+                messages.Add(new ChatMessage(message.Role == HistoryMessage.User ? ChatRole.User : ChatRole.Assistant, message.Content));
+            }
+
+            // The run's own user message is already stored; make sure it is the last one the model sees.
+            if (messages[^1].Role != ChatRole.User || messages[^1].Text != request.Content)
+            {
+                messages.Add(new ChatMessage(ChatRole.User, request.Content));
+            }
+
+            ContextWindow.Fit(messages, context.MaxContextTokens, tokens);
+            return new RunPlan(match, null, messages);
+        }
+        finally
+        {
+            _turns.Release();
+        }
+    }
+
+    /// <summary>The goal of a team run, or null for a single-agent run.</summary>
+    private static string? TeamGoal(RunRequest request, Skill? skill)
+    {
+        const string prefix = "/team ";
+        var content = request.Content.Trim();
+        var prefixed = content.StartsWith(prefix, StringComparison.OrdinalIgnoreCase);
+        var goal = prefixed ? content[prefix.Length..].Trim() : content;
+        return request.Mode switch
+        {
+            "single" => null,
+            "team" => goal,
+            _ when prefixed || string.Equals(skill?.Mode, "team", StringComparison.Ordinal) => goal,
+            _ => null,
+        };
+    }
+}
