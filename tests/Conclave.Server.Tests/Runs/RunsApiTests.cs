@@ -18,10 +18,8 @@ public sealed class RunsApiTests
     {
         await using var server = await ConclaveTestServer.StartAsync(SlowModel);
         var (id, key) = await server.CreateTenantKeyAsync();
-        var session = await server.CreateSessionAsync(server.CreateClient(key));
-        await using var socket = await server.ConnectAsync(session, key);
-        await socket.SendAsync(new { type = "message", content = "stream 1000 words" });
-        await socket.ReceiveTypeAsync("token");
+        await using var socket = await StartStreamingRunAsync(server, key);
+        var session = socket.Connected.Str("session_id")!;
 
         using var revoked = await server.Http.DeleteAsync($"/api/v1/api-keys/{id}");
         var runs = server.Services.GetRequiredService<RunCoordinator>();
@@ -62,10 +60,9 @@ public sealed class RunsApiTests
         var (_, otherKey) = await server.CreateTenantKeyAsync("b");
         using var tenant = server.CreateClient(key);
         using var other = server.CreateClient(otherKey);
-        var session = await server.CreateSessionAsync(tenant);
-        await using var socket = await server.ConnectAsync(session, key);
-        await socket.SendAsync(new { type = "message", content = "stream 1000 words" });
-        var runId = (await socket.ReceiveTypeAsync("token")).Str("run_id");
+        await using var socket = await StartStreamingRunAsync(server, key);
+        var session = socket.Connected.Str("session_id");
+        var runId = socket.Received[^1].Str("run_id");
 
         var asAdmin = await server.Http.GetFromJsonAsync<List<JsonElement>>("/api/v1/runs");
         var asTenant = await tenant.GetFromJsonAsync<List<JsonElement>>("/api/v1/runs");
@@ -91,10 +88,8 @@ public sealed class RunsApiTests
     {
         await using var server = await ConclaveTestServer.StartAsync(SlowModel);
         var (_, key) = await server.CreateTenantKeyAsync();
-        var session = await server.CreateSessionAsync(server.CreateClient(key));
-        await using var socket = await server.ConnectAsync(session, key);
-        await socket.SendAsync(new { type = "message", content = "stream 1000 words" });
-        var runId = (await socket.ReceiveTypeAsync("token")).Str("run_id");
+        await using var socket = await StartStreamingRunAsync(server, key);
+        var runId = socket.Received[^1].Str("run_id");
 
         using var cancelled = await server.Http.PostAsync($"/api/v1/runs/{runId}/cancel", null);
         var end = (await socket.ReceiveRunEndAsync())[^1];
@@ -124,5 +119,14 @@ public sealed class RunsApiTests
         Assert.Equal(1, listed.GetProperty("pending_requests").GetInt32());
         Assert.Equal(HttpStatusCode.NoContent, cancelled.StatusCode);
         Assert.Equal("The run was cancelled.", end.Str("message"));
+    }
+
+    /// <summary>A socket on a new session of the tenant, whose long run has streamed its first token (the last frame received).</summary>
+    private static async Task<TestSocket> StartStreamingRunAsync(ConclaveTestServer server, string key)
+    {
+        var socket = await server.ConnectAsync(await server.CreateSessionAsync(server.CreateClient(key)), key);
+        await socket.SendAsync(new { type = "message", content = "stream 1000 words" });
+        await socket.ReceiveTypeAsync("token");
+        return socket;
     }
 }
