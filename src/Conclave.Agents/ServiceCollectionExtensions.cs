@@ -25,6 +25,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<HttpGetTool>();
         services.AddSingleton<ToolCatalog>();
         services.AddSingleton<RunCoordinator>();
+        services.AddSingleton<IRunControl>(sp => sp.GetRequiredService<RunCoordinator>());
         services.AddSingleton<RunRecovery>();
         services.AddHostedService<RunShutdown>();
         services.AddHttpClient(HttpGetTool.HttpClientName)

@@ -14,7 +14,7 @@ namespace Conclave.Agents.Runs;
 /// on that session. A run belongs to no socket: it goes on when its socket closes. Its parts: admission and control
 /// (<see cref="ActiveRuns"/>), setup (<see cref="RunSetup"/>) and execution (<see cref="RunExecution"/>).
 /// </summary>
-public sealed partial class RunCoordinator
+public sealed partial class RunCoordinator : IRunControl
 {
     private readonly ActiveRuns _active;
     private readonly RunSetup _setup;
@@ -109,8 +109,9 @@ public sealed partial class RunCoordinator
     /// </summary>
     public ActiveRun? GetActive(string sessionId) => _active.GetActive(sessionId);
 
-    /// <summary>Cancels the session's active run (only if it is <paramref name="runId"/>, when given); false when there is none.</summary>
-    public bool Cancel(string sessionId, string? runId = null) => _active.Cancel(sessionId, runId);
+    /// <inheritdoc />
+    public Task<bool> CancelAsync(string sessionId, string? runId, CancellationToken cancellationToken = default) =>
+        Task.FromResult(_active.Cancel(sessionId, runId));
 
     /// <summary>The active runs of this process, of one tenant or (when null) of all, oldest first.</summary>
     public IReadOnlyList<RunSummary> ListActive(string? tenantId = null) => _active.List(tenantId);
@@ -124,9 +125,9 @@ public sealed partial class RunCoordinator
     /// </summary>
     public Task CloseTenantAsync(string tenantId) => _active.CloseTenantAsync(tenantId);
 
-    /// <summary>Answers a pending request of the session's active run; false when no such request is pending.</summary>
-    public bool Answer(string sessionId, string requestId, RequestKind kind, HumanAnswer answer) =>
-        _active.Answer(sessionId, requestId, kind, answer);
+    /// <inheritdoc />
+    public Task<bool> AnswerAsync(string sessionId, string requestId, RequestKind kind, HumanAnswer answer, CancellationToken cancellationToken = default) =>
+        Task.FromResult(_active.Answer(sessionId, requestId, kind, answer));
 
     /// <summary>Stops the session's active run, if any, and waits until it has ended.</summary>
     public Task StopSessionAsync(string sessionId) => _active.StopSessionAsync(sessionId);

@@ -27,6 +27,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     private readonly FrameBatchingStream? _batching;
     private readonly ChatSocketOptions _options;
     private readonly RunCoordinator _runs;
+    private readonly IRunControl _control;
     private readonly EventSources _events;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -44,6 +45,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
         long? resumeAfter,
         ChatSocketOptions options,
         RunCoordinator runs,
+        IRunControl control,
         EventSources events,
         TimeProvider time,
         ILogger logger)
@@ -55,6 +57,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
         ResumeAfter = resumeAfter;
         _options = options;
         _runs = runs;
+        _control = control;
         _events = events;
         _time = time;
         _logger = logger;
@@ -395,21 +398,22 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
 
                 break;
             case CancelFrame cancel:
-                if (!_runs.Cancel(SessionId, cancel.RunId))
+                if (!await _control.CancelAsync(SessionId, cancel.RunId, _aborted.Token))
                 {
                     Reply(ErrorCodes.NoActiveRun, cancel.RunId is null ? "The session has no active run." : $"Run {cancel.RunId} is not active.");
                 }
 
                 break;
             case ConfirmationReplyFrame confirmation:
-                if (!_runs.Answer(SessionId, confirmation.RequestId, RequestKind.Confirmation, new HumanAnswer(confirmation.Approved, confirmation.Reason)))
+                if (!await _control.AnswerAsync(
+                        SessionId, confirmation.RequestId, RequestKind.Confirmation, new HumanAnswer(confirmation.Approved, confirmation.Reason), _aborted.Token))
                 {
                     Reply(ErrorCodes.UnknownRequest, $"No confirmation request '{confirmation.RequestId}' is pending.");
                 }
 
                 break;
             case ReplyFrame reply:
-                if (!_runs.Answer(SessionId, reply.RequestId, RequestKind.Question, new HumanAnswer(true, reply.Content)))
+                if (!await _control.AnswerAsync(SessionId, reply.RequestId, RequestKind.Question, new HumanAnswer(true, reply.Content), _aborted.Token))
                 {
                     Reply(ErrorCodes.UnknownRequest, $"No question '{reply.RequestId}' is pending.");
                 }

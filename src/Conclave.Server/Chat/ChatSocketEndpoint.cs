@@ -36,6 +36,7 @@ internal static class ChatSocketEndpoint
         IOptions<ChatSocketOptions> socketOptions,
         IOptions<CorsOptions> cors,
         RunCoordinator runs,
+        IRunControl control,
         IEventStore events,
         EventWriter writer,
         ISessionEventHub hub,
@@ -76,7 +77,7 @@ internal static class ChatSocketEndpoint
             KeepAliveTimeout = options.KeepAliveTimeoutSeconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(options.KeepAliveTimeoutSeconds),
         });
         using var connection = new ChatConnection(
-            socket, (http.Features.Get<IHttpUpgradeFeature>() as FrameBatchingUpgrade)?.Stream, sessionId, Caller.From(http.User), resumeAfter, options, runs, new ChatConnection.EventSources(events, writer), time,
+            socket, (http.Features.Get<IHttpUpgradeFeature>() as FrameBatchingUpgrade)?.Stream, sessionId, Caller.From(http.User), resumeAfter, options, runs, control, new ChatConnection.EventSources(events, writer), time,
             loggers.CreateLogger<ChatConnection>());
         using (hub.Subscribe(sessionId, connection))
         {

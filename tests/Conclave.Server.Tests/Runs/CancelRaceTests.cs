@@ -22,7 +22,7 @@ public sealed class CancelRaceTests
     public async Task AnApprovalAndACancelAtOnceLeaveARecordOfWhatHappened(bool approvalFirst)
     {
         await using var server = await ConclaveTestServer.StartAsync();
-        var runs = server.Services.GetRequiredService<RunCoordinator>();
+        var runs = server.Services.GetRequiredService<IRunControl>();
         for (var round = 0; round < Rounds; round++)
         {
             var session = await server.CreateSessionAsync();
@@ -32,17 +32,17 @@ public sealed class CancelRaceTests
             var requestId = request.Str("request_id")!;
 
             // Back to back in one thread, as two sockets' receive loops may call them: the first has taken effect
-            // before the second starts, but the run has not yet seen either.
+            // before the second starts (in one process both complete at once), but the run has not yet seen either.
             bool accepted;
             if (approvalFirst)
             {
-                accepted = runs.Answer(session, requestId, RequestKind.Confirmation, new HumanAnswer(true, null));
-                Assert.True(runs.Cancel(session));
+                accepted = await runs.AnswerAsync(session, requestId, RequestKind.Confirmation, new HumanAnswer(true, null));
+                Assert.True(await runs.CancelAsync(session, null));
             }
             else
             {
-                Assert.True(runs.Cancel(session));
-                accepted = runs.Answer(session, requestId, RequestKind.Confirmation, new HumanAnswer(true, null));
+                Assert.True(await runs.CancelAsync(session, null));
+                accepted = await runs.AnswerAsync(session, requestId, RequestKind.Confirmation, new HumanAnswer(true, null));
             }
 
             var frames = await socket.ReceiveRunEndAsync();

@@ -1,0 +1,14 @@
+namespace Conclave.Agents.Runs;
+
+/// <summary>
+/// How a client steers a run wherever it executes: <c>cancel</c>, <c>confirmation_reply</c> and <c>reply</c>. In one
+/// process these reach the run in memory (<see cref="RunCoordinator"/>); across processes a message bus carries them.
+/// </summary>
+public interface IRunControl
+{
+    /// <summary>Cancels the session's active run (only if it is <paramref name="runId"/>, when given); false when there is none.</summary>
+    Task<bool> CancelAsync(string sessionId, string? runId, CancellationToken cancellationToken = default);
+
+    /// <summary>Answers a pending request of the session's active run; false when no such request is pending.</summary>
+    Task<bool> AnswerAsync(string sessionId, string requestId, RequestKind kind, HumanAnswer answer, CancellationToken cancellationToken = default);
+}
