@@ -21,6 +21,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ISessionEventHub, InProcessSessionEventHub>();
         services.AddSingleton<EventWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<EventWriter>());
+        services.AddSingleton<SessionEventFeed>();
         services.AddSingleton<FileTools>();
         services.AddSingleton<HttpGetTool>();
         services.AddSingleton<ToolCatalog>();

@@ -84,9 +84,10 @@ public static class ConclaveServer
         services.AddValidatedOptions<AskHumanOptions>("Conclave:AskHuman");
         services.AddValidatedOptions<ShutdownOptions>("Conclave:Shutdown");
 
-        // The host's own deadline for stopping leaves room for the drain and for storing what it produced.
-        services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) =>
-            host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.DrainSeconds + 15));
+        // The host's own deadline for stopping (30 s unless the operator set another) leaves room for the drain and for
+        // storing what it produced.
+        services.AddOptions<HostOptions>().PostConfigure<IOptions<ShutdownOptions>>((host, shutdown) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(Math.Max(host.ShutdownTimeout.TotalSeconds, shutdown.Value.DrainSeconds + 15)));
         services.AddValidatedOptions<TeamOptions>("Conclave:Teams");
         services.AddValidatedOptions<BuiltinModelOptions>("Conclave:Llm:Builtin");
         services.AddValidatedOptions<ContextOptions>("Conclave:Llm");

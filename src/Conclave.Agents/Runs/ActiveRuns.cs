@@ -67,28 +67,24 @@ internal sealed class ActiveRuns(TimeProvider time)
     /// <summary>Cancels the session's active run (only if it is <paramref name="runId"/>, when given); false when there is none.</summary>
     public bool Cancel(string sessionId, string? runId)
     {
-        if (Of(sessionId) is not { TerminalSent: false } run || (runId is not null && run.Id != runId))
-        {
-            return false;
-        }
-
-        run.Stop(StopReason.Cancelled);
-        return true;
+        return Of(sessionId) is { TerminalSent: false } run && (runId is null || run.Id == runId) && run.Stop(StopReason.Cancelled);
     }
 
     /// <summary>Answers a pending request of the session's run; false when no such request is pending.</summary>
     public bool Answer(string sessionId, string requestId, RequestKind kind, HumanAnswer answer) =>
         Of(sessionId) is { } run && run.Pending.TryAnswer(requestId, kind, answer);
 
-    /// <summary>Stops an active run by its id and waits until it has ended; false when no such run is active.</summary>
+    /// <summary>
+    /// Stops an active run by its id and waits until it has ended (as stopped); false when no such run is active, or it
+    /// already has its answer.
+    /// </summary>
     public async Task<bool> StopRunAsync(string runId, StopReason reason)
     {
-        if (_bySession.Values.FirstOrDefault(r => r.Id == runId && !r.TerminalSent) is not { } run)
+        if (_bySession.Values.FirstOrDefault(r => r.Id == runId && !r.TerminalSent) is not { } run || !run.Stop(reason))
         {
             return false;
         }
 
-        run.Stop(reason);
         await run.Completion;
         return true;
     }
@@ -103,7 +99,10 @@ internal sealed class ActiveRuns(TimeProvider time)
         }
     }
 
-    /// <summary>Stops every run of a tenant and refuses its new ones from now on; waits until its runs have ended.</summary>
+    /// <summary>
+    /// Stops every run of a tenant and refuses its new ones from now on; waits until its runs have ended (a run that
+    /// already had its answer ends with it).
+    /// </summary>
     public async Task CloseTenantAsync(string tenantId)
     {
         _closedTenants[tenantId] = 0;

@@ -137,6 +137,12 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
     {
         var run = output.Run;
         var (arguments, validText) = ArgumentsJson(call.Arguments);
+        if (!validText)
+        {
+            // The call stays in the conversation, which the provider writes out with the next request: repaired.
+            call.Arguments = arguments.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value, StringComparer.Ordinal);
+        }
+
         await output.StepStartedAsync(step, call.Name, arguments);
 
         object? result = null;
@@ -179,9 +185,10 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
             // The run ends, but only once its record says what became of this call. A tool that gives up on a stop
             // has had no effect (write_file replaces a file in one move, after which it no longer stops).
             stop = ex;
+            var stopped = run.StopToken.IsCancellationRequested ? "the run was stopped" : "the task ran out of time";
             error = ex is AskHumanTimeoutException ? ex.Message
-                : invoked ? "the run was stopped while the tool ran"
-                : "the run was stopped before the tool ran";
+                : invoked ? $"{stopped} while the tool ran"
+                : $"{stopped} before the tool ran";
         }
 
         var resultJson = error is null ? JsonSerializer.SerializeToElement(result, AIJsonUtilities.DefaultOptions) : (JsonElement?)null;

@@ -17,6 +17,8 @@ public sealed class Run
     private SessionEventLog? _log;
     private int _stopReason = -1;
     private volatile bool _terminalSent;
+    private readonly Lock _stopLock = new();
+    private bool _finishing;
 
     internal Run(RunRequest request, TimeSpan askTimeout, TimeProvider time)
     {
@@ -86,11 +88,42 @@ public sealed class Run
     /// <summary>Waits until everything emitted so far is stored and published.</summary>
     public Task FlushAsync() => _log?.FlushAsync() ?? Task.CompletedTask;
 
-    /// <summary>Stops the run; the first reason given is the one reported.</summary>
-    public void Stop(StopReason reason)
+    /// <summary>
+    /// Stops the run; the first reason given is the one reported. False when the run already has its answer and is only
+    /// recording it (see <see cref="TryFinish"/>): it ends as it would have, and is not stopped.
+    /// </summary>
+    public bool Stop(StopReason reason)
     {
-        Interlocked.CompareExchange(ref _stopReason, (int)reason, -1);
+        lock (_stopLock)
+        {
+            if (_finishing)
+            {
+                return false;
+            }
+
+            Interlocked.CompareExchange(ref _stopReason, (int)reason, -1);
+        }
+
         _stop.Cancel();
+        return true;
+    }
+
+    /// <summary>
+    /// Marks the run as having its answer, so that no stop can take it from here; false when a stop came first (the
+    /// run then ends as stopped, whatever it has).
+    /// </summary>
+    internal bool TryFinish()
+    {
+        lock (_stopLock)
+        {
+            if (_stopReason >= 0)
+            {
+                return false;
+            }
+
+            _finishing = true;
+            return true;
+        }
     }
 
     /// <summary>Adds the tokens of one model call; experts call it concurrently.</summary>

@@ -84,7 +84,7 @@ public sealed partial class RunCoordinator : IRunControl
         {
             await _setup.RecordAsync(run, cancellationToken);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // The asking socket went away while the run waited for its turn: nothing was recorded.
             _active.Remove(run);

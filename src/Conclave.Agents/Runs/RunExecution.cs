@@ -34,6 +34,12 @@ internal sealed partial class RunExecution(
         try
         {
             var answer = await AnswerAsync(run, forced, run.StopToken);
+            if (!run.TryFinish())
+            {
+                // A stop crossed the end of the answer: the run ends as stopped, as the client who stopped it was told.
+                throw new OperationCanceledException(run.StopToken);
+            }
+
             await runs.AppendMessageAsync(run.SessionId, run.Id, new HistoryMessage(HistoryMessage.Assistant, answer.Content), CancellationToken.None);
             await run.EndAsync(new FinalAnswerEvent(answer.Content, run.Usage, answer.FinishReason));
             status = RunStatus.Completed;

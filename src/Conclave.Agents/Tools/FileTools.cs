@@ -90,7 +90,7 @@ public sealed class FileTools(IOptions<ToolOptions> options)
 
         // Written beside the file, then moved over it in one step: a run stopped midway leaves the file as it was,
         // and once moved the write is done whatever comes after.
-        var temporary = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        var temporary = Path.Combine(folder, $".conclave-{Path.GetRandomFileName()}.tmp");
         try
         {
             await File.WriteAllBytesAsync(temporary, bytes, cancellationToken);

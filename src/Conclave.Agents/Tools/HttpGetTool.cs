@@ -48,7 +48,8 @@ public sealed class HttpGetTool
                 // The handler hands back the redirect it stopped at: the page was never reached.
                 throw new ToolException(_options.MaxRedirects == 0
                     ? $"{uri} redirects to {response.Headers.Location}, and redirects are not followed (Conclave:Tools:HttpGet:MaxRedirects is 0)."
-                    : $"{uri} redirected more than {_options.MaxRedirects} times (Conclave:Tools:HttpGet:MaxRedirects); the last answer was HTTP {(int)response.StatusCode} to {response.Headers.Location}.");
+                    : $"A redirect (HTTP {(int)response.StatusCode} to {response.Headers.Location}) was not followed: it came after "
+                      + $"{_options.MaxRedirects} redirects (Conclave:Tools:HttpGet:MaxRedirects), or leads from https to http.");
             }
 
             var body = await ReadCappedAsync(response.Content, timeout.Token);

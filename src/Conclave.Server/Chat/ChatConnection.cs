@@ -17,8 +17,6 @@ namespace Conclave.Server.Chat;
 /// </summary>
 internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposable
 {
-    private const int ReplayPageSize = 1_000;
-
     // Frames a send loop gathers into one write of the connection, at most.
     private const int MaxBatchBytes = 64 * 1024;
     private static readonly ServerInfo Server = new("conclave", typeof(ChatConnection).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
@@ -28,7 +26,6 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     private readonly ChatSocketOptions _options;
     private readonly RunCoordinator _runs;
     private readonly IRunControl _control;
-    private readonly EventSources _events;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Channel<OutgoingFrame> _outgoing;
@@ -42,11 +39,9 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
         FrameBatchingStream? batching,
         string sessionId,
         Caller caller,
-        long? resumeAfter,
         ChatSocketOptions options,
         RunCoordinator runs,
         IRunControl control,
-        EventSources events,
         TimeProvider time,
         ILogger logger)
     {
@@ -54,11 +49,9 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
         _batching = batching;
         SessionId = sessionId;
         Caller = caller;
-        ResumeAfter = resumeAfter;
         _options = options;
         _runs = runs;
         _control = control;
-        _events = events;
         _time = time;
         _logger = logger;
         _outgoing = Channel.CreateBounded<OutgoingFrame>(new BoundedChannelOptions(options.SendQueueCapacity)
@@ -79,16 +72,16 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
 
     public Caller Caller { get; }
 
-    /// <summary>The <c>last_event_id</c> the client resumes after, or null for live events only.</summary>
-    public long? ResumeAfter { get; }
-
     /// <summary>Completes when the connection is over.</summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
 
-    /// <summary>Runs both loops until the socket closes. The caller subscribes this connection to the session first.</summary>
-    public Task RunAsync()
+    /// <summary>
+    /// Runs both loops until the socket closes, sending first what <paramref name="feed"/> says this client missed. The
+    /// caller opened the feed with this connection as its live subscriber.
+    /// </summary>
+    public Task RunAsync(SessionEventFeed.Opening feed)
     {
-        Completion = RunCoreAsync();
+        Completion = RunCoreAsync(feed);
         return Completion;
     }
 
@@ -147,10 +140,10 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
         _aborted.Dispose();
     }
 
-    private async Task RunCoreAsync()
+    private async Task RunCoreAsync(SessionEventFeed.Opening feed)
     {
         var receiving = ReceiveLoopAsync();
-        await SendLoopAsync();
+        await SendLoopAsync(feed);
 
         // The send loop may have ended inline in a thread that asked it to (an event writer dropping a slow client):
         // the close handshake is done in a thread of its own.
@@ -158,13 +151,13 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
         await CloseAsync(receiving);
     }
 
-    private async Task SendLoopAsync()
+    private async Task SendLoopAsync(SessionEventFeed.Opening feed)
     {
         // Every close cancels sending (the abort comes only after this loop); no link to the abort is needed.
         var token = _sending.Token;
         try
         {
-            var lastSent = await SendConnectedAndMissedAsync(token);
+            var lastSent = await SendConnectedAndMissedAsync(feed, token);
             var streaming = false;
             while (await _outgoing.Reader.WaitToReadAsync(token) && !Dropping)
             {
@@ -236,47 +229,19 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
         return (lastSent, sent);
     }
 
-    /// <summary>
-    /// Sends <c>connected</c>, then every event after the client's <c>last_event_id</c> (or, without one, every event
-    /// after the newest stored) that was published before this socket subscribed; returns the newest id sent.
-    /// </summary>
-    private async Task<long> SendConnectedAndMissedAsync(CancellationToken cancellationToken)
+    /// <summary>Sends <c>connected</c>, then the events the client missed; returns the newest id sent.</summary>
+    private async Task<long> SendConnectedAndMissedAsync(SessionEventFeed.Opening feed, CancellationToken cancellationToken)
     {
-        // Subscribed before this: an event is either in the live queue, or was published before, and is then in the
-        // unstored tail taken here or already in the store read after it (it leaves the tail only once stored).
-        var unstored = _events.Writer.Unstored(SessionId, 0);
-        var newest = await _events.Store.GetLastEventIdAsync(SessionId, cancellationToken);
         var active = _runs.GetActive(SessionId);
         var pending = active?.Pending.Select(e => JsonDocument.Parse(e.Utf8Json).RootElement).ToList() ?? [];
-        var connected = new ConnectedFrame(SessionId, 1, Server, newest, active?.RunId, pending, Now());
+        var connected = new ConnectedFrame(SessionId, 1, Server, feed.NewestStored, active?.RunId, pending, Now());
         await SendAsync(JsonSerializer.SerializeToUtf8Bytes(connected, ServerFramesJsonContext.Wire.ConnectedFrame), cancellationToken);
 
-        // Events go out before they are stored, so the client may hold ids beyond the newest stored one: those in the
-        // unstored tail. Only an id beyond every published one names nothing the client can have seen.
-        var newestPublished = unstored.Count > 0 ? Math.Max(newest, unstored[^1].EventId) : newest;
-        var lastSent = ResumeAfter is { } after ? Math.Min(after, newestPublished) : newest;
-        if (ResumeAfter is not null)
+        var lastSent = feed.StartAfter;
+        await foreach (var missed in feed.ReadMissedAsync(cancellationToken))
         {
-            while (true)
-            {
-                var page = await _events.Store.ReadAfterAsync(SessionId, lastSent, ReplayPageSize, cancellationToken);
-                foreach (var stored in page)
-                {
-                    await SendAsync(stored.Utf8Json, cancellationToken);
-                    lastSent = stored.EventId;
-                }
-
-                if (page.Count < ReplayPageSize)
-                {
-                    break;
-                }
-            }
-        }
-
-        foreach (var published in unstored.Where(e => e.EventId > lastSent))
-        {
-            await SendAsync(published.Utf8Json, cancellationToken);
-            lastSent = published.EventId;
+            await SendAsync(missed.Utf8Json, cancellationToken);
+            lastSent = missed.EventId;
         }
 
         return lastSent;
@@ -483,9 +448,6 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     private partial void LogSlowClient(string sessionId);
 
     private readonly record struct OutgoingFrame(ReadOnlyMemory<byte> Utf8Json, long EventId);
-
-    /// <summary>Where a socket finds the events it missed: the store, and the writer's unstored tail.</summary>
-    public sealed record EventSources(IEventStore Store, EventWriter Writer);
 
     private sealed record CloseRequest(WebSocketCloseStatus Status, string Description, bool Drain);
 }

@@ -37,9 +37,7 @@ internal static class ChatSocketEndpoint
         IOptions<CorsOptions> cors,
         RunCoordinator runs,
         IRunControl control,
-        IEventStore events,
-        EventWriter writer,
-        ISessionEventHub hub,
+        SessionEventFeed feed,
         ChatConnectionRegistry registry,
         TimeProvider time,
         ILoggerFactory loggers)
@@ -77,9 +75,9 @@ internal static class ChatSocketEndpoint
             KeepAliveTimeout = options.KeepAliveTimeoutSeconds == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(options.KeepAliveTimeoutSeconds),
         });
         using var connection = new ChatConnection(
-            socket, (http.Features.Get<IHttpUpgradeFeature>() as FrameBatchingUpgrade)?.Stream, sessionId, Caller.From(http.User), resumeAfter, options, runs, control, new ChatConnection.EventSources(events, writer), time,
+            socket, (http.Features.Get<IHttpUpgradeFeature>() as FrameBatchingUpgrade)?.Stream, sessionId, Caller.From(http.User), options, runs, control, time,
             loggers.CreateLogger<ChatConnection>());
-        using (hub.Subscribe(sessionId, connection))
+        using (var opening = await feed.OpenAsync(sessionId, resumeAfter, connection, http.RequestAborted))
         {
             registry.Add(connection);
             if (!await SessionExistsAsync(contexts, sessionId, http))
@@ -90,7 +88,7 @@ internal static class ChatSocketEndpoint
 
             try
             {
-                await connection.RunAsync();
+                await connection.RunAsync(opening);
             }
             finally
             {

@@ -111,7 +111,7 @@ public sealed class HttpGetToolTests
 
         var error = await Assert.ThrowsAsync<ToolException>(() => tools.HttpGet.GetAsync($"http://127.0.0.1:{server.Port}/", CancellationToken.None));
 
-        Assert.Contains("redirected more than 3 times", error.Message, StringComparison.Ordinal);
+        Assert.Contains("came after 3 redirects", error.Message, StringComparison.Ordinal);
         Assert.Equal(4, server.RequestLines.Count);
     }
 

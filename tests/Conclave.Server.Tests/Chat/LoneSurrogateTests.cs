@@ -75,6 +75,31 @@ public sealed class LoneSurrogateTests
         Assert.Equal("pong", (await PingAsync(socket)).Type());
     }
 
+    [Fact]
+    public async Task ToolArgumentsWithALoneSurrogateAreRepairedInTheConversationAProviderWritesOut()
+    {
+        // Like a real provider, the model writes the whole conversation out as JSON with every request.
+        var model = new ScriptedChatClient((messages, _, _) =>
+        {
+            _ = JsonSerializer.Serialize(messages, Microsoft.Extensions.AI.AIJsonUtilities.DefaultOptions);
+            return messages[^1].Contents.OfType<Microsoft.Extensions.AI.FunctionResultContent>().Any()
+                ? ScriptedChatClient.Answer("read the error")
+                : Runs.ModelFailureTests.Call("calculator", new Dictionary<string, object?>
+                {
+                    ["expression"] = JsonDocument.Parse("\"1+\\ud800\"").RootElement,
+                });
+        });
+        await using var server = await ConclaveTestServer.StartAsync(model: model);
+        await using var socket = await server.ConnectAsync(await server.CreateSessionAsync());
+
+        var frames = await socket.ChatAsync("add");
+
+        var end = Assert.Single(frames, f => f.Type() == "step" && f.Str("phase") == "end");
+        Assert.Contains("not valid Unicode", end.Str("error"), StringComparison.Ordinal);
+        Assert.Equal("1+\uFFFD", end.GetProperty("arguments").Str("expression"));
+        Assert.Equal("read the error", frames[^1].Str("content"));
+    }
+
     public static TheoryData<string, string, string> BadBodies => new()
     {
         { "/api/v1/sessions", """{"title": "a\ud800"}""", "title" },

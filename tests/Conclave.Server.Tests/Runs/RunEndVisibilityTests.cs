@@ -39,7 +39,30 @@ public sealed class RunEndVisibilityTests
         }
     }
 
-    /// <summary>The real run store, slow to record a run as ended.</summary>
+    [Fact]
+    public async Task ACancelThatComesOnceTheAnswerIsInIsNoActiveRunAndTheAnswerStands()
+    {
+        var store = (SlowEndRunStore?)null;
+        await using var server = await ConclaveTestServer.StartAsync(services: services =>
+            services.AddSingleton<IRunStore>(sp => store = new SlowEndRunStore(ActivatorUtilities.CreateInstance<EfRunStore>(sp))));
+        await using var socket = await server.ConnectAsync(await server.CreateSessionAsync());
+
+        // The answer is complete; storing it in the history takes a while.
+        await socket.SendAsync(new { type = "message", content = "stream 3 words" });
+        await socket.ReceiveUntilAsync(f => f.Str("content") == " word3");
+        await store!.AnswerStoring.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await socket.SendAsync(new { type = "cancel" });
+        var terminal = (await socket.ReceiveUntilAsync(f => f.IsTerminal()))[^1];
+        if (!socket.Received.Any(f => f.Str("code") == "no_active_run"))
+        {
+            await socket.ReceiveUntilAsync(f => f.Str("code") == "no_active_run"); // or times out: the cancel was taken
+        }
+
+        Assert.Equal("final_answer", terminal.Type());
+        Assert.Equal("word1 word2 word3", terminal.Str("content"));
+    }
+
+    /// <summary>The real run store, slow to record a run as ended and to store an answer.</summary>
     private sealed class SlowEndRunStore(IRunStore store) : IRunStore
     {
         public Task<IReadOnlyList<HistoryMessage>> LoadHistoryAsync(string sessionId, int limit, CancellationToken cancellationToken = default) =>
@@ -48,8 +71,18 @@ public sealed class RunEndVisibilityTests
         public Task BeginRunAsync(RunRecord run, string userMessage, CancellationToken cancellationToken = default) =>
             store.BeginRunAsync(run, userMessage, cancellationToken);
 
-        public Task AppendMessageAsync(string sessionId, string runId, HistoryMessage message, CancellationToken cancellationToken = default) =>
-            store.AppendMessageAsync(sessionId, runId, message, cancellationToken);
+        public TaskCompletionSource AnswerStoring { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async Task AppendMessageAsync(string sessionId, string runId, HistoryMessage message, CancellationToken cancellationToken = default)
+        {
+            if (message.Role == HistoryMessage.Assistant)
+            {
+                AnswerStoring.TrySetResult();
+                await Task.Delay(300, CancellationToken.None);
+            }
+
+            await store.AppendMessageAsync(sessionId, runId, message, cancellationToken);
+        }
 
         public async Task EndRunAsync(string runId, RunStatus status, CancellationToken cancellationToken = default)
         {
