@@ -1,0 +1,73 @@
+using Conclave.Agents.Runs;
+
+namespace Conclave.Server.Tests.Storage.Contract;
+
+/// <summary>What every run store must do, whatever the engine behind it (see <see cref="EventStoreContract"/>).</summary>
+public abstract class RunStoreContract
+{
+    private static readonly DateTime Start = new(2026, 12, 2, 1, 0, 0, DateTimeKind.Utc);
+
+    protected abstract Task<IStorageUnderTest> StartAsync();
+
+    [Fact]
+    public async Task ABegunRunIsOpenWithItsUserMessageUntilItEnds()
+    {
+        await using var storage = await StartAsync();
+        var session = await storage.NewSessionAsync();
+
+        await storage.Runs.BeginRunAsync(new RunRecord("run_1", session, "admin", "m1", Start), "hello");
+        var open = await storage.Runs.ListOpenRunsAsync();
+        var history = await storage.Runs.LoadHistoryAsync(session, 10);
+        await storage.Runs.EndRunAsync("run_1", RunStatus.Completed);
+
+        Assert.Contains(new OpenRun("run_1", session), open);
+        Assert.Equal([new HistoryMessage(HistoryMessage.User, "hello")], history);
+        Assert.DoesNotContain(await storage.Runs.ListOpenRunsAsync(), r => r.RunId == "run_1");
+    }
+
+    [Fact]
+    public async Task ARunOnASessionThatDoesNotExistIsRefusedAsGone()
+    {
+        await using var storage = await StartAsync();
+
+        await Assert.ThrowsAsync<SessionGoneException>(
+            () => storage.Runs.BeginRunAsync(new RunRecord("run_1", "0123456789abcdef0123456789abcdef", "admin", null, Start), "hello"));
+        Assert.Empty(await storage.Runs.ListOpenRunsAsync());
+    }
+
+    [Fact]
+    public async Task OpenRunsAreListedOldestFirstWhateverTheyEndedWith()
+    {
+        await using var storage = await StartAsync();
+        var sessions = new[] { await storage.NewSessionAsync(), await storage.NewSessionAsync(), await storage.NewSessionAsync(), await storage.NewSessionAsync() };
+        for (var i = 0; i < sessions.Length; i++)
+        {
+            await storage.Runs.BeginRunAsync(new RunRecord($"run_{i}", sessions[i], "admin", null, Start.AddSeconds(10 - i)), "go");
+        }
+
+        await storage.Runs.EndRunAsync("run_0", RunStatus.Failed);
+        await storage.Runs.EndRunAsync("run_2", RunStatus.Cancelled);
+
+        Assert.Equal(["run_3", "run_1"], (await storage.Runs.ListOpenRunsAsync()).Select(r => r.RunId));
+    }
+
+    [Fact]
+    public async Task HistoryIsTheNewestUserAndAssistantMessagesOldestFirstWithoutToolResults()
+    {
+        await using var storage = await StartAsync();
+        var session = await storage.NewSessionAsync();
+        for (var turn = 1; turn <= 4; turn++)
+        {
+            await storage.Runs.BeginRunAsync(new RunRecord($"run_{turn}", session, "admin", null, Start.AddMinutes(turn)), $"question {turn}");
+            await storage.Runs.AppendMessageAsync(session, $"run_{turn}", new HistoryMessage(HistoryMessage.ToolRole, $"result {turn}", "calculator"));
+            await storage.Runs.AppendMessageAsync(session, $"run_{turn}", new HistoryMessage(HistoryMessage.Assistant, $"answer {turn}"));
+            await storage.Runs.EndRunAsync($"run_{turn}", RunStatus.Completed);
+        }
+
+        var history = await storage.Runs.LoadHistoryAsync(session, 3);
+
+        Assert.Equal(
+            [new(HistoryMessage.Assistant, "answer 3"), new(HistoryMessage.User, "question 4"), new HistoryMessage(HistoryMessage.Assistant, "answer 4")],
+            history);
+    }
+}

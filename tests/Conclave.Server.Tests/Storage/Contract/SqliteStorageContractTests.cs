@@ -1,0 +1,30 @@
+using Conclave.Agents.Events;
+using Conclave.Agents.Runs;
+using Conclave.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Conclave.Server.Tests.Storage.Contract;
+
+/// <summary>The SQLite provider (a real database file in a fresh data folder, behind the real server) against the contracts.</summary>
+internal sealed class SqliteStorage(ConclaveTestServer server) : IStorageUnderTest
+{
+    public IEventStore Events { get; } = server.Services.GetRequiredService<IEventStore>();
+
+    public IRunStore Runs { get; } = server.Services.GetRequiredService<IRunStore>();
+
+    public static async Task<IStorageUnderTest> StartAsync() => new SqliteStorage(await ConclaveTestServer.StartAsync());
+
+    public Task<string> NewSessionAsync() => server.CreateSessionAsync();
+
+    public ValueTask DisposeAsync() => server.DisposeAsync();
+}
+
+public sealed class SqliteEventStoreContractTests : EventStoreContract
+{
+    protected override Task<IStorageUnderTest> StartAsync() => SqliteStorage.StartAsync();
+}
+
+public sealed class SqliteRunStoreContractTests : RunStoreContract
+{
+    protected override Task<IStorageUnderTest> StartAsync() => SqliteStorage.StartAsync();
+}
