@@ -26,6 +26,9 @@ public sealed class SessionEventLog
     /// <summary>The session this log belongs to.</summary>
     public string SessionId { get; }
 
+    /// <summary>The id of the newest event appended.</summary>
+    public long LastEventId => Volatile.Read(ref _lastEventId);
+
     /// <summary>
     /// Appends an event of a run and returns it as stored. <paramref name="beforePublish"/> sees the sealed event
     /// before anyone else can, so that what it records is there when the event reaches a client.
@@ -39,7 +42,7 @@ public sealed class SessionEventLog
             var stored = Seal(agentEvent, SessionId, _lastEventId + 1, runId, _time.GetUtcNow().UtcDateTime);
             beforePublish?.Invoke(stored);
             await _writer.EnqueueAsync(stored);
-            _lastEventId = stored.EventId;
+            Volatile.Write(ref _lastEventId, stored.EventId);
             return stored;
         }
         finally

@@ -46,6 +46,9 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
         while (true)
         {
             var (turn, finishReason) = await StreamTurnAsync(output, messages, options, answer, cancellationToken);
+
+            // Kept after every turn, so that a run whose process dies reports what it had used.
+            await store.RecordUsageAsync(output.Run.Id, output.Run.Usage, output.Run.LastEventId, CancellationToken.None);
             var updates = turn.ToList();
             var calls = updates.SelectMany(u => u.Contents).OfType<FunctionCallContent>().ToList();
             if (calls.Count == 0)

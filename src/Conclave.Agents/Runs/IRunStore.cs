@@ -1,3 +1,5 @@
+using Conclave.Agents.Events;
+
 namespace Conclave.Agents.Runs;
 
 /// <summary>A message of a session's history.</summary>
@@ -20,7 +22,11 @@ public sealed record HistoryMessage(string Role, string Content, string? Tool = 
 public sealed record RunRecord(string RunId, string SessionId, string TenantId, string? MessageId, DateTime StartedAt);
 
 /// <summary>A run that was still open when the process stopped.</summary>
-public sealed record OpenRun(string RunId, string SessionId);
+/// <param name="RunId">The run.</param>
+/// <param name="SessionId">Its session.</param>
+/// <param name="Usage">The tokens it had used when it last recorded its usage.</param>
+/// <param name="UsageAtEventId">The session's newest event of the run at that moment.</param>
+public sealed record OpenRun(string RunId, string SessionId, Usage Usage, long UsageAtEventId);
 
 /// <summary>How a run ended, as recorded.</summary>
 public enum RunStatus
@@ -49,6 +55,12 @@ public interface IRunStore
 
     /// <summary>Appends a message of a run to its session's history.</summary>
     Task AppendMessageAsync(string sessionId, string runId, HistoryMessage message, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Records the tokens a run has used so far, as of the session's event <paramref name="atEventId"/>. Usage only grows:
+    /// a record older than one already stored (concurrent experts) changes nothing.
+    /// </summary>
+    Task RecordUsageAsync(string runId, Usage usage, long atEventId, CancellationToken cancellationToken = default);
 
     /// <summary>Records how a run ended.</summary>
     Task EndRunAsync(string runId, RunStatus status, CancellationToken cancellationToken = default);

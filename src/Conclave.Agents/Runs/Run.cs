@@ -85,6 +85,9 @@ public sealed class Run
     /// <summary>Marks the run over without a terminal event of its own (it could not append one).</summary>
     internal void MarkTerminalSent() => _terminalSent = true;
 
+    /// <summary>The id of the newest event the run's session log has appended.</summary>
+    internal long LastEventId => _log?.LastEventId ?? 0;
+
     /// <summary>Waits until everything emitted so far is stored and published.</summary>
     public Task FlushAsync() => _log?.FlushAsync() ?? Task.CompletedTask;
 

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Conclave.Agents.Events;
 using Microsoft.Extensions.Logging;
 
@@ -27,7 +28,7 @@ public sealed partial class RunRecovery(IRunStore runs, IEventStore events, Time
 
             var error = new ErrorEvent(ErrorCodes.Internal, "The server stopped during the run; send the message again.", Retryable: true)
             {
-                Usage = Usage.None,
+                Usage = run.Usage + new Usage(0, await CountStreamedAsync(run, cancellationToken)),
             };
             var sealedEvent = SessionEventLog.Seal(error, run.SessionId, lastEventId + 1, run.RunId, time.GetUtcNow().UtcDateTime);
             await events.AppendAsync([sealedEvent], cancellationToken);
@@ -36,6 +37,44 @@ public sealed partial class RunRecovery(IRunStore runs, IEventStore events, Time
         }
 
         return open.Count;
+    }
+
+    /// <summary>
+    /// The pieces the run streamed after it last recorded its usage (its model turn was cut short, uncounted): about a
+    /// token each.
+    /// </summary>
+    private async Task<long> CountStreamedAsync(OpenRun run, CancellationToken cancellationToken)
+    {
+        const int pageSize = 10_000;
+        var streamed = 0L;
+        var after = run.UsageAtEventId;
+        while (true)
+        {
+            var page = await events.ReadAfterAsync(run.SessionId, after, pageSize, cancellationToken);
+            streamed += page.Count(e => e.RunId == run.RunId && IsStreamedPiece(e));
+            if (page.Count < pageSize)
+            {
+                return streamed;
+            }
+
+            after = page[^1].EventId;
+        }
+    }
+
+    private static bool IsStreamedPiece(SessionEvent e)
+    {
+        if (e.Type is "token" or "thinking")
+        {
+            return true;
+        }
+
+        if (e.Type != "expert_step")
+        {
+            return false;
+        }
+
+        using var json = JsonDocument.Parse(e.Utf8Json);
+        return json.RootElement.TryGetProperty("kind", out var kind) && (kind.ValueEquals("token") || kind.ValueEquals("thinking"));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} of session {SessionId} was left open by the previous process; ended it with error internal")]

@@ -1,3 +1,4 @@
+using Conclave.Agents.Events;
 using Conclave.Agents.Runs;
 using Microsoft.EntityFrameworkCore;
 
@@ -47,6 +48,20 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
         await db.SaveChangesAsync(cancellationToken);
     }
 
+    public async Task RecordUsageAsync(string runId, Usage usage, long atEventId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(usage);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        using var entered = await writes.EnterAsync(cancellationToken);
+        await db.Database.ExecuteSqlInterpolatedAsync(
+            $"""
+            UPDATE runs SET InputTokens = max(InputTokens, {usage.InputTokens}), OutputTokens = max(OutputTokens, {usage.OutputTokens}),
+                UsageAtEventId = max(UsageAtEventId, {atEventId})
+            WHERE Id = {runId}
+            """,
+            cancellationToken);
+    }
+
     public async Task EndRunAsync(string runId, RunStatus status, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -64,7 +79,7 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
         return await db.Runs.AsNoTracking()
             .Where(r => r.Status == running)
             .OrderBy(r => r.StartedAt)
-            .Select(r => new OpenRun(r.Id, r.SessionId))
+            .Select(r => new OpenRun(r.Id, r.SessionId, new Usage(r.InputTokens, r.OutputTokens), r.UsageAtEventId))
             .ToListAsync(cancellationToken);
     }
 

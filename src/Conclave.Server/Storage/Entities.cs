@@ -74,6 +74,14 @@ internal sealed class RunEntity
     public DateTime StartedAt { get; set; }
 
     public DateTime? EndedAt { get; set; }
+
+    /// <summary>Tokens the run had used when it last recorded its usage (after each model turn).</summary>
+    public long InputTokens { get; set; }
+
+    public long OutputTokens { get; set; }
+
+    /// <summary>The session's newest event of the run when its usage was last recorded.</summary>
+    public long UsageAtEventId { get; set; }
 }
 
 /// <summary>A tenant's skill.</summary>

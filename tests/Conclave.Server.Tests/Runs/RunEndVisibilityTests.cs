@@ -84,6 +84,9 @@ public sealed class RunEndVisibilityTests
             await store.AppendMessageAsync(sessionId, runId, message, cancellationToken);
         }
 
+        public Task RecordUsageAsync(string runId, Conclave.Agents.Events.Usage usage, long atEventId, CancellationToken cancellationToken = default) =>
+            store.RecordUsageAsync(runId, usage, atEventId, cancellationToken);
+
         public async Task EndRunAsync(string runId, RunStatus status, CancellationToken cancellationToken = default)
         {
             await Task.Delay(300, CancellationToken.None);

@@ -72,6 +72,46 @@ public sealed class DurabilityTests
     }
 
     [Fact]
+    public async Task KilledMidStreamEndsAtRestartWithOneInternalErrorCarryingTheUsageSoFar()
+    {
+        using var temp = new TempDataDir();
+        string session;
+        await using (var process = await ServerProcess.StartAsync(temp.Path, new Dictionary<string, string>
+        {
+            ["Conclave__Auth__AdminKey"] = ConclaveTestServer.AdminKey,
+            ["Conclave__Llm__Builtin__TokenDelayMs"] = "300",
+        }))
+        {
+            using var http = new HttpClient { BaseAddress = process.BaseUri };
+            http.DefaultRequestHeaders.Add("X-API-Key", ConclaveTestServer.AdminKey);
+            var created = await (await http.PostAsJsonAsync("/api/v1/sessions", new { })).Content.ReadFromJsonAsync<JsonElement>();
+            session = created.Str("id")!;
+            using var client = new ClientWebSocket();
+            await client.ConnectAsync(new Uri($"ws://{process.BaseUri.Authority}/api/v1/chat/ws/{session}?api_key={ConclaveTestServer.AdminKey}"), CancellationToken.None);
+            var socket = new TestSocket(client);
+            await socket.ReceiveAsync();
+
+            // A first model turn (a tool call, whose usage is recorded), then the second streams when the process dies.
+            await socket.SendAsync(new { type = "message", content = "use tool calculator {\"expression\": \"6*7\"}" });
+            await socket.ReceiveUntilAsync(f => f.Type() == "step" && f.Str("phase") == "end");
+            await socket.ReceiveTypeAsync("token");
+            await process.KillAsync();
+        }
+
+        await using var server = await ConclaveTestServer.RestartOnAsync(temp.Path);
+        var events = await server.Http.GetFromJsonAsync<List<JsonElement>>($"/api/v1/sessions/{session}/events") ?? [];
+
+        var terminal = Assert.Single(events, e => e.IsTerminal());
+        Assert.Equal(events[^1].GetRawText(), terminal.GetRawText());
+        Assert.Equal("internal", terminal.Str("code"));
+        Assert.True(terminal.GetProperty("retryable").GetBoolean());
+        var usage = terminal.GetProperty("usage");
+        Assert.True(usage.GetProperty("input_tokens").GetInt64() > 0, usage.GetRawText());
+        Assert.True(usage.GetProperty("output_tokens").GetInt64() > 1, usage.GetRawText());
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.EventId()));
+    }
+
+    [Fact]
     public async Task FirstStartWithoutAnAdminKeyPrintsOneOnceAndStoresOnlyItsHash()
     {
         using var temp = new TempDataDir();

@@ -157,8 +157,14 @@ namespace Conclave.Server.Storage.Migrations
                     b.Property<DateTime?>("EndedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<long>("InputTokens")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("MessageId")
                         .HasColumnType("TEXT");
+
+                    b.Property<long>("OutputTokens")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("SessionId")
                         .IsRequired()
@@ -174,6 +180,9 @@ namespace Conclave.Server.Storage.Migrations
                     b.Property<string>("TenantId")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<long>("UsageAtEventId")
+                        .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
 

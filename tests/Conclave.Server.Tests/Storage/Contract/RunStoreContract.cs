@@ -1,3 +1,4 @@
+using Conclave.Agents.Events;
 using Conclave.Agents.Runs;
 
 namespace Conclave.Server.Tests.Storage.Contract;
@@ -20,9 +21,25 @@ public abstract class RunStoreContract
         var history = await storage.Runs.LoadHistoryAsync(session, 10);
         await storage.Runs.EndRunAsync("run_1", RunStatus.Completed);
 
-        Assert.Contains(new OpenRun("run_1", session), open);
+        Assert.Contains(open, r => r.RunId == "run_1" && r.SessionId == session);
         Assert.Equal([new HistoryMessage(HistoryMessage.User, "hello")], history);
         Assert.DoesNotContain(await storage.Runs.ListOpenRunsAsync(), r => r.RunId == "run_1");
+    }
+
+    [Fact]
+    public async Task RecordedUsageOnlyGrowsAndAnOpenRunReportsIt()
+    {
+        await using var storage = await StartAsync();
+        var session = await storage.NewSessionAsync();
+        await storage.Runs.BeginRunAsync(new RunRecord("run_1", session, "admin", null, Start), "hello");
+
+        await storage.Runs.RecordUsageAsync("run_1", new Usage(10, 5), atEventId: 7);
+        await storage.Runs.RecordUsageAsync("run_1", new Usage(30, 20), atEventId: 40);
+        await storage.Runs.RecordUsageAsync("run_1", new Usage(12, 9), atEventId: 9); // a concurrent expert's older total
+
+        var open = Assert.Single(await storage.Runs.ListOpenRunsAsync());
+        Assert.Equal(new Usage(30, 20), open.Usage);
+        Assert.Equal(40, open.UsageAtEventId);
     }
 
     [Fact]
