@@ -105,7 +105,7 @@ public abstract record ScopedEvent : AgentEvent
 
 /// <summary>A tool waits for the user's approval.</summary>
 public sealed record ConfirmationRequestEvent(
-    string RequestId, string Tool, JsonElement Arguments, string Reason, DateTime ExpiresAt) : ScopedEvent("confirmation_request");
+    string RequestId, string Tool, JsonElement Arguments, string Reason, DateTime? ExpiresAt) : ScopedEvent("confirmation_request");
 
 /// <summary>How a confirmation request was decided.</summary>
 public sealed record ConfirmationResultEvent(string RequestId, bool Approved, string By) : ScopedEvent("confirmation_result")

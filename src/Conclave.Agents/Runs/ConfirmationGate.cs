@@ -9,7 +9,8 @@ public sealed record ConfirmationDecision(bool Approved, string? Reason);
 
 /// <summary>
 /// Holds a tool that needs approval until a person decides: sends <c>confirmation_request</c>, waits for a
-/// <c>confirmation_reply</c> from any socket or the timeout, and sends <c>confirmation_result</c>.
+/// <c>confirmation_reply</c> from any socket or the timeout (<see cref="Timeout.InfiniteTimeSpan"/>: none), and sends
+/// <c>confirmation_result</c>.
 /// </summary>
 public sealed class ConfirmationGate(TimeSpan timeout, TimeProvider time)
 {
@@ -22,7 +23,8 @@ public sealed class ConfirmationGate(TimeSpan timeout, TimeProvider time)
         var (requestId, answer) = run.Pending.Open(RequestKind.Confirmation);
         try
         {
-            var expiresAt = time.GetUtcNow().UtcDateTime + timeout;
+            // No expires_at when confirmations do not expire.
+            DateTime? expiresAt = timeout == Timeout.InfiniteTimeSpan ? null : time.GetUtcNow().UtcDateTime + timeout;
             var reason = tool.ConfirmationReason ?? $"{tool.Name} needs your approval.";
             var request = new ConfirmationRequestEvent(requestId, tool.Name, arguments, reason, expiresAt)
             {

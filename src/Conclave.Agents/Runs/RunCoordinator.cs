@@ -41,11 +41,11 @@ public sealed partial class RunCoordinator : IRunControl
         ILogger<RunCoordinator> logger)
     {
         var tokens = new TokenCounter();
-        var gate = new ConfirmationGate(TimeSpan.FromSeconds(confirmation.Value.TimeoutSeconds), time);
+        var gate = new ConfirmationGate(confirmation.Value.Timeout, time);
         _active = new ActiveRuns(time);
         _setup = new RunSetup(skills, runs, events, writer, agent.Value, context.Value, tokens, time);
         _execution = new RunExecution(model, tools, experts, runs, _setup, _active, gate, tokens, agent.Value, teams.Value, logger);
-        _askTimeout = TimeSpan.FromSeconds(askHuman.Value.TimeoutSeconds);
+        _askTimeout = askHuman.Value.Timeout;
         _time = time;
         _logger = logger;
     }

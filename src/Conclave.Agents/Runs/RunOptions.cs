@@ -34,17 +34,29 @@ public sealed class AgentOptions
 /// <summary>Settings of tool confirmations (<c>Conclave:Confirmation</c>).</summary>
 public sealed class ConfirmationOptions
 {
-    /// <summary>How long a <c>confirmation_request</c> waits before it counts as denied.</summary>
-    [Range(1, 7 * 24 * 3600)]
+    /// <summary>How long a <c>confirmation_request</c> waits before it counts as denied; 0 waits until it is answered or the run stops.</summary>
+    [Range(0, 30 * 24 * 3600)]
     public int TimeoutSeconds { get; set; } = 300;
+
+    /// <summary>The timeout as a span: infinite when off.</summary>
+    public TimeSpan Timeout => WaitTimeout.Of(TimeoutSeconds);
 }
 
 /// <summary>Settings of questions to the user (<c>Conclave:AskHuman</c>).</summary>
 public sealed class AskHumanOptions
 {
-    /// <summary>How long an <c>ask_human</c> waits for a reply before the run ends with <c>timeout</c>.</summary>
-    [Range(1, 7 * 24 * 3600)]
+    /// <summary>How long an <c>ask_human</c> waits for a reply before the run ends with <c>timeout</c>; 0 waits until it is answered or the run stops.</summary>
+    [Range(0, 30 * 24 * 3600)]
     public int TimeoutSeconds { get; set; } = 900;
+
+    /// <summary>The timeout as a span: infinite when off.</summary>
+    public TimeSpan Timeout => WaitTimeout.Of(TimeoutSeconds);
+}
+
+/// <summary>How a wait's timeout setting reads: seconds, or 0 for none.</summary>
+internal static class WaitTimeout
+{
+    public static TimeSpan Of(int seconds) => seconds == 0 ? System.Threading.Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(seconds);
 }
 
 /// <summary>What a shutdown does to the runs in progress (<c>Conclave:Shutdown</c>).</summary>

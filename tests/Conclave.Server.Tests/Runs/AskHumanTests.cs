@@ -20,6 +20,24 @@ public sealed class AskHumanTests
     }
 
     [Fact]
+    public async Task WithTheTimeoutOffAQuestionWaitsForItsReply()
+    {
+        await using var server = await ConclaveTestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Conclave:AskHuman:TimeoutSeconds"] = "0",
+        });
+        await using var socket = await server.ConnectAsync(await server.CreateSessionAsync());
+        await socket.SendAsync(new { type = "message", content = "ask me: take your time?" });
+        var ask = await socket.ReceiveTypeAsync("ask_human");
+
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // past the shortest timeout there is otherwise
+        await socket.SendAsync(new { type = "reply", request_id = ask.Str("request_id"), content = "done" });
+        var frames = await socket.ReceiveRunEndAsync();
+
+        Assert.Equal("You answered: done", frames[^1].Str("content"));
+    }
+
+    [Fact]
     public async Task UnansweredQuestionEndsTheRunWithTimeout()
     {
         await using var server = await ConclaveTestServer.StartAsync(new Dictionary<string, string?>

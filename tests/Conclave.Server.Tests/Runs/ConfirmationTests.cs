@@ -75,6 +75,29 @@ public sealed class ConfirmationTests
     }
 
     [Fact]
+    public async Task WithTheTimeoutOffAConfirmationHasNoExpiryAndWaitsForItsAnswer()
+    {
+        await using var server = await ConclaveTestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Conclave:Confirmation:TimeoutSeconds"] = "0",
+        });
+        var session = await server.CreateSessionAsync();
+        await using var socket = await server.ConnectAsync(session);
+        await socket.SendAsync(new { type = "message", content = WriteFile });
+        var request = await socket.ReceiveTypeAsync("confirmation_request");
+
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // past the shortest timeout there is otherwise
+        await using var later = await server.ConnectAsync(session);
+        await later.SendAsync(new { type = "confirmation_reply", request_id = request.Str("request_id"), approved = true });
+        var frames = await socket.ReceiveRunEndAsync();
+
+        Assert.False(request.TryGetProperty("expires_at", out _));
+        Assert.Equal(request.Str("request_id"), Assert.Single(later.Connected.GetProperty("pending").EnumerateArray()).Str("request_id"));
+        Assert.Equal("user", Assert.Single(frames, f => f.Type() == "confirmation_result").Str("by"));
+        Assert.StartsWith("Tool write_file returned:", frames[^1].Str("content"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnsweredConfirmationCannotBeAnsweredAgain()
     {
         await using var server = await ConclaveTestServer.StartAsync();
