@@ -31,9 +31,11 @@ public sealed class SessionEventLog
 
     /// <summary>
     /// Appends an event of a run and returns it as stored. <paramref name="beforePublish"/> sees the sealed event
-    /// before anyone else can, so that what it records is there when the event reaches a client.
+    /// before anyone else can, so that what it records is there when the event reaches a client; so does
+    /// <paramref name="keepFirst"/>, which may store it elsewhere first (the session's other events wait meanwhile).
     /// </summary>
-    public async ValueTask<SessionEvent> AppendAsync(AgentEvent agentEvent, string runId, Action<SessionEvent>? beforePublish = null)
+    public async ValueTask<SessionEvent> AppendAsync(
+        AgentEvent agentEvent, string runId, Action<SessionEvent>? beforePublish = null, Func<SessionEvent, Task>? keepFirst = null)
     {
         // One at a time, so that ids enter the writer's queue in order even when experts emit concurrently.
         await _gate.WaitAsync(CancellationToken.None);
@@ -41,6 +43,11 @@ public sealed class SessionEventLog
         {
             var stored = Seal(agentEvent, SessionId, _lastEventId + 1, runId, _time.GetUtcNow().UtcDateTime);
             beforePublish?.Invoke(stored);
+            if (keepFirst is not null)
+            {
+                await keepFirst(stored);
+            }
+
             await _writer.EnqueueAsync(stored);
             Volatile.Write(ref _lastEventId, stored.EventId);
             return stored;

@@ -116,9 +116,9 @@ internal sealed class ActiveRuns(TimeProvider time)
     }
 
     /// <summary>
-    /// Admits no more runs, lets the listed ones go on to their own end for up to <paramref name="drain"/> (a run waiting
-    /// on a person is stopped at once: no one may answer in time), then stops the rest; completes when every run has
-    /// ended. Every caller waits for the one drain the first one began.
+    /// Admits no more runs, lets the listed ones go on to their own end for up to <paramref name="drain"/>, then stops
+    /// the rest; completes when every run has ended. A run waiting on a person is stopped at once (no one may answer in
+    /// time): suspended, open, when its wait is stored, else ended. Every caller waits for the one drain the first one began.
     /// </summary>
     public Task DrainAsync(TimeSpan drain, CancellationToken cancellationToken)
     {
@@ -138,7 +138,7 @@ internal sealed class ActiveRuns(TimeProvider time)
         {
             foreach (var waiting in _bySession.Values.Where(r => r.Pending.Count > 0))
             {
-                waiting.Stop(StopReason.Shutdown);
+                waiting.Stop(OnShutdown(waiting));
             }
 
             await Task.WhenAny(Task.WhenAll(_bySession.Values.Select(r => r.Completion)), Task.Delay(DrainPollInterval, time));
@@ -147,9 +147,12 @@ internal sealed class ActiveRuns(TimeProvider time)
         var runs = _bySession.Values.ToList();
         foreach (var run in runs)
         {
-            run.Stop(StopReason.Shutdown);
+            run.Stop(OnShutdown(run));
         }
 
         await Task.WhenAll(runs.Select(r => r.Completion));
     }
+
+    // A run whose wait is stored is left open for the next process; any other run ends.
+    private static StopReason OnShutdown(Run run) => run.HasDurableWait ? StopReason.Suspended : StopReason.Shutdown;
 }

@@ -22,54 +22,86 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
 {
     private static readonly JsonSerializerOptions RepairingOptions = JsonText.Repairing(AIJsonUtilities.DefaultOptions);
 
-    /// <summary>Runs the loop over <paramref name="messages"/>, which it extends with the turns it makes.</summary>
-    public async Task<AgentAnswer> RunAsync(
+    /// <summary>
+    /// Runs the loop over <paramref name="messages"/>, which it extends with the turns it makes. With
+    /// <paramref name="durable"/>, a wait on a person is stored with what the loop needs to go on after a restart.
+    /// </summary>
+    public Task<AgentAnswer> RunAsync(
         AgentOutput output,
         List<ChatMessage> messages,
         IReadOnlyList<AgentTool> tools,
         ToolContext toolContext,
         CancellationToken cancellationToken,
-        ChatOptions? baseOptions = null)
+        ChatOptions? baseOptions = null,
+        DurableWaits? durable = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(messages);
-        var byName = tools.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        var options = baseOptions?.Clone() ?? new ChatOptions();
-        if (tools.Count > 0)
-        {
-            options.Tools = [.. tools.Select(t => t.Function)];
-            options.ToolMode = ChatToolMode.Auto;
-        }
+        return LoopAsync(new Loop(output, messages, new StringBuilder(), tools, toolContext, baseOptions, durable), steps: 0, cancellationToken);
+    }
 
-        var answer = new StringBuilder();
-        var steps = 0;
+    /// <summary>
+    /// Goes on with a loop a previous process left waiting on a person: first the call that waited, with the answer that
+    /// comes to <paramref name="wait"/>, then the rest of its turn, then the loop as usual.
+    /// </summary>
+    public async Task<AgentAnswer> ResumeAsync(
+        AgentOutput output,
+        AgentCheckpoint checkpoint,
+        RestoredWait wait,
+        IReadOnlyList<AgentTool> tools,
+        ToolContext toolContext,
+        CancellationToken cancellationToken,
+        ChatOptions? baseOptions = null,
+        DurableWaits? durable = null)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        var loop = new Loop(output, checkpoint.Messages, new StringBuilder(checkpoint.Answer), tools, toolContext, baseOptions, durable);
+        var turn = new Turn(checkpoint.Calls, checkpoint.Results);
+        var steps = checkpoint.Steps;
+        turn.Results.Add(await RunToolAsync(loop, turn, checkpoint.Index, steps, wait, cancellationToken));
+        await RunCallsAsync(loop, turn, checkpoint.Index + 1, steps, cancellationToken);
+        return await LoopAsync(loop, steps + (turn.Calls.Count - checkpoint.Index - 1), cancellationToken);
+    }
+
+    private async Task<AgentAnswer> LoopAsync(Loop loop, int steps, CancellationToken cancellationToken)
+    {
+        var output = loop.Output;
         while (true)
         {
-            var (turn, finishReason) = await StreamTurnAsync(output, messages, options, answer, cancellationToken);
+            var (turnUpdates, finishReason) = await StreamTurnAsync(output, loop.Messages, loop.Options, loop.Answer, cancellationToken);
 
             // Kept after every turn, so that a run whose process dies reports what it had used.
             await store.RecordUsageAsync(output.Run.Id, output.Run.Usage, output.Run.LastEventId, CancellationToken.None);
-            var updates = turn.ToList();
+            var updates = turnUpdates.ToList();
             var calls = updates.SelectMany(u => u.Contents).OfType<FunctionCallContent>().ToList();
             if (calls.Count == 0)
             {
-                return new AgentAnswer(answer.ToString(), finishReason?.Value ?? ChatFinishReason.Stop.Value);
+                return new AgentAnswer(loop.Answer.ToString(), finishReason?.Value ?? ChatFinishReason.Stop.Value);
             }
 
-            messages.AddMessages(updates);
-            var results = new List<AIContent>(calls.Count);
-            foreach (var call in calls)
-            {
-                if (++steps > maxSteps)
-                {
-                    throw new ToolStepLimitException(maxSteps);
-                }
-
-                results.Add(await RunToolAsync(output, steps, call, byName, toolContext, cancellationToken));
-            }
-
-            messages.Add(new ChatMessage(ChatRole.Tool, results));
+            loop.Messages.AddMessages(updates);
+            var turn = new Turn(calls, new List<AIContent>(calls.Count));
+            await RunCallsAsync(loop, turn, 0, steps, cancellationToken);
+            steps += calls.Count;
         }
+    }
+
+    /// <summary>Runs the turn's calls from <paramref name="first"/> on, then hands their results to the conversation.</summary>
+    private async Task RunCallsAsync(Loop loop, Turn turn, int first, int steps, CancellationToken cancellationToken)
+    {
+        for (var i = first; i < turn.Calls.Count; i++)
+        {
+            var step = steps + (i - first) + 1;
+            if (step > maxSteps)
+            {
+                throw new ToolStepLimitException(maxSteps);
+            }
+
+            turn.Results.Add(await RunToolAsync(loop, turn, i, step, null, cancellationToken));
+        }
+
+        loop.Messages.Add(new ChatMessage(ChatRole.Tool, turn.Results));
     }
 
     private async Task<(TurnUpdates Updates, ChatFinishReason? FinishReason)> StreamTurnAsync(
@@ -135,10 +167,17 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
         }
     }
 
+    /// <summary>
+    /// One tool call as a <c>step</c>: held at the confirmation gate when the tool needs approval (or, when
+    /// <paramref name="restored"/>, at the wait a previous process left), then run; its end and history entry are
+    /// recorded however it went, unless the run is suspended for a restart.
+    /// </summary>
     private async Task<FunctionResultContent> RunToolAsync(
-        AgentOutput output, int step, FunctionCallContent call, Dictionary<string, AgentTool> tools, ToolContext toolContext, CancellationToken cancellationToken)
+        Loop loop, Turn turn, int index, int step, RestoredWait? restored, CancellationToken cancellationToken)
     {
+        var output = loop.Output;
         var run = output.Run;
+        var call = turn.Calls[index];
         var (arguments, validText) = ArgumentsJson(call.Arguments);
         if (!validText)
         {
@@ -146,12 +185,20 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
             call.Arguments = arguments.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value, StringComparer.Ordinal);
         }
 
-        await output.StepStartedAsync(step, call.Name, arguments);
+        if (restored is null)
+        {
+            await output.StepStartedAsync(step, call.Name, arguments);
+        }
 
         object? result = null;
         string? error = null;
         Exception? stop = null;
         var invoked = false;
+        if (loop.Durable is { } durable)
+        {
+            run.OnWaiting = opened => durable.SaveAsync(run, opened, Checkpoint(loop, turn, index, step));
+        }
+
         try
         {
             if (call.Exception is not null)
@@ -162,13 +209,23 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
             {
                 error = "the arguments hold text that is not valid Unicode (an unpaired surrogate escape)";
             }
-            else if (!tools.TryGetValue(call.Name, out var tool))
+            else if (!loop.Tools.TryGetValue(call.Name, out var tool))
             {
                 error = $"no tool named '{call.Name}' is available to this run";
             }
+            else if (restored is { Kind: RequestKind.Question })
+            {
+                // The waiting call is ask_human itself: its reply is the tool's result.
+                result = await run.ResumeAskAsync(restored.RequestId, restored.Answer, restored.ExpiresAt, cancellationToken);
+            }
             else
             {
-                if (tool.RequiresConfirmation)
+                if (restored is not null)
+                {
+                    var decision = await gate.ResumeAsync(run, restored.RequestId, restored.Answer, restored.ExpiresAt, cancellationToken);
+                    error = decision.Approved ? null : decision.Reason;
+                }
+                else if (tool.RequiresConfirmation)
                 {
                     var decision = await gate.RequestAsync(run, tool, arguments, output.Scope, cancellationToken);
                     error = decision.Approved ? null : decision.Reason;
@@ -179,11 +236,11 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
                     // An approval that came as the run was stopped is recorded, but the tool does not run.
                     cancellationToken.ThrowIfCancellationRequested();
                     invoked = true;
-                    (result, error) = await InvokeAsync(tool, call, toolContext, cancellationToken);
+                    (result, error) = await InvokeAsync(tool, call, loop.ToolContext, cancellationToken);
                 }
             }
         }
-        catch (Exception ex) when (EndsRun(ex, cancellationToken))
+        catch (Exception ex) when (EndsRun(ex, cancellationToken) && run.StopReason != StopReason.Suspended)
         {
             // The run ends, but only once its record says what became of this call. A tool that gives up on a stop
             // has had no effect (write_file replaces a file in one move, after which it no longer stops).
@@ -192,6 +249,17 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
             error = ex is AskHumanTimeoutException ? ex.Message
                 : invoked ? $"{stopped} while the tool ran"
                 : $"{stopped} before the tool ran";
+        }
+        finally
+        {
+            run.OnWaiting = null;
+        }
+
+        if (loop.Durable is { } stored && run.HasDurableWait)
+        {
+            // The wait is over (answered, expired, or the run is ending): it no longer needs to outlive the process.
+            run.HasDurableWait = false;
+            await stored.DeleteAsync(run);
         }
 
         var resultJson = error is null ? JsonSerializer.SerializeToElement(result, AIJsonUtilities.DefaultOptions) : (JsonElement?)null;
@@ -207,6 +275,18 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
             ? new FunctionResultContent(call.CallId, result)
             : new FunctionResultContent(call.CallId, $"Error: {error}") { Exception = new ToolException(error) };
     }
+
+    private static AgentCheckpoint Checkpoint(Loop loop, Turn turn, int index, int step) => new()
+    {
+        Messages = loop.Messages,
+        Answer = loop.Answer.ToString(),
+        Steps = step,
+        Calls = turn.Calls,
+        Index = index,
+        Results = turn.Results,
+        Tools = loop.Durable?.ToolNames,
+        ModelId = loop.Options.ModelId,
+    };
 
     /// <summary>Runs a tool; a failure is an error the model reads, and only a stop or an unanswered question is thrown.</summary>
     private static async Task<(object? Result, string? Error)> InvokeAsync(AgentTool tool, FunctionCallContent call, ToolContext toolContext, CancellationToken cancellationToken)
@@ -246,6 +326,45 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
 
     private static string ResultText(JsonElement result) =>
         result.ValueKind == JsonValueKind.String ? result.GetString() ?? string.Empty : result.GetRawText();
+
+    /// <summary>What a loop works with: its output, the conversation, the answer so far, its tools and options.</summary>
+    private sealed class Loop
+    {
+        public Loop(
+            AgentOutput output, List<ChatMessage> messages, StringBuilder answer, IReadOnlyList<AgentTool> tools, ToolContext toolContext,
+            ChatOptions? baseOptions, DurableWaits? durable)
+        {
+            Output = output;
+            Messages = messages;
+            Answer = answer;
+            Tools = tools.ToDictionary(t => t.Name, StringComparer.Ordinal);
+            ToolContext = toolContext;
+            Durable = durable;
+            Options = baseOptions?.Clone() ?? new ChatOptions();
+            if (tools.Count > 0)
+            {
+                Options.Tools = [.. tools.Select(t => t.Function)];
+                Options.ToolMode = ChatToolMode.Auto;
+            }
+        }
+
+        public AgentOutput Output { get; }
+
+        public List<ChatMessage> Messages { get; }
+
+        public StringBuilder Answer { get; }
+
+        public Dictionary<string, AgentTool> Tools { get; }
+
+        public ToolContext ToolContext { get; }
+
+        public ChatOptions Options { get; }
+
+        public DurableWaits? Durable { get; }
+    }
+
+    /// <summary>The calls of one model turn and the results of those run so far.</summary>
+    private sealed record Turn(List<FunctionCallContent> Calls, List<AIContent> Results);
 
     /// <summary>
     /// A turn's updates, kept for the reply message a tool call needs. A long answer is a stream of small text updates,

@@ -32,46 +32,66 @@ public sealed class ConfirmationGate(TimeSpan timeout, TimeProvider time)
                 Expert = scope?.Expert,
                 TaskId = scope?.TaskId,
             };
-            await run.EmitAsync(request, announcement => run.Pending.Announce(requestId, announcement));
-
-            HumanAnswer reply;
-            try
-            {
-                reply = await answer.WaitAsync(timeout, time, cancellationToken);
-            }
-            catch (Exception ex) when ((ex is TimeoutException or OperationCanceledException) && !run.Pending.TryClose(requestId))
-            {
-                // The reply was taken at the very deadline, or just as the run was stopped: the client was told it
-                // counted, so it is recorded (a stopped run then does not run the tool).
-                reply = await answer;
-            }
-            catch (TimeoutException)
-            {
-                var expired = $"No approval came within {timeout.TotalSeconds:0} s.";
-                await run.EmitAsync(new ConfirmationResultEvent(requestId, Approved: false, By: "timeout")
-                {
-                    Reason = expired,
-                    TeamId = scope?.TeamId,
-                    Expert = scope?.Expert,
-                    TaskId = scope?.TaskId,
-                });
-                return new ConfirmationDecision(false, $"the request expired: {expired}");
-            }
-
-            await run.EmitAsync(new ConfirmationResultEvent(requestId, reply.Approved, By: "user")
-            {
-                Reason = reply.Content,
-                TeamId = scope?.TeamId,
-                Expert = scope?.Expert,
-                TaskId = scope?.TaskId,
-            });
-            return reply.Approved
-                ? new ConfirmationDecision(true, null)
-                : new ConfirmationDecision(false, string.IsNullOrWhiteSpace(reply.Content) ? "the user denied it" : $"the user denied it: {reply.Content}");
+            await run.AnnounceAsync(request, requestId, RequestKind.Confirmation, expiresAt, scope);
+            return await DecideAsync(run, requestId, answer, expiresAt, scope, cancellationToken);
         }
         finally
         {
             run.Pending.TryClose(requestId);
         }
+    }
+
+    /// <summary>Waits again for the answer to a confirmation a previous process asked for (see <see cref="PendingRequests.Restore"/>).</summary>
+    public async Task<ConfirmationDecision> ResumeAsync(
+        Run run, string requestId, Task<HumanAnswer> answer, DateTime? expiresAt, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        try
+        {
+            return await DecideAsync(run, requestId, answer, expiresAt, null, cancellationToken);
+        }
+        finally
+        {
+            run.Pending.TryClose(requestId);
+        }
+    }
+
+    private async Task<ConfirmationDecision> DecideAsync(
+        Run run, string requestId, Task<HumanAnswer> answer, DateTime? expiresAt, TeamScope? scope, CancellationToken cancellationToken)
+    {
+        HumanAnswer reply;
+        try
+        {
+            reply = await answer.WaitAsync(run.Until(expiresAt), time, cancellationToken);
+        }
+        catch (Exception ex) when ((ex is TimeoutException or OperationCanceledException) && !run.Pending.TryClose(requestId))
+        {
+            // The reply was taken at the very deadline, or just as the run was stopped: the client was told it
+            // counted, so it is recorded (a stopped run then does not run the tool).
+            reply = await answer;
+        }
+        catch (TimeoutException)
+        {
+            var expired = $"No approval came within {timeout.TotalSeconds:0} s.";
+            await run.EmitAsync(new ConfirmationResultEvent(requestId, Approved: false, By: "timeout")
+            {
+                Reason = expired,
+                TeamId = scope?.TeamId,
+                Expert = scope?.Expert,
+                TaskId = scope?.TaskId,
+            });
+            return new ConfirmationDecision(false, $"the request expired: {expired}");
+        }
+
+        await run.EmitAsync(new ConfirmationResultEvent(requestId, reply.Approved, By: "user")
+        {
+            Reason = reply.Content,
+            TeamId = scope?.TeamId,
+            Expert = scope?.Expert,
+            TaskId = scope?.TaskId,
+        });
+        return reply.Approved
+            ? new ConfirmationDecision(true, null)
+            : new ConfirmationDecision(false, string.IsNullOrWhiteSpace(reply.Content) ? "the user denied it" : $"the user denied it: {reply.Content}");
     }
 }

@@ -24,9 +24,23 @@ public sealed record RunRecord(string RunId, string SessionId, string TenantId, 
 /// <summary>A run that was still open when the process stopped.</summary>
 /// <param name="RunId">The run.</param>
 /// <param name="SessionId">Its session.</param>
+/// <param name="TenantId">The tenant that owns the session.</param>
+/// <param name="StartedAt">When it started.</param>
 /// <param name="Usage">The tokens it had used when it last recorded its usage.</param>
 /// <param name="UsageAtEventId">The session's newest event of the run at that moment.</param>
-public sealed record OpenRun(string RunId, string SessionId, Usage Usage, long UsageAtEventId);
+/// <param name="Wait">What it was waiting for, when it waited on a person and could go on after a restart.</param>
+public sealed record OpenRun(string RunId, string SessionId, string TenantId, DateTime StartedAt, Usage Usage, long UsageAtEventId, RunWait? Wait);
+
+/// <summary>A run's wait on a person, stored so that it outlives the process.</summary>
+/// <param name="RunId">The waiting run.</param>
+/// <param name="RequestId">The open request.</param>
+/// <param name="Kind">What answer it waits for.</param>
+/// <param name="Announcement">The <c>confirmation_request</c> or <c>ask_human</c> event as it was sent.</param>
+/// <param name="AnnouncementEventId">That event's id.</param>
+/// <param name="ExpiresAt">When the wait ends unanswered (UTC), or null for never.</param>
+/// <param name="Checkpoint">Where the run stands: what it needs to go on once answered (the agent loop's own JSON).</param>
+public sealed record RunWait(
+    string RunId, string RequestId, RequestKind Kind, string Announcement, long AnnouncementEventId, DateTime? ExpiresAt, string Checkpoint);
 
 /// <summary>How a run ended, as recorded.</summary>
 public enum RunStatus
@@ -61,6 +75,12 @@ public interface IRunStore
     /// a record older than one already stored (concurrent experts) changes nothing.
     /// </summary>
     Task RecordUsageAsync(string runId, Usage usage, long atEventId, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a run's wait on a person (a run waits on one at a time): a restart then finds it.</summary>
+    Task SaveWaitAsync(RunWait wait, CancellationToken cancellationToken = default);
+
+    /// <summary>Forgets a run's wait: it was answered, expired or given up.</summary>
+    Task DeleteWaitAsync(string runId, CancellationToken cancellationToken = default);
 
     /// <summary>Records how a run ended.</summary>
     Task EndRunAsync(string runId, RunStatus status, CancellationToken cancellationToken = default);

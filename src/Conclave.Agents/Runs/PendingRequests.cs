@@ -32,6 +32,14 @@ public sealed class PendingRequests
         return (id, entry.Answer.Task);
     }
 
+    /// <summary>Opens again, under its own id, a request a previous process announced; its answer completes the returned task.</summary>
+    public Task<HumanAnswer> Restore(string requestId, RequestKind kind, SessionEvent announcement)
+    {
+        var entry = new Entry(kind) { Announcement = announcement };
+        _entries[requestId] = entry;
+        return entry.Answer.Task;
+    }
+
     /// <summary>Records the event that announced the request, for clients that connect later.</summary>
     public void Announce(string requestId, SessionEvent announcement)
     {

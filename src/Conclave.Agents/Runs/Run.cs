@@ -19,14 +19,38 @@ public sealed class Run
     private volatile bool _terminalSent;
     private readonly Lock _stopLock = new();
     private bool _finishing;
+    private bool _hasDurableWait;
 
     internal Run(RunRequest request, TimeSpan askTimeout, TimeProvider time)
+        : this($"run_{Guid.CreateVersion7():N}", request, time.GetUtcNow().UtcDateTime, Usage.None, askTimeout, time)
     {
+    }
+
+    private Run(string id, RunRequest request, DateTime startedAt, Usage usage, TimeSpan askTimeout, TimeProvider time)
+    {
+        Id = id;
         Request = request;
+        StartedAt = startedAt;
+        _usage = usage;
         _askTimeout = askTimeout;
         _time = time;
-        Id = $"run_{Guid.CreateVersion7():N}";
-        StartedAt = time.GetUtcNow().UtcDateTime;
+    }
+
+    /// <summary>A run a previous process left waiting on a person, taken up again under its own id.</summary>
+    internal static Run Restore(OpenRun open, TimeSpan askTimeout, TimeProvider time) =>
+        new(open.RunId, new RunRequest(open.TenantId, open.SessionId, string.Empty), open.StartedAt, open.Usage, askTimeout, time);
+
+    /// <summary>
+    /// Called once a request of the run's own agent (not an expert's) is announced, before it is waited for: the agent
+    /// loop stores the wait there, so that it outlives the process.
+    /// </summary>
+    internal Func<OpenedWait, Task>? OnWaiting { get; set; }
+
+    /// <summary>Whether the run waits on a person with its wait stored: a shutdown then suspends it instead of ending it.</summary>
+    internal bool HasDurableWait
+    {
+        get => Volatile.Read(ref _hasDurableWait);
+        set => Volatile.Write(ref _hasDurableWait, value);
     }
 
     /// <summary>When the run was asked for (UTC).</summary>
@@ -78,6 +102,20 @@ public sealed class Run
     /// <summary>Appends an event of this run to the session's log (see <see cref="SessionEventLog.AppendAsync"/>).</summary>
     public ValueTask<SessionEvent> EmitAsync(AgentEvent agentEvent, Action<SessionEvent>? beforePublish = null) =>
         (_log ?? throw new InvalidOperationException("The run has no event log yet.")).AppendAsync(agentEvent, Id, beforePublish);
+
+    /// <summary>
+    /// Announces a request of the run: listed as pending, then, for the run's own agent (not an expert), its wait is
+    /// stored (<see cref="OnWaiting"/>) before any client can see the announcement.
+    /// </summary>
+    internal ValueTask<SessionEvent> AnnounceAsync(AgentEvent request, string requestId, RequestKind kind, DateTime? expiresAt, TeamScope? scope)
+    {
+        var onWaiting = scope is null ? OnWaiting : null;
+        return (_log ?? throw new InvalidOperationException("The run has no event log yet.")).AppendAsync(
+            request,
+            Id,
+            announcement => Pending.Announce(requestId, announcement),
+            onWaiting is null ? null : announcement => onWaiting(new OpenedWait(requestId, kind, announcement, expiresAt)));
+    }
 
     /// <summary>Appends the run's terminal event (<c>final_answer</c> or <c>error</c>); from then on the run is over.</summary>
     internal ValueTask<SessionEvent> EndAsync(AgentEvent terminal) => EmitAsync(terminal, _ => _terminalSent = true);
@@ -150,6 +188,7 @@ public sealed class Run
         }
 
         var (requestId, answer) = Pending.Open(RequestKind.Question);
+        var expiresAt = _askTimeout == Timeout.InfiniteTimeSpan ? (DateTime?)null : _time.GetUtcNow().UtcDateTime + _askTimeout;
         try
         {
             var asked = new AskHumanEvent(requestId, question)
@@ -159,29 +198,51 @@ public sealed class Run
                 Expert = scope?.Expert,
                 TaskId = scope?.TaskId,
             };
-            await EmitAsync(asked, announcement => Pending.Announce(requestId, announcement));
-            HumanAnswer reply;
-            try
-            {
-                reply = await answer.WaitAsync(_askTimeout, _time, cancellationToken);
-            }
-            catch (Exception ex) when ((ex is TimeoutException or OperationCanceledException) && !Pending.TryClose(requestId))
-            {
-                // The reply was taken at the very deadline, or just as the run was stopped: the client was told it
-                // counted, so the tool returns it.
-                reply = await answer;
-            }
-            catch (TimeoutException)
-            {
-                throw new AskHumanTimeoutException(_askTimeout);
-            }
-
-            return reply.Content ?? string.Empty;
+            await AnnounceAsync(asked, requestId, RequestKind.Question, expiresAt, scope);
+            return await AwaitReplyAsync(requestId, answer, expiresAt, cancellationToken);
         }
         finally
         {
             Pending.TryClose(requestId);
         }
+    }
+
+    /// <summary>Waits again for the reply to a question a previous process asked (see <see cref="PendingRequests.Restore"/>).</summary>
+    internal async Task<string> ResumeAskAsync(string requestId, Task<HumanAnswer> answer, DateTime? expiresAt, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await AwaitReplyAsync(requestId, answer, expiresAt, cancellationToken);
+        }
+        finally
+        {
+            Pending.TryClose(requestId);
+        }
+    }
+
+    /// <summary>The time left until <paramref name="expiresAt"/>: none when past, infinite when null.</summary>
+    internal TimeSpan Until(DateTime? expiresAt) =>
+        expiresAt is { } at ? TimeSpan.FromTicks(Math.Max(0, (at - _time.GetUtcNow().UtcDateTime).Ticks)) : Timeout.InfiniteTimeSpan;
+
+    private async Task<string> AwaitReplyAsync(string requestId, Task<HumanAnswer> answer, DateTime? expiresAt, CancellationToken cancellationToken)
+    {
+        HumanAnswer reply;
+        try
+        {
+            reply = await answer.WaitAsync(Until(expiresAt), _time, cancellationToken);
+        }
+        catch (Exception ex) when ((ex is TimeoutException or OperationCanceledException) && !Pending.TryClose(requestId))
+        {
+            // The reply was taken at the very deadline, or just as the run was stopped: the client was told it
+            // counted, so the tool returns it.
+            reply = await answer;
+        }
+        catch (TimeoutException)
+        {
+            throw new AskHumanTimeoutException(_askTimeout);
+        }
+
+        return reply.Content ?? string.Empty;
     }
 
     private sealed class HumanChannel(Run run, TeamScope? scope) : IHumanChannel
@@ -190,3 +251,10 @@ public sealed class Run
             run.AskAsync(question, options, scope, cancellationToken);
     }
 }
+
+/// <summary>A request of a run's own agent, announced and about to be waited for.</summary>
+/// <param name="RequestId">The request.</param>
+/// <param name="Kind">What answer it waits for.</param>
+/// <param name="Announcement">The event that announced it.</param>
+/// <param name="ExpiresAt">When it ends unanswered, or null for never.</param>
+internal sealed record OpenedWait(string RequestId, RequestKind Kind, SessionEvent Announcement, DateTime? ExpiresAt);

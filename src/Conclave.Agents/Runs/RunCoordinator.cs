@@ -104,6 +104,36 @@ public sealed partial class RunCoordinator : IRunControl
     }
 
     /// <summary>
+    /// Takes up a run a previous process left waiting on a person (a single agent's confirmation or question, stored
+    /// with its checkpoint): its request is open again, under its own id, and an answer from any socket lets it go on.
+    /// False when it cannot go on from there (the session moved on, or the checkpoint cannot be read); it is then to be
+    /// ended like any run left open.
+    /// </summary>
+    public async Task<bool> TryResumeWaitingAsync(OpenRun open, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(open);
+        if (open.Wait is not { } wait || AgentCheckpoint.FromJson(wait.Checkpoint) is not { } checkpoint)
+        {
+            return false;
+        }
+
+        var run = Run.Restore(open, _askTimeout, _time);
+        if (_active.TryAdmit(run) is not null)
+        {
+            return false;
+        }
+
+        if (await _setup.RestoreWaitAsync(run, wait, cancellationToken) is not { } answer)
+        {
+            _active.Remove(run);
+            return false;
+        }
+
+        _ = Task.Run(() => _execution.ResumeAsync(run, checkpoint, new RestoredWait(wait.RequestId, wait.Kind, answer, wait.ExpiresAt)), CancellationToken.None);
+        return true;
+    }
+
+    /// <summary>
     /// The active run of a session, if any, with its open requests. A run whose terminal event is out is not active,
     /// though it may still be finishing up.
     /// </summary>

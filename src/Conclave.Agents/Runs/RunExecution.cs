@@ -28,12 +28,31 @@ internal sealed partial class RunExecution(
     private readonly ILogger _logger = logger;
 
     /// <summary>Runs <paramref name="run"/> until it ends.</summary>
-    public async Task ExecuteAsync(Run run, Skill? forced)
+    public Task ExecuteAsync(Run run, Skill? forced) => RunToEndAsync(run, ct => AnswerAsync(run, forced, ct));
+
+    /// <summary>Goes on with a run a previous process left waiting on a person, until it ends.</summary>
+    public Task ResumeAsync(Run run, AgentCheckpoint checkpoint, RestoredWait wait) =>
+        RunToEndAsync(run, ct =>
+        {
+            var workspace = new Workspace(Path.Combine(agent.WorkspacesPath, run.SessionId));
+            var toolContext = new ToolContext(workspace, run.HumanFor(null), (goal, c) => ConveneTeamAsync(run, goal, null, workspace, c));
+            var loop = new AgentLoop(model, runs, gate, tokens, agent.MaxSteps);
+            return loop.ResumeAsync(
+                AgentOutput.ForRun(run), checkpoint, wait, tools.Select(checkpoint.Tools), toolContext, ct,
+                new ChatOptions { ModelId = checkpoint.ModelId }, new DurableWaits(runs, checkpoint.Tools));
+        });
+
+    /// <summary>
+    /// The run's answer, then its one terminal event, stored before the run is recorded as ended; a run suspended for a
+    /// restart (its wait stored) ends here without either, and stays open for the next process.
+    /// </summary>
+    private async Task RunToEndAsync(Run run, Func<CancellationToken, Task<AgentAnswer>> answering)
     {
         var status = RunStatus.Failed;
+        var suspended = false;
         try
         {
-            var answer = await AnswerAsync(run, forced, run.StopToken);
+            var answer = await answering(run.StopToken);
             if (!run.TryFinish())
             {
                 // A stop crossed the end of the answer: the run ends as stopped, as the client who stopped it was told.
@@ -44,24 +63,39 @@ internal sealed partial class RunExecution(
             await run.EndAsync(new FinalAnswerEvent(answer.Content, run.Usage, answer.FinishReason));
             status = RunStatus.Completed;
         }
+        catch (OperationCanceledException) when (run.StopReason == StopReason.Suspended && run.HasDurableWait)
+        {
+            suspended = true;
+        }
         catch (Exception ex)
         {
             status = await EndWithErrorAsync(run, ex);
         }
         finally
         {
-            run.MarkTerminalSent();
-            await run.FlushAsync();
-
-            // Recorded as ended only once the terminal event is stored: a crash in between leaves the run open,
-            // and recovery then sees the stored terminal event and does not add another.
-            try
+            if (!suspended)
             {
-                await runs.EndRunAsync(run.Id, status, CancellationToken.None);
+                run.MarkTerminalSent();
             }
-            catch (Exception storeFailure)
+
+            await run.FlushAsync();
+            if (!suspended)
             {
-                LogRunFailed(storeFailure, run.Id, "store");
+                // Recorded as ended only once the terminal event is stored: a crash in between leaves the run open,
+                // and recovery then sees the stored terminal event and does not add another.
+                try
+                {
+                    if (run.HasDurableWait)
+                    {
+                        await runs.DeleteWaitAsync(run.Id, CancellationToken.None); // it ended while waiting
+                    }
+
+                    await runs.EndRunAsync(run.Id, status, CancellationToken.None);
+                }
+                catch (Exception storeFailure)
+                {
+                    LogRunFailed(storeFailure, run.Id, "store");
+                }
             }
 
             active.Remove(run);
@@ -86,7 +120,8 @@ internal sealed partial class RunExecution(
         var toolContext = new ToolContext(workspace, run.HumanFor(null), (goal, ct) => ConveneTeamAsync(run, goal, match?.Skill, workspace, ct));
         var loop = new AgentLoop(model, runs, gate, tokens, agent.MaxSteps);
         return await loop.RunAsync(
-            AgentOutput.ForRun(run), messages, tools.Select(match?.Skill.Tools), toolContext, cancellationToken, new ChatOptions { ModelId = match?.Skill.Model });
+            AgentOutput.ForRun(run), messages, tools.Select(match?.Skill.Tools), toolContext, cancellationToken,
+            new ChatOptions { ModelId = match?.Skill.Model }, new DurableWaits(runs, match?.Skill.Tools));
     }
 
     private async Task<string> ConveneTeamAsync(Run run, string goal, Skill? skill, Workspace workspace, CancellationToken cancellationToken)

@@ -9,7 +9,7 @@ namespace Conclave.Agents.Runs;
 /// <c>error</c> (<c>internal</c>, retryable) in its session's log, so no client waits for it forever.
 /// Runs once at start, before any new run.
 /// </summary>
-public sealed partial class RunRecovery(IRunStore runs, IEventStore events, TimeProvider time, ILogger<RunRecovery> logger)
+public sealed partial class RunRecovery(IRunStore runs, IEventStore events, RunCoordinator coordinator, TimeProvider time, ILogger<RunRecovery> logger)
 {
     /// <summary>Ends every open run; returns how many there were.</summary>
     public async Task<int> EndInterruptedRunsAsync(CancellationToken cancellationToken = default)
@@ -24,6 +24,17 @@ public sealed partial class RunRecovery(IRunStore runs, IEventStore events, Time
                 // The process stopped between storing the terminal event and recording the run as ended.
                 await runs.EndRunAsync(run.RunId, terminal.Type == "final_answer" ? RunStatus.Completed : RunStatus.Failed, cancellationToken);
                 continue;
+            }
+
+            if (run.Wait is not null)
+            {
+                if (await coordinator.TryResumeWaitingAsync(run, cancellationToken))
+                {
+                    LogResumed(run.RunId, run.SessionId, run.Wait.RequestId);
+                    continue;
+                }
+
+                await runs.DeleteWaitAsync(run.RunId, cancellationToken);
             }
 
             var error = new ErrorEvent(ErrorCodes.Internal, "The server stopped during the run; send the message again.", Retryable: true)
@@ -76,6 +87,9 @@ public sealed partial class RunRecovery(IRunStore runs, IEventStore events, Time
         using var json = JsonDocument.Parse(e.Utf8Json);
         return json.RootElement.TryGetProperty("kind", out var kind) && (kind.ValueEquals("token") || kind.ValueEquals("thinking"));
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} of session {SessionId} waits on request {RequestId} again, as it did before the restart")]
+    private partial void LogResumed(string runId, string sessionId, string requestId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} of session {SessionId} was left open by the previous process; ended it with error internal")]
     private partial void LogEnded(string runId, string sessionId);

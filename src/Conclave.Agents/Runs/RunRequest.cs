@@ -51,4 +51,10 @@ public enum StopReason
 
     /// <summary>An operator (the admin key) cancelled it.</summary>
     CancelledByOperator,
+
+    /// <summary>
+    /// The server is shutting down while the run waits on a person with its wait stored: it is left as it is, open,
+    /// and the next start takes it up again.
+    /// </summary>
+    Suspended,
 }

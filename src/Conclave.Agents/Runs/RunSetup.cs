@@ -45,6 +45,25 @@ internal sealed class RunSetup(
     }
 
     /// <summary>
+    /// Gives a run a previous process left waiting its event log and its open request again, unless the session moved
+    /// on past the request's announcement (or never stored it): then it cannot go on from its wait.
+    /// </summary>
+    public async Task<Task<HumanAnswer>?> RestoreWaitAsync(Run run, RunWait wait, CancellationToken cancellationToken)
+    {
+        var lastEventId = await events.GetLastEventIdAsync(run.SessionId, cancellationToken);
+        if (lastEventId != wait.AnnouncementEventId)
+        {
+            return null;
+        }
+
+        run.Attach(new SessionEventLog(run.SessionId, lastEventId, writer, time));
+        var type = wait.Kind == RequestKind.Confirmation ? "confirmation_request" : "ask_human";
+        var announcement = new SessionEvent(run.SessionId, wait.AnnouncementEventId, run.Id, type, System.Text.Encoding.UTF8.GetBytes(wait.Announcement));
+        run.HasDurableWait = true;
+        return run.Pending.Restore(wait.RequestId, wait.Kind, announcement);
+    }
+
+    /// <summary>
     /// In its turn: the skill that matches, then the team's goal for a team run, or else the prompt (system prompt,
     /// the history that fits, the message).
     /// </summary>

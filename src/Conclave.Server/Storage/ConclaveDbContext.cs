@@ -35,6 +35,8 @@ internal sealed class ConclaveDbContext(DbContextOptions<ConclaveDbContext> opti
 
     public DbSet<RunEntity> Runs => Set<RunEntity>();
 
+    public DbSet<RunWaitEntity> RunWaits => Set<RunWaitEntity>();
+
     public DbSet<SkillEntity> Skills => Set<SkillEntity>();
 
     public DbSet<ExpertEntity> Experts => Set<ExpertEntity>();
@@ -73,6 +75,11 @@ internal sealed class ConclaveDbContext(DbContextOptions<ConclaveDbContext> opti
             e.HasKey(r => r.Id);
             e.HasIndex(r => r.Status);
             e.HasIndex(r => r.SessionId);
+        });
+        modelBuilder.Entity<RunWaitEntity>(e =>
+        {
+            e.ToTable("run_waits");
+            e.HasKey(w => w.RunId);
         });
         modelBuilder.Entity<SkillEntity>(e =>
         {

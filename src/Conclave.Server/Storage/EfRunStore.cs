@@ -76,11 +76,44 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var running = ToText(RunStatus.Running);
-        return await db.Runs.AsNoTracking()
+        var open = await db.Runs.AsNoTracking()
             .Where(r => r.Status == running)
             .OrderBy(r => r.StartedAt)
-            .Select(r => new OpenRun(r.Id, r.SessionId, new Usage(r.InputTokens, r.OutputTokens), r.UsageAtEventId))
             .ToListAsync(cancellationToken);
+        var ids = open.ConvertAll(r => r.Id);
+        var waits = await db.RunWaits.AsNoTracking().Where(w => ids.Contains(w.RunId)).ToDictionaryAsync(w => w.RunId, cancellationToken);
+        return open.ConvertAll(r => new OpenRun(
+            r.Id, r.SessionId, r.TenantId, r.StartedAt, new Usage(r.InputTokens, r.OutputTokens), r.UsageAtEventId,
+            waits.TryGetValue(r.Id, out var w)
+                ? new RunWait(w.RunId, w.RequestId, Enum.Parse<RequestKind>(w.Kind), w.Announcement, w.AnnouncementEventId, w.ExpiresAt, w.Checkpoint)
+                : null));
+    }
+
+    public async Task SaveWaitAsync(RunWait wait, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(wait);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var row = await db.RunWaits.FindAsync([wait.RunId], cancellationToken);
+        if (row is null)
+        {
+            row = new RunWaitEntity { RunId = wait.RunId, RequestId = wait.RequestId, Kind = string.Empty, Announcement = string.Empty, Checkpoint = string.Empty };
+            db.RunWaits.Add(row);
+        }
+
+        row.RequestId = wait.RequestId;
+        row.Kind = wait.Kind.ToString();
+        row.Announcement = wait.Announcement;
+        row.AnnouncementEventId = wait.AnnouncementEventId;
+        row.ExpiresAt = wait.ExpiresAt;
+        row.Checkpoint = wait.Checkpoint;
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    public async Task DeleteWaitAsync(string runId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        using var entered = await writes.EnterAsync(cancellationToken);
+        await db.RunWaits.Where(w => w.RunId == runId).ExecuteDeleteAsync(cancellationToken);
     }
 
     private MessageEntity NewMessage(string sessionId, string runId, HistoryMessage message) => new()

@@ -84,6 +84,24 @@ internal sealed class RunEntity
     public long UsageAtEventId { get; set; }
 }
 
+/// <summary>A run's wait on a person, kept so that it outlives the process.</summary>
+internal sealed class RunWaitEntity
+{
+    public required string RunId { get; set; }
+
+    public required string RequestId { get; set; }
+
+    public required string Kind { get; set; }
+
+    public required string Announcement { get; set; }
+
+    public long AnnouncementEventId { get; set; }
+
+    public DateTime? ExpiresAt { get; set; }
+
+    public required string Checkpoint { get; set; }
+}
+
 /// <summary>A tenant's skill.</summary>
 internal sealed class SkillEntity
 {

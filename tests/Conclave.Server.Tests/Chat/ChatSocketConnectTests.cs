@@ -71,16 +71,16 @@ public sealed class ChatSocketConnectTests
     }
 
     [Fact]
-    public async Task ShutdownClosesSocketsWith1001AndEndsTheActiveRun()
+    public async Task ShutdownClosesSocketsWith1001AndEndsTheStreamingRun()
     {
-        var server = await ConclaveTestServer.StartAsync();
+        var server = await ConclaveTestServer.StartAsync(new Dictionary<string, string?> { ["Conclave:Llm:Builtin:TokenDelayMs"] = "20" });
         var dataDir = server.DataDir;
         try
         {
             var session = await server.CreateSessionAsync();
             var socket = await server.ConnectAsync(session);
-            await socket.SendAsync(new { type = "message", content = "ask me: are you there?" });
-            await socket.ReceiveTypeAsync("ask_human");
+            await socket.SendAsync(new { type = "message", content = "stream 100000 words" });
+            await socket.ReceiveTypeAsync("token");
 
             var stopping = server.StopAsync();
             var frames = new List<System.Text.Json.JsonElement>();

@@ -84,6 +84,10 @@ public sealed class RunEndVisibilityTests
             await store.AppendMessageAsync(sessionId, runId, message, cancellationToken);
         }
 
+        public Task SaveWaitAsync(RunWait wait, CancellationToken cancellationToken = default) => store.SaveWaitAsync(wait, cancellationToken);
+
+        public Task DeleteWaitAsync(string runId, CancellationToken cancellationToken = default) => store.DeleteWaitAsync(runId, cancellationToken);
+
         public Task RecordUsageAsync(string runId, Conclave.Agents.Events.Usage usage, long atEventId, CancellationToken cancellationToken = default) =>
             store.RecordUsageAsync(runId, usage, atEventId, cancellationToken);
 

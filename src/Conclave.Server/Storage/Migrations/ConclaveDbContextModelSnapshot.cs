@@ -193,6 +193,38 @@ namespace Conclave.Server.Storage.Migrations
                     b.ToTable("runs", (string)null);
                 });
 
+            modelBuilder.Entity("Conclave.Server.Storage.RunWaitEntity", b =>
+                {
+                    b.Property<string>("RunId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Announcement")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("AnnouncementEventId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Checkpoint")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequestId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("RunId");
+
+                    b.ToTable("run_waits", (string)null);
+                });
+
             modelBuilder.Entity("Conclave.Server.Storage.SessionEntity", b =>
                 {
                     b.Property<string>("Id")

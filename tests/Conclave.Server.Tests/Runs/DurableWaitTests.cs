@@ -1,0 +1,146 @@
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Conclave.Server.Tests.Infrastructure;
+
+namespace Conclave.Server.Tests.Runs;
+
+/// <summary>
+/// A single agent's run waiting on a person outlives its process: killed (<c>kill -9</c>) or stopped (SIGTERM), the
+/// next start on the same data folder has the same request pending, and an answer from a fresh socket lets the run go
+/// on with the conversation it had.
+/// </summary>
+public sealed class DurableWaitTests
+{
+    private const string WriteFile = "use tool write_file {\"path\": \"notes/a.txt\", \"content\": \"hello\"}";
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AConfirmationPendingWhenTheProcessIsKilledIsAnsweredAfterTheRestart(bool approve)
+    {
+        using var temp = new TempDataDir();
+        var (session, request) = await KillWhileWaitingAsync(temp.Path, WriteFile, "confirmation_request");
+
+        await using var server = await ConclaveTestServer.RestartOnAsync(temp.Path);
+        await using var socket = await server.ConnectAsync(session, lastEventId: request.EventId());
+        var pending = Assert.Single(socket.Connected.GetProperty("pending").EnumerateArray());
+        await socket.SendAsync(new { type = "confirmation_reply", request_id = request.Str("request_id"), approved = approve });
+        var frames = await socket.ReceiveRunEndAsync();
+
+        Assert.Equal(request.GetRawText(), pending.GetRawText());
+        Assert.Equal(request.Str("run_id"), socket.Connected.Str("active_run_id"));
+        Assert.Equal(approve, Assert.Single(frames, f => f.Type() == "confirmation_result").GetProperty("approved").GetBoolean());
+        Assert.Equal(request.Str("run_id"), frames[^1].Str("run_id"));
+        var file = Path.Combine(temp.Path, "workspaces", session, "notes", "a.txt");
+        if (approve)
+        {
+            Assert.Equal("Tool write_file returned: Wrote 5 bytes to notes/a.txt.", frames[^1].Str("content"));
+            Assert.Equal("hello", await File.ReadAllTextAsync(file));
+        }
+        else
+        {
+            Assert.Equal("Tool write_file was not run: the user denied it", frames[^1].Str("content"));
+            Assert.False(File.Exists(file));
+        }
+
+        await AssertContiguousAndChatsOnAsync(server, session, socket);
+    }
+
+    [Fact]
+    public async Task AQuestionPendingWhenTheProcessIsKilledIsRepliedToAfterTheRestart()
+    {
+        using var temp = new TempDataDir();
+        var (session, ask) = await KillWhileWaitingAsync(temp.Path, "ask me: still there?", "ask_human");
+
+        await using var server = await ConclaveTestServer.RestartOnAsync(temp.Path);
+        await using var socket = await server.ConnectAsync(session);
+        await socket.SendAsync(new { type = "reply", request_id = ask.Str("request_id"), content = "yes" });
+        var frames = await socket.ReceiveRunEndAsync();
+
+        Assert.Equal(ask.Str("request_id"), Assert.Single(socket.Connected.GetProperty("pending").EnumerateArray()).Str("request_id"));
+        Assert.Equal("You answered: yes", frames[^1].Str("content"));
+        var history = await server.Http.GetFromJsonAsync<List<JsonElement>>($"/api/v1/sessions/{session}/messages") ?? [];
+        Assert.Equal(["user", "tool", "assistant"], history.Select(m => m.Str("role")));
+        Assert.Equal("yes", history[1].Str("content"));
+        await AssertContiguousAndChatsOnAsync(server, session, socket);
+    }
+
+    [Fact]
+    public async Task AWaitOutlivesAGracefulStopToo()
+    {
+        using var temp = new TempDataDir();
+        string session;
+        JsonElement request;
+        await using (var first = await ConclaveTestServer.StartAsync(dataDir: temp.Path))
+        {
+            session = await first.CreateSessionAsync();
+            var socket = await first.ConnectAsync(session);
+            await socket.SendAsync(new { type = "message", content = WriteFile });
+            request = await socket.ReceiveTypeAsync("confirmation_request");
+
+            var stopping = first.StopAsync();
+            var closed = await Assert.ThrowsAsync<WebSocketClosedException>(async () =>
+            {
+                while (true)
+                {
+                    Assert.False((await socket.ReceiveAsync()).IsTerminal(), "a waiting run ended at the stop");
+                }
+            });
+            await stopping;
+            Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, closed.Status);
+        }
+
+        await using var server = await ConclaveTestServer.RestartOnAsync(temp.Path);
+        await using var again = await server.ConnectAsync(session);
+        await again.SendAsync(new { type = "confirmation_reply", request_id = request.Str("request_id"), approved = true });
+        var frames = await again.ReceiveRunEndAsync();
+
+        Assert.Equal("Tool write_file returned: Wrote 5 bytes to notes/a.txt.", frames[^1].Str("content"));
+    }
+
+    [Fact]
+    public async Task AConfirmationThatExpiredWhileTheServerWasDownIsExpiredAtTheRestartAndTheModelIsTold()
+    {
+        using var temp = new TempDataDir();
+        var settings = new Dictionary<string, string> { ["Conclave__Confirmation__TimeoutSeconds"] = "2" };
+        var (session, request) = await KillWhileWaitingAsync(temp.Path, WriteFile, "confirmation_request", settings);
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+
+        await using var server = await ConclaveTestServer.RestartOnAsync(temp.Path, new Dictionary<string, string?> { ["Conclave:Confirmation:TimeoutSeconds"] = "2" });
+        await using var socket = await server.ConnectAsync(session, lastEventId: request.EventId());
+        var frames = await socket.ReceiveRunEndAsync();
+
+        Assert.Equal("timeout", Assert.Single(frames, f => f.Type() == "confirmation_result").Str("by"));
+        Assert.StartsWith("Tool write_file was not run: the request expired", frames[^1].Str("content"), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(temp.Path, "workspaces", session, "notes", "a.txt")));
+    }
+
+    /// <summary>Starts a server process, sends <paramref name="message"/>, waits for the request it makes, then kills the process.</summary>
+    private static async Task<(string Session, JsonElement Request)> KillWhileWaitingAsync(
+        string dataDir, string message, string requestType, Dictionary<string, string>? settings = null)
+    {
+        var environment = new Dictionary<string, string>(settings ?? []) { ["Conclave__Auth__AdminKey"] = ConclaveTestServer.AdminKey };
+        await using var process = await ServerProcess.StartAsync(dataDir, environment);
+        using var http = new HttpClient { BaseAddress = process.BaseUri };
+        http.DefaultRequestHeaders.Add("X-API-Key", ConclaveTestServer.AdminKey);
+        var created = await (await http.PostAsJsonAsync("/api/v1/sessions", new { })).Content.ReadFromJsonAsync<JsonElement>();
+        var session = created.Str("id")!;
+        using var client = new ClientWebSocket();
+        await client.ConnectAsync(new Uri($"ws://{process.BaseUri.Authority}/api/v1/chat/ws/{session}?api_key={ConclaveTestServer.AdminKey}"), CancellationToken.None);
+        var socket = new TestSocket(client);
+        await socket.ReceiveAsync();
+        await socket.SendAsync(new { type = "message", content = message });
+        var request = await socket.ReceiveTypeAsync(requestType);
+        await process.KillAsync();
+        return (session, request);
+    }
+
+    private static async Task AssertContiguousAndChatsOnAsync(ConclaveTestServer server, string session, TestSocket socket)
+    {
+        var events = await server.Http.GetFromJsonAsync<List<JsonElement>>($"/api/v1/sessions/{session}/events") ?? [];
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.EventId()));
+        Assert.Single(events, e => e.IsTerminal());
+        Assert.Equal("word1 word2", (await socket.ChatAsync("stream 2 words"))[^1].Str("content"));
+    }
+}
