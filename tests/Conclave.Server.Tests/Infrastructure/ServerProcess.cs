@@ -94,6 +94,20 @@ internal sealed class ServerProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>Sends SIGTERM, as a service manager stopping the server does, and waits for the process to exit.</summary>
+    public async Task TerminateAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var wait = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(wait.Token);
+    }
+
+    public int ExitCode => _process.ExitCode;
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
@@ -103,7 +117,6 @@ internal sealed class ServerProcess : IAsyncDisposable
 
         _process.Dispose();
     }
-
 
     private void Append(string? line)
     {

@@ -67,6 +67,34 @@ public sealed class DurableWaitTests
     }
 
     [Fact]
+    public async Task AWaitOutlivesASigtermOfTheServerProcess()
+    {
+        using var temp = new TempDataDir();
+        string session;
+        JsonElement ask;
+        await using (var process = await ServerProcess.StartAsync(temp.Path, new Dictionary<string, string> { ["Conclave__Auth__AdminKey"] = ConclaveTestServer.AdminKey }))
+        {
+            var (socket, created) = await OpenAsync(process);
+            await using (socket)
+            {
+                session = created;
+                await socket.SendAsync(new { type = "message", content = "ask me: after the upgrade?" });
+                ask = await socket.ReceiveTypeAsync("ask_human");
+
+                await process.TerminateAsync(TimeSpan.FromSeconds(60));
+                Assert.Equal(0, process.ExitCode);
+                Assert.DoesNotContain(socket.Received, f => f.IsTerminal());
+            }
+        }
+
+        await using var server = await ConclaveTestServer.RestartOnAsync(temp.Path);
+        await using var again = await server.ConnectAsync(session);
+        await again.SendAsync(new { type = "reply", request_id = ask.Str("request_id"), content = "yes" });
+
+        Assert.Equal("You answered: yes", (await again.ReceiveRunEndAsync())[^1].Str("content"));
+    }
+
+    [Fact]
     public async Task AWaitOutlivesAGracefulStopToo()
     {
         using var temp = new TempDataDir();
@@ -122,18 +150,28 @@ public sealed class DurableWaitTests
     {
         var environment = new Dictionary<string, string>(settings ?? []) { ["Conclave__Auth__AdminKey"] = ConclaveTestServer.AdminKey };
         await using var process = await ServerProcess.StartAsync(dataDir, environment);
+        var (socket, session) = await OpenAsync(process);
+        await using (socket)
+        {
+            await socket.SendAsync(new { type = "message", content = message });
+            var request = await socket.ReceiveTypeAsync(requestType);
+            await process.KillAsync();
+            return (session, request);
+        }
+    }
+
+    /// <summary>A new session on a server process, and a socket on it past its <c>connected</c>.</summary>
+    private static async Task<(TestSocket Socket, string Session)> OpenAsync(ServerProcess process)
+    {
         using var http = new HttpClient { BaseAddress = process.BaseUri };
         http.DefaultRequestHeaders.Add("X-API-Key", ConclaveTestServer.AdminKey);
         var created = await (await http.PostAsJsonAsync("/api/v1/sessions", new { })).Content.ReadFromJsonAsync<JsonElement>();
         var session = created.Str("id")!;
-        using var client = new ClientWebSocket();
+        var client = new ClientWebSocket();
         await client.ConnectAsync(new Uri($"ws://{process.BaseUri.Authority}/api/v1/chat/ws/{session}?api_key={ConclaveTestServer.AdminKey}"), CancellationToken.None);
         var socket = new TestSocket(client);
         await socket.ReceiveAsync();
-        await socket.SendAsync(new { type = "message", content = message });
-        var request = await socket.ReceiveTypeAsync(requestType);
-        await process.KillAsync();
-        return (session, request);
+        return (socket, session);
     }
 
     private static async Task AssertContiguousAndChatsOnAsync(ConclaveTestServer server, string session, TestSocket socket)
