@@ -194,9 +194,10 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
         string? error = null;
         Exception? stop = null;
         var invoked = false;
-        if (loop.Durable is { } durable)
+        var durable = loop.Durable;
+        if (durable is not null)
         {
-            run.OnWaiting = opened => durable.SaveAsync(run, opened, Checkpoint(loop, turn, index, step));
+            run.OnWaiting = opened => durable.SaveAsync(run, opened, () => Checkpoint(loop, turn, index, step));
         }
 
         try
@@ -215,8 +216,10 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
             }
             else if (restored is { Kind: RequestKind.Question })
             {
-                // The waiting call is ask_human itself: its reply is the tool's result.
-                result = await run.ResumeAskAsync(restored.RequestId, restored.Answer, restored.ExpiresAt, cancellationToken);
+                // The waiting call is ask_human itself: its reply is the tool's result, as the tool would give it.
+                invoked = true;
+                var reply = await run.ResumeAskAsync(restored.RequestId, restored.Answer, restored.ExpiresAt, cancellationToken);
+                result = JsonSerializer.SerializeToElement(reply, AIJsonUtilities.DefaultOptions);
             }
             else
             {
@@ -229,6 +232,12 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
                 {
                     var decision = await gate.RequestAsync(run, tool, arguments, output.Scope, cancellationToken);
                     error = decision.Approved ? null : decision.Reason;
+                }
+
+                // Decided: the wait no longer needs to outlive the process (a restart from here must not run the tool twice).
+                if (durable is not null)
+                {
+                    await durable.EndAsync(run);
                 }
 
                 if (error is null)
@@ -255,11 +264,10 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
             run.OnWaiting = null;
         }
 
-        if (loop.Durable is { } stored && run.HasDurableWait)
+        if (durable is not null)
         {
             // The wait is over (answered, expired, or the run is ending): it no longer needs to outlive the process.
-            run.HasDurableWait = false;
-            await stored.DeleteAsync(run);
+            await durable.EndAsync(run);
         }
 
         var resultJson = error is null ? JsonSerializer.SerializeToElement(result, AIJsonUtilities.DefaultOptions) : (JsonElement?)null;
@@ -286,6 +294,7 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
         Results = turn.Results,
         Tools = loop.Durable?.ToolNames,
         ModelId = loop.Options.ModelId,
+        Skill = loop.Durable?.SkillName,
     };
 
     /// <summary>Runs a tool; a failure is an error the model reads, and only a stop or an unanswered question is thrown.</summary>

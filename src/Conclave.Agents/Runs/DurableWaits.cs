@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 
 namespace Conclave.Agents.Runs;
 
@@ -36,20 +37,62 @@ public sealed class AgentCheckpoint
     /// <summary>The model id the run asks for, if any.</summary>
     public string? ModelId { get; init; }
 
+    /// <summary>The skill that shaped the run, if any.</summary>
+    public string? Skill { get; init; }
+
+    /// <summary>Why the arguments of a call could not be read, by call id (its exception is not kept in JSON).</summary>
+    public Dictionary<string, string> UnreadableCalls { get; init; } = [];
+
+    /// <summary>The results that are errors, by call id (their exception is not kept in JSON).</summary>
+    public Dictionary<string, string> FailedResults { get; init; } = [];
+
     /// <summary>Reads a stored checkpoint; null when it cannot be read (written by another version, say).</summary>
     public static AgentCheckpoint? FromJson(string json)
     {
+        AgentCheckpoint? checkpoint;
         try
         {
-            return JsonSerializer.Deserialize<AgentCheckpoint>(json, Json);
+            checkpoint = JsonSerializer.Deserialize<AgentCheckpoint>(json, Json);
         }
         catch (JsonException)
         {
             return null;
         }
+
+        // What JSON does not keep: a call's reading error, and which results are errors.
+        var contents = checkpoint?.Messages.SelectMany(m => m.Contents).Concat(checkpoint.Calls).Concat(checkpoint.Results) ?? [];
+        foreach (var content in contents)
+        {
+            if (content is FunctionCallContent call && checkpoint!.UnreadableCalls.TryGetValue(call.CallId, out var unreadable))
+            {
+                call.Exception = new JsonException(unreadable);
+            }
+            else if (content is FunctionResultContent result && checkpoint!.FailedResults.TryGetValue(result.CallId, out var failed))
+            {
+                // An error's result is its text, as the loop made it (a tool's own result is JSON either way).
+                result.Exception = new Tools.ToolException(failed);
+                result.Result = result.Result is JsonElement { ValueKind: JsonValueKind.String } text ? text.GetString() : result.Result;
+            }
+        }
+
+        return checkpoint;
     }
 
-    internal string ToJson() => JsonSerializer.Serialize(this, Json);
+    internal string ToJson()
+    {
+        var contents = Messages.SelectMany(m => m.Contents).Concat(Calls).Concat(Results).ToList();
+        foreach (var call in contents.OfType<FunctionCallContent>().Where(c => c.Exception is not null))
+        {
+            UnreadableCalls[call.CallId] = call.Exception!.Message;
+        }
+
+        foreach (var result in contents.OfType<FunctionResultContent>().Where(r => r.Exception is not null))
+        {
+            FailedResults[result.CallId] = result.Exception!.Message;
+        }
+
+        return JsonSerializer.Serialize(this, Json);
+    }
 }
 
 /// <summary>A wait a previous process stored, open again: its request, and the answer that will come to it.</summary>
@@ -62,19 +105,43 @@ public sealed record RestoredWait(string RequestId, RequestKind Kind, Task<Human
 /// <summary>Stores the waits of a run's own agent loop with its checkpoint, so that they outlive the process.</summary>
 /// <param name="store">Where runs are stored.</param>
 /// <param name="toolNames">The tools the run may use (a skill's), or null for all.</param>
-public sealed class DurableWaits(IRunStore store, IReadOnlyList<string>? toolNames)
+/// <param name="skillName">The skill that shaped the run, if any.</param>
+/// <param name="logger">Where a wait that could not be stored is told.</param>
+public sealed partial class DurableWaits(IRunStore store, IReadOnlyList<string>? toolNames, string? skillName, ILogger logger)
 {
     /// <summary>The tools the run may use, kept in the checkpoint.</summary>
     public IReadOnlyList<string>? ToolNames { get; } = toolNames;
 
-    internal async Task SaveAsync(Run run, OpenedWait opened, AgentCheckpoint checkpoint)
+    /// <summary>The skill that shaped the run, kept in the checkpoint.</summary>
+    public string? SkillName { get; } = skillName;
+
+    /// <summary>Stores the wait; one that cannot be stored goes on in memory only (it is logged), and ends with the process.</summary>
+    internal async Task SaveAsync(Run run, OpenedWait opened, Func<AgentCheckpoint> checkpoint)
     {
-        var announcement = Encoding.UTF8.GetString(opened.Announcement.Utf8Json.Span);
-        await store.SaveWaitAsync(
-            new RunWait(run.Id, opened.RequestId, opened.Kind, announcement, opened.Announcement.EventId, opened.ExpiresAt, checkpoint.ToJson()),
-            CancellationToken.None);
-        run.HasDurableWait = true;
+        try
+        {
+            var announcement = Encoding.UTF8.GetString(opened.Announcement.Utf8Json.Span);
+            await store.SaveWaitAsync(
+                new RunWait(run.Id, opened.RequestId, opened.Kind, announcement, opened.Announcement.EventId, opened.ExpiresAt, checkpoint().ToJson()),
+                CancellationToken.None);
+            run.HasDurableWait = true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogNotStored(ex, run.Id, opened.RequestId);
+        }
     }
 
-    internal Task DeleteAsync(Run run) => store.DeleteWaitAsync(run.Id, CancellationToken.None);
+    /// <summary>Forgets the run's stored wait, if it has one: answered, it no longer needs to outlive the process.</summary>
+    internal async Task EndAsync(Run run)
+    {
+        if (run.HasDurableWait)
+        {
+            run.HasDurableWait = false;
+            await store.DeleteWaitAsync(run.Id, CancellationToken.None);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The wait of run {RunId} on request {RequestId} could not be stored; it will not outlive this process")]
+    private partial void LogNotStored(Exception exception, string runId, string requestId);
 }

@@ -32,14 +32,18 @@ internal sealed partial class RunExecution(
 
     /// <summary>Goes on with a run a previous process left waiting on a person, until it ends.</summary>
     public Task ResumeAsync(Run run, AgentCheckpoint checkpoint, RestoredWait wait) =>
-        RunToEndAsync(run, ct =>
+        RunToEndAsync(run, async ct =>
         {
+            // A team the agent convenes gets what the skill gives (its instructions, if it still exists), and never more
+            // tools than the run had.
+            var skill = checkpoint.Skill is null ? null : await setup.FindSkillAsync(run.Request.TenantId, checkpoint.Skill, ct);
             var workspace = new Workspace(Path.Combine(agent.WorkspacesPath, run.SessionId));
-            var toolContext = new ToolContext(workspace, run.HumanFor(null), (goal, c) => ConveneTeamAsync(run, goal, null, workspace, c));
+            var toolContext = new ToolContext(
+                workspace, run.HumanFor(null), (goal, c) => ConveneTeamAsync(run, goal, skill?.Instructions, checkpoint.Tools, workspace, c));
             var loop = new AgentLoop(model, runs, gate, tokens, agent.MaxSteps);
-            return loop.ResumeAsync(
+            return await loop.ResumeAsync(
                 AgentOutput.ForRun(run), checkpoint, wait, tools.Select(checkpoint.Tools), toolContext, ct,
-                new ChatOptions { ModelId = checkpoint.ModelId }, new DurableWaits(runs, checkpoint.Tools));
+                new ChatOptions { ModelId = checkpoint.ModelId }, new DurableWaits(runs, checkpoint.Tools, checkpoint.Skill, _logger));
         });
 
     /// <summary>
@@ -113,29 +117,31 @@ internal sealed partial class RunExecution(
         var workspace = new Workspace(Path.Combine(agent.WorkspacesPath, run.SessionId));
         if (teamGoal is not null)
         {
-            var synthesis = await ConveneTeamAsync(run, teamGoal, match?.Skill, workspace, cancellationToken);
+            var synthesis = await ConveneTeamAsync(run, teamGoal, match?.Skill.Instructions, match?.Skill.Tools, workspace, cancellationToken);
             return new AgentAnswer(synthesis, ChatFinishReason.Stop.Value);
         }
 
-        var toolContext = new ToolContext(workspace, run.HumanFor(null), (goal, ct) => ConveneTeamAsync(run, goal, match?.Skill, workspace, ct));
+        var toolContext = new ToolContext(
+            workspace, run.HumanFor(null), (goal, ct) => ConveneTeamAsync(run, goal, match?.Skill.Instructions, match?.Skill.Tools, workspace, ct));
         var loop = new AgentLoop(model, runs, gate, tokens, agent.MaxSteps);
         return await loop.RunAsync(
             AgentOutput.ForRun(run), messages, tools.Select(match?.Skill.Tools), toolContext, cancellationToken,
-            new ChatOptions { ModelId = match?.Skill.Model }, new DurableWaits(runs, match?.Skill.Tools));
+            new ChatOptions { ModelId = match?.Skill.Model }, new DurableWaits(runs, match?.Skill.Tools, match?.Skill.Name, _logger));
     }
 
-    private async Task<string> ConveneTeamAsync(Run run, string goal, Skill? skill, Workspace workspace, CancellationToken cancellationToken)
+    private async Task<string> ConveneTeamAsync(
+        Run run, string goal, string? instructions, IReadOnlyCollection<string>? allowedTools, Workspace workspace, CancellationToken cancellationToken)
     {
         var all = BuiltInExperts.All.Concat(await experts.ListAsync(run.Request.TenantId, cancellationToken)).ToList();
         var orchestrator = new TeamOrchestrator(model, runs, gate, tools, teams, tokens, agent.MaxSteps);
-        return await orchestrator.RunAsync(run, new TeamBrief(goal, all, skill?.Instructions, skill?.Tools, workspace), cancellationToken);
+        return await orchestrator.RunAsync(run, new TeamBrief(goal, all, instructions, allowedTools, workspace), cancellationToken);
     }
 
     private async Task<RunStatus> EndWithErrorAsync(Run run, Exception ex)
     {
         var (code, message, retryable, status) = ex switch
         {
-            OperationCanceledException when run.StopReason == StopReason.Shutdown =>
+            OperationCanceledException when run.StopReason is StopReason.Shutdown or StopReason.Suspended =>
                 (ErrorCodes.Internal, "The server shut down during the run; send the message again.", true, RunStatus.Failed),
             OperationCanceledException when run.StopReason == StopReason.KeyRevoked =>
                 (ErrorCodes.Cancelled, "The run was stopped: its API key was revoked.", false, RunStatus.Cancelled),

@@ -22,6 +22,11 @@ public sealed partial class RunRecovery(IRunStore runs, IEventStore events, RunC
             if (last is [{ IsTerminal: true } terminal] && terminal.RunId == run.RunId)
             {
                 // The process stopped between storing the terminal event and recording the run as ended.
+                if (run.Wait is not null)
+                {
+                    await runs.DeleteWaitAsync(run.RunId, cancellationToken);
+                }
+
                 await runs.EndRunAsync(run.RunId, terminal.Type == "final_answer" ? RunStatus.Completed : RunStatus.Failed, cancellationToken);
                 continue;
             }

@@ -50,15 +50,22 @@ internal sealed class RunSetup(
     /// </summary>
     public async Task<Task<HumanAnswer>?> RestoreWaitAsync(Run run, RunWait wait, CancellationToken cancellationToken)
     {
+        var type = wait.Kind == RequestKind.Confirmation ? "confirmation_request" : "ask_human";
+        var announcement = new SessionEvent(run.SessionId, wait.AnnouncementEventId, run.Id, type, System.Text.Encoding.UTF8.GetBytes(wait.Announcement));
         var lastEventId = await events.GetLastEventIdAsync(run.SessionId, cancellationToken);
+        if (lastEventId == wait.AnnouncementEventId - 1)
+        {
+            // The request went out, but the process died before the writer stored it: it is stored now, as it was sent.
+            await events.AppendAsync([announcement], cancellationToken);
+            lastEventId = wait.AnnouncementEventId;
+        }
+
         if (lastEventId != wait.AnnouncementEventId)
         {
             return null;
         }
 
         run.Attach(new SessionEventLog(run.SessionId, lastEventId, writer, time));
-        var type = wait.Kind == RequestKind.Confirmation ? "confirmation_request" : "ask_human";
-        var announcement = new SessionEvent(run.SessionId, wait.AnnouncementEventId, run.Id, type, System.Text.Encoding.UTF8.GetBytes(wait.Announcement));
         run.HasDurableWait = true;
         return run.Pending.Restore(wait.RequestId, wait.Kind, announcement);
     }

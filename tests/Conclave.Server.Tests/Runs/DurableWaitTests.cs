@@ -1,7 +1,11 @@
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
+using Conclave.Agents.Runs;
+using Conclave.Server.Storage;
 using Conclave.Server.Tests.Infrastructure;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conclave.Server.Tests.Runs;
 
@@ -64,6 +68,58 @@ public sealed class DurableWaitTests
         Assert.Equal(["user", "tool", "assistant"], history.Select(m => m.Str("role")));
         Assert.Equal("yes", history[1].Str("content"));
         await AssertContiguousAndChatsOnAsync(server, session, socket);
+    }
+
+    [Fact]
+    public async Task AResumedRunSendsTheModelTheConversationItHadAndKeepsItsAnswerSoFar()
+    {
+        // One turn: some text, then two calls: the calculator (runs at once) and write_file (waits for approval).
+        var model = new ScriptedChatClient((messages, _, _) => messages[^1].Contents.OfType<FunctionResultContent>().Any()
+            ? ScriptedChatClient.Answer(" done")
+            : TextThenCalls());
+        using var temp = new TempDataDir();
+        string session;
+        JsonElement request;
+        await using (var first = await ConclaveTestServer.StartAsync(model: model, dataDir: temp.Path))
+        {
+            session = await first.CreateSessionAsync();
+            await using var socket = await first.ConnectAsync(session);
+            await socket.SendAsync(new { type = "message", content = "calculate, then write" });
+            request = await socket.ReceiveTypeAsync("confirmation_request");
+        }
+
+        await using var server = await ConclaveTestServer.StartAsync(model: model, dataDir: temp.Path);
+        await using var again = await server.ConnectAsync(session);
+        await again.SendAsync(new { type = "confirmation_reply", request_id = request.Str("request_id"), approved = true });
+        var frames = await again.ReceiveRunEndAsync();
+
+        Assert.Equal("Let me see.  done", frames[^1].Str("content"));
+        var end = Assert.Single(frames, f => f.Type() == "step" && f.Str("phase") == "end");
+        Assert.Equal(2, end.GetProperty("step").GetInt32());
+        var resumedTurn = model.Calls[^1].Messages;
+        var call = resumedTurn.Single(m => m.Role == ChatRole.Assistant && m.Contents.OfType<FunctionCallContent>().Any());
+        Assert.Equal("Let me see. ", call.Text);
+        Assert.Equal(["calc", "write"], call.Contents.OfType<FunctionCallContent>().Select(c => c.CallId));
+        var results = resumedTurn[^1].Contents.OfType<FunctionResultContent>().ToList();
+        Assert.Equal(["calc", "write"], results.Select(r => r.CallId));
+        Assert.Contains("42", results[0].Result?.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Wrote", results[1].Result?.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AWaitThatCannotBeStoredStillWaitsInMemory()
+    {
+        await using var server = await ConclaveTestServer.StartAsync(services: services =>
+            services.AddSingleton<IRunStore>(sp => new NoWaitsRunStore(ActivatorUtilities.CreateInstance<EfRunStore>(sp))));
+        await using var socket = await server.ConnectAsync(await server.CreateSessionAsync());
+
+        await socket.SendAsync(new { type = "message", content = WriteFile });
+        var request = await socket.ReceiveTypeAsync("confirmation_request");
+        await socket.SendAsync(new { type = "confirmation_reply", request_id = request.Str("request_id"), approved = true });
+        var frames = await socket.ReceiveRunEndAsync();
+
+        Assert.Equal("Tool write_file returned: Wrote 5 bytes to notes/a.txt.", frames[^1].Str("content"));
+        Assert.Contains(server.Logs.Lines, l => l.Contains("could not be stored", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -142,6 +198,43 @@ public sealed class DurableWaitTests
         Assert.Equal("timeout", Assert.Single(frames, f => f.Type() == "confirmation_result").Str("by"));
         Assert.StartsWith("Tool write_file was not run: the request expired", frames[^1].Str("content"), StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(temp.Path, "workspaces", session, "notes", "a.txt")));
+    }
+
+    private static async IAsyncEnumerable<ChatResponseUpdate> TextThenCalls()
+    {
+        await Task.Yield();
+        yield return ScriptedChatClient.Text("Let me see. ");
+        yield return new ChatResponseUpdate(ChatRole.Assistant,
+        [
+            new FunctionCallContent("calc", "calculator", new Dictionary<string, object?> { ["expression"] = "6*7" }),
+            new FunctionCallContent("write", "write_file", new Dictionary<string, object?> { ["path"] = "notes/a.txt", ["content"] = "hello" }),
+        ]);
+    }
+
+    /// <summary>The real run store, whose wait storage fails.</summary>
+    private sealed class NoWaitsRunStore(IRunStore store) : IRunStore
+    {
+        public Task<IReadOnlyList<HistoryMessage>> LoadHistoryAsync(string sessionId, int limit, CancellationToken cancellationToken = default) =>
+            store.LoadHistoryAsync(sessionId, limit, cancellationToken);
+
+        public Task BeginRunAsync(RunRecord run, string userMessage, CancellationToken cancellationToken = default) =>
+            store.BeginRunAsync(run, userMessage, cancellationToken);
+
+        public Task AppendMessageAsync(string sessionId, string runId, HistoryMessage message, CancellationToken cancellationToken = default) =>
+            store.AppendMessageAsync(sessionId, runId, message, cancellationToken);
+
+        public Task RecordUsageAsync(string runId, Conclave.Agents.Events.Usage usage, long atEventId, CancellationToken cancellationToken = default) =>
+            store.RecordUsageAsync(runId, usage, atEventId, cancellationToken);
+
+        public Task SaveWaitAsync(RunWait wait, CancellationToken cancellationToken = default) =>
+            throw new InvalidOperationException("The disk is full.");
+
+        public Task DeleteWaitAsync(string runId, CancellationToken cancellationToken = default) => store.DeleteWaitAsync(runId, cancellationToken);
+
+        public Task EndRunAsync(string runId, RunStatus status, CancellationToken cancellationToken = default) =>
+            store.EndRunAsync(runId, status, cancellationToken);
+
+        public Task<IReadOnlyList<OpenRun>> ListOpenRunsAsync(CancellationToken cancellationToken = default) => store.ListOpenRunsAsync(cancellationToken);
     }
 
     /// <summary>Starts a server process, sends <paramref name="message"/>, waits for the request it makes, then kills the process.</summary>
