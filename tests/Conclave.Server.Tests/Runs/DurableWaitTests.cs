@@ -212,29 +212,10 @@ public sealed class DurableWaitTests
     }
 
     /// <summary>The real run store, whose wait storage fails.</summary>
-    private sealed class NoWaitsRunStore(IRunStore store) : IRunStore
+    private sealed class NoWaitsRunStore(IRunStore store) : DelegatingRunStore(store)
     {
-        public Task<IReadOnlyList<HistoryMessage>> LoadHistoryAsync(string sessionId, int limit, CancellationToken cancellationToken = default) =>
-            store.LoadHistoryAsync(sessionId, limit, cancellationToken);
-
-        public Task BeginRunAsync(RunRecord run, string userMessage, CancellationToken cancellationToken = default) =>
-            store.BeginRunAsync(run, userMessage, cancellationToken);
-
-        public Task AppendMessageAsync(string sessionId, string runId, HistoryMessage message, CancellationToken cancellationToken = default) =>
-            store.AppendMessageAsync(sessionId, runId, message, cancellationToken);
-
-        public Task RecordUsageAsync(string runId, Conclave.Agents.Events.Usage usage, long atEventId, CancellationToken cancellationToken = default) =>
-            store.RecordUsageAsync(runId, usage, atEventId, cancellationToken);
-
-        public Task SaveWaitAsync(RunWait wait, CancellationToken cancellationToken = default) =>
+        public override Task SaveWaitAsync(RunWait wait, CancellationToken cancellationToken = default) =>
             throw new InvalidOperationException("The disk is full.");
-
-        public Task DeleteWaitAsync(string runId, CancellationToken cancellationToken = default) => store.DeleteWaitAsync(runId, cancellationToken);
-
-        public Task EndRunAsync(string runId, RunStatus status, CancellationToken cancellationToken = default) =>
-            store.EndRunAsync(runId, status, cancellationToken);
-
-        public Task<IReadOnlyList<OpenRun>> ListOpenRunsAsync(CancellationToken cancellationToken = default) => store.ListOpenRunsAsync(cancellationToken);
     }
 
     /// <summary>Starts a server process, sends <paramref name="message"/>, waits for the request it makes, then kills the process.</summary>

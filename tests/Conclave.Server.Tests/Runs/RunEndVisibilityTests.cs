@@ -63,17 +63,11 @@ public sealed class RunEndVisibilityTests
     }
 
     /// <summary>The real run store, slow to record a run as ended and to store an answer.</summary>
-    private sealed class SlowEndRunStore(IRunStore store) : IRunStore
+    private sealed class SlowEndRunStore(IRunStore store) : DelegatingRunStore(store)
     {
-        public Task<IReadOnlyList<HistoryMessage>> LoadHistoryAsync(string sessionId, int limit, CancellationToken cancellationToken = default) =>
-            store.LoadHistoryAsync(sessionId, limit, cancellationToken);
-
-        public Task BeginRunAsync(RunRecord run, string userMessage, CancellationToken cancellationToken = default) =>
-            store.BeginRunAsync(run, userMessage, cancellationToken);
-
         public TaskCompletionSource AnswerStoring { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public async Task AppendMessageAsync(string sessionId, string runId, HistoryMessage message, CancellationToken cancellationToken = default)
+        public override async Task AppendMessageAsync(string sessionId, string runId, HistoryMessage message, CancellationToken cancellationToken = default)
         {
             if (message.Role == HistoryMessage.Assistant)
             {
@@ -81,23 +75,13 @@ public sealed class RunEndVisibilityTests
                 await Task.Delay(300, CancellationToken.None);
             }
 
-            await store.AppendMessageAsync(sessionId, runId, message, cancellationToken);
+            await base.AppendMessageAsync(sessionId, runId, message, cancellationToken);
         }
 
-        public Task SaveWaitAsync(RunWait wait, CancellationToken cancellationToken = default) => store.SaveWaitAsync(wait, cancellationToken);
-
-        public Task DeleteWaitAsync(string runId, CancellationToken cancellationToken = default) => store.DeleteWaitAsync(runId, cancellationToken);
-
-        public Task RecordUsageAsync(string runId, Conclave.Agents.Events.Usage usage, long atEventId, CancellationToken cancellationToken = default) =>
-            store.RecordUsageAsync(runId, usage, atEventId, cancellationToken);
-
-        public async Task EndRunAsync(string runId, RunStatus status, CancellationToken cancellationToken = default)
+        public override async Task EndRunAsync(string runId, RunStatus status, CancellationToken cancellationToken = default)
         {
             await Task.Delay(300, CancellationToken.None);
-            await store.EndRunAsync(runId, status, cancellationToken);
+            await base.EndRunAsync(runId, status, cancellationToken);
         }
-
-        public Task<IReadOnlyList<OpenRun>> ListOpenRunsAsync(CancellationToken cancellationToken = default) =>
-            store.ListOpenRunsAsync(cancellationToken);
     }
 }

@@ -26,7 +26,7 @@ public sealed class EventStoreTests
         await store.AppendAsync(events);
         var read = await store.ReadAfterAsync(session, 0, 100_000);
 
-        AssertSame(events, read);
+        StoredEventsAssert.Same(events, read);
         Assert.Equal(count, await store.GetLastEventIdAsync(session));
     }
 
@@ -46,12 +46,12 @@ public sealed class EventStoreTests
         Assert.Equal(6, await RowCountAsync(server, session));
         foreach (var after in new long[] { 0, 1, 2, 500, 1_025, 1_026, 2_047, 2_500, 2_501, 2_502, 2_511, 2_512 })
         {
-            AssertSame(events.Where(e => e.EventId > after).ToList(), await store.ReadAfterAsync(session, after, 100_000));
+            StoredEventsAssert.Same(events.Where(e => e.EventId > after).ToList(), await store.ReadAfterAsync(session, after, 100_000));
         }
 
         foreach (var (after, limit) in new[] { (0L, 1), (1L, 3), (1_020L, 10), (2_499L, 3), (2_510L, 5) })
         {
-            AssertSame(events.Where(e => e.EventId > after).Take(limit).ToList(), await store.ReadAfterAsync(session, after, limit));
+            StoredEventsAssert.Same(events.Where(e => e.EventId > after).Take(limit).ToList(), await store.ReadAfterAsync(session, after, limit));
         }
 
         Assert.Equal(2_512, await store.GetLastEventIdAsync(session));
@@ -69,8 +69,8 @@ public sealed class EventStoreTests
             await store.AppendAsync(batch);
         }
 
-        AssertSame(events, await store.ReadAfterAsync(session, 0, 1_000));
-        AssertSame(events.Skip(10).Take(5).ToList(), await store.ReadAfterAsync(session, 10, 5));
+        StoredEventsAssert.Same(events, await store.ReadAfterAsync(session, 0, 1_000));
+        StoredEventsAssert.Same(events.Skip(10).Take(5).ToList(), await store.ReadAfterAsync(session, 10, 5));
         Assert.Equal(30, await store.GetLastEventIdAsync(session));
     }
 
@@ -87,7 +87,7 @@ public sealed class EventStoreTests
         await store.AppendAsync(events);
 
         Assert.Equal(1, await RowCountAsync(server, session));
-        AssertSame(events, await store.ReadAfterAsync(session, 0, 10));
+        StoredEventsAssert.Same(events, await store.ReadAfterAsync(session, 0, 10));
     }
 
     [Fact]
@@ -143,19 +143,6 @@ public sealed class EventStoreTests
 
     private static SessionEvent Event(string session, long id, string? runId, string type) =>
         new(session, id, runId, type, Encoding.UTF8.GetBytes($$"""{"type":"{{type}}","event_id":{{id}},"content":"wörd {{id}} ✓ 🚀 \"[x]\" \n"}"""));
-
-    private static void AssertSame(IReadOnlyList<SessionEvent> expected, IReadOnlyList<SessionEvent> actual)
-    {
-        Assert.Equal(expected.Count, actual.Count);
-        for (var i = 0; i < expected.Count; i++)
-        {
-            Assert.Equal(expected[i].SessionId, actual[i].SessionId);
-            Assert.Equal(expected[i].EventId, actual[i].EventId);
-            Assert.Equal(expected[i].RunId, actual[i].RunId);
-            Assert.Equal(expected[i].Type, actual[i].Type);
-            Assert.Equal(Encoding.UTF8.GetString(expected[i].Utf8Json.Span), Encoding.UTF8.GetString(actual[i].Utf8Json.Span));
-        }
-    }
 
     private static async Task<long> RowCountAsync(ConclaveTestServer server, string session)
     {

@@ -1,6 +1,8 @@
 using System.Text;
 using Conclave.Agents.Events;
 
+using Conclave.Server.Tests.Infrastructure;
+
 namespace Conclave.Server.Tests.Storage.Contract;
 
 /// <summary>
@@ -30,11 +32,11 @@ public abstract class EventStoreContract
 
         await storage.Events.AppendAsync(events);
 
-        AssertSame(events, await storage.Events.ReadAfterAsync(session, 0, 10_000));
+        StoredEventsAssert.Same(events, await storage.Events.ReadAfterAsync(session, 0, 10_000));
         foreach (var after in new long[] { 1, 2, 74, 149, 150, 151, 209, 210 })
         {
-            AssertSame(events.Where(e => e.EventId > after).ToList(), await storage.Events.ReadAfterAsync(session, after, 10_000));
-            AssertSame(events.Where(e => e.EventId > after).Take(7).ToList(), await storage.Events.ReadAfterAsync(session, after, 7));
+            StoredEventsAssert.Same(events.Where(e => e.EventId > after).ToList(), await storage.Events.ReadAfterAsync(session, after, 10_000));
+            StoredEventsAssert.Same(events.Where(e => e.EventId > after).Take(7).ToList(), await storage.Events.ReadAfterAsync(session, after, 7));
         }
 
         Assert.Equal(210, await storage.Events.GetLastEventIdAsync(session));
@@ -52,8 +54,8 @@ public abstract class EventStoreContract
 
         await storage.Events.AppendAsync(interleaved);
 
-        AssertSame(a, await storage.Events.ReadAfterAsync(first, 0, 1_000));
-        AssertSame(b, await storage.Events.ReadAfterAsync(second, 0, 1_000));
+        StoredEventsAssert.Same(a, await storage.Events.ReadAfterAsync(first, 0, 1_000));
+        StoredEventsAssert.Same(b, await storage.Events.ReadAfterAsync(second, 0, 1_000));
         Assert.Equal(40, await storage.Events.GetLastEventIdAsync(first));
         Assert.Equal(25, await storage.Events.GetLastEventIdAsync(second));
     }
@@ -71,7 +73,7 @@ public abstract class EventStoreContract
             Assert.Equal(batch[^1].EventId, await storage.Events.GetLastEventIdAsync(session));
         }
 
-        AssertSame(events, await storage.Events.ReadAfterAsync(session, 0, 1_000));
+        StoredEventsAssert.Same(events, await storage.Events.ReadAfterAsync(session, 0, 1_000));
     }
 
     /// <summary>A run's events as a model streams them: thinking, tokens (with text that needs escaping), a terminal.</summary>
@@ -83,19 +85,6 @@ public abstract class EventStoreContract
             var type = i == 0 ? "thinking" : i == count - 1 ? "final_answer" : i % 17 == 0 ? "step" : "token";
             var json = $$"""{"type":"{{type}}","event_id":{{id}},"run_id":"{{runId}}","content":"w{{id}} \"é😀\\n"}""";
             yield return new SessionEvent(session, id, runId, type, Encoding.UTF8.GetBytes(json));
-        }
-    }
-
-    private static void AssertSame(IReadOnlyList<SessionEvent> expected, IReadOnlyList<SessionEvent> actual)
-    {
-        Assert.Equal(expected.Count, actual.Count);
-        for (var i = 0; i < expected.Count; i++)
-        {
-            Assert.Equal(expected[i].SessionId, actual[i].SessionId);
-            Assert.Equal(expected[i].EventId, actual[i].EventId);
-            Assert.Equal(expected[i].RunId, actual[i].RunId);
-            Assert.Equal(expected[i].Type, actual[i].Type);
-            Assert.Equal(Encoding.UTF8.GetString(expected[i].Utf8Json.Span), Encoding.UTF8.GetString(actual[i].Utf8Json.Span));
         }
     }
 }
