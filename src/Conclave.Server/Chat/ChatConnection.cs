@@ -415,15 +415,6 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
             }
 
             await receiving.WaitAsync(timeout.Token);
-
-            // The WebSocket closed itself over a frame that broke RFC 6455 (1007: text that is not UTF-8), which ended
-            // the receive loop: the client's close reply is read here, so that the close frame reaches it before the
-            // connection goes.
-            var rest = new byte[256];
-            while (_socket.State == WebSocketState.CloseSent)
-            {
-                await _socket.ReceiveAsync(rest, timeout.Token);
-            }
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or IOException)
         {
