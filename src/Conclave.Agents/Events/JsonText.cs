@@ -21,7 +21,7 @@ public static class JsonText
         switch (element.ValueKind)
         {
             case JsonValueKind.String:
-                return TryGetString(element, out _);
+                return IsValidString(element);
             case JsonValueKind.Array:
                 foreach (var item in element.EnumerateArray())
                 {
@@ -87,16 +87,15 @@ public static class JsonText
         return repairing;
     }
 
-    private static bool TryGetString(JsonElement element, out string? text)
+    private static bool IsValidString(JsonElement element)
     {
         try
         {
-            text = element.GetString();
+            _ = element.GetString();
             return true;
         }
         catch (InvalidOperationException)
         {
-            text = null;
             return false;
         }
     }

@@ -70,15 +70,16 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
         while (true)
         {
             var (turnUpdates, finishReason) = await StreamTurnAsync(output, loop.Messages, loop.Options, loop.Answer, cancellationToken);
-
-            // Kept after every turn, so that a run whose process dies reports what it had used.
-            await store.RecordUsageAsync(output.Run.Id, output.Run.Usage, output.Run.LastEventId, CancellationToken.None);
             var updates = turnUpdates.ToList();
             var calls = updates.SelectMany(u => u.Contents).OfType<FunctionCallContent>().ToList();
             if (calls.Count == 0)
             {
+                // The answer's terminal event carries the usage from here.
                 return new AgentAnswer(loop.Answer.ToString(), finishReason?.Value ?? ChatFinishReason.Stop.Value);
             }
+
+            // Kept after every turn that another follows, so that a run whose process dies reports what it had used.
+            await store.RecordUsageAsync(output.Run.Id, output.Run.Usage, output.Run.LastEventId, CancellationToken.None);
 
             loop.Messages.AddMessages(updates);
             var turn = new Turn(calls, new List<AIContent>(calls.Count));
@@ -223,16 +224,10 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
             }
             else
             {
-                if (restored is not null)
-                {
-                    var decision = await gate.ResumeAsync(run, restored.RequestId, restored.Answer, restored.ExpiresAt, cancellationToken);
-                    error = decision.Approved ? null : decision.Reason;
-                }
-                else if (tool.RequiresConfirmation)
-                {
-                    var decision = await gate.RequestAsync(run, tool, arguments, output.Scope, cancellationToken);
-                    error = decision.Approved ? null : decision.Reason;
-                }
+                var decision = restored is not null ? await gate.ResumeAsync(run, restored.RequestId, restored.Answer, restored.ExpiresAt, cancellationToken)
+                    : tool.RequiresConfirmation ? await gate.RequestAsync(run, tool, arguments, output.Scope, cancellationToken)
+                    : null;
+                error = decision is { Approved: false } ? decision.Reason : null;
 
                 // Decided: the wait no longer needs to outlive the process (a restart from here must not run the tool twice).
                 if (durable is not null)

@@ -12,7 +12,7 @@ public sealed record ConfirmationDecision(bool Approved, string? Reason);
 /// <c>confirmation_reply</c> from any socket or the timeout (<see cref="Timeout.InfiniteTimeSpan"/>: none), and sends
 /// <c>confirmation_result</c>.
 /// </summary>
-public sealed class ConfirmationGate(TimeSpan timeout, TimeProvider time)
+public sealed class ConfirmationGate(TimeSpan timeout)
 {
     /// <summary>Asks for approval of one tool call.</summary>
     public async Task<ConfirmationDecision> RequestAsync(
@@ -24,7 +24,7 @@ public sealed class ConfirmationGate(TimeSpan timeout, TimeProvider time)
         try
         {
             // No expires_at when confirmations do not expire.
-            DateTime? expiresAt = timeout == Timeout.InfiniteTimeSpan ? null : time.GetUtcNow().UtcDateTime + timeout;
+            var expiresAt = run.ExpiryAfter(timeout);
             var reason = tool.ConfirmationReason ?? $"{tool.Name} needs your approval.";
             var request = new ConfirmationRequestEvent(requestId, tool.Name, arguments, reason, expiresAt)
             {
@@ -59,18 +59,9 @@ public sealed class ConfirmationGate(TimeSpan timeout, TimeProvider time)
     private async Task<ConfirmationDecision> DecideAsync(
         Run run, string requestId, Task<HumanAnswer> answer, DateTime? expiresAt, TeamScope? scope, CancellationToken cancellationToken)
     {
-        HumanAnswer reply;
-        try
-        {
-            reply = await answer.WaitAsync(run.Until(expiresAt), time, cancellationToken);
-        }
-        catch (Exception ex) when ((ex is TimeoutException or OperationCanceledException) && !run.Pending.TryClose(requestId))
-        {
-            // The reply was taken at the very deadline, or just as the run was stopped: the client was told it
-            // counted, so it is recorded (a stopped run then does not run the tool).
-            reply = await answer;
-        }
-        catch (TimeoutException)
+        // A reply taken just as the run was stopped is recorded too: a stopped run then does not run the tool.
+        var reply = await run.WaitForAnswerAsync(requestId, answer, expiresAt, cancellationToken);
+        if (reply is null)
         {
             var expired = $"No approval came within {timeout.TotalSeconds:0} s.";
             await run.EmitAsync(new ConfirmationResultEvent(requestId, Approved: false, By: "timeout")

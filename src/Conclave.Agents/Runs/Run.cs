@@ -188,7 +188,7 @@ public sealed class Run
         }
 
         var (requestId, answer) = Pending.Open(RequestKind.Question);
-        var expiresAt = _askTimeout == Timeout.InfiniteTimeSpan ? (DateTime?)null : _time.GetUtcNow().UtcDateTime + _askTimeout;
+        var expiresAt = ExpiryAfter(_askTimeout);
         try
         {
             var asked = new AskHumanEvent(requestId, question)
@@ -220,28 +220,34 @@ public sealed class Run
         }
     }
 
-    /// <summary>The time left until <paramref name="expiresAt"/>: none when past, infinite when null.</summary>
-    internal TimeSpan Until(DateTime? expiresAt) =>
-        expiresAt is { } at ? TimeSpan.FromTicks(Math.Max(0, (at - _time.GetUtcNow().UtcDateTime).Ticks)) : Timeout.InfiniteTimeSpan;
+    /// <summary>When a request made now with <paramref name="timeout"/> ends unanswered; null when it never does.</summary>
+    internal DateTime? ExpiryAfter(TimeSpan timeout) => timeout == Timeout.InfiniteTimeSpan ? null : _time.GetUtcNow().UtcDateTime + timeout;
 
-    private async Task<string> AwaitReplyAsync(string requestId, Task<HumanAnswer> answer, DateTime? expiresAt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits for the answer to an open request until <paramref name="expiresAt"/> (null: no limit); null when it expired
+    /// unanswered, and is then closed. A reply taken at the very deadline, or just as the run was stopped, counts: the
+    /// client was told it did.
+    /// </summary>
+    internal async Task<HumanAnswer?> WaitForAnswerAsync(string requestId, Task<HumanAnswer> answer, DateTime? expiresAt, CancellationToken cancellationToken)
     {
-        HumanAnswer reply;
+        var left = expiresAt is { } at ? TimeSpan.FromTicks(Math.Max(0, (at - _time.GetUtcNow().UtcDateTime).Ticks)) : Timeout.InfiniteTimeSpan;
         try
         {
-            reply = await answer.WaitAsync(Until(expiresAt), _time, cancellationToken);
+            return await answer.WaitAsync(left, _time, cancellationToken);
         }
         catch (Exception ex) when ((ex is TimeoutException or OperationCanceledException) && !Pending.TryClose(requestId))
         {
-            // The reply was taken at the very deadline, or just as the run was stopped: the client was told it
-            // counted, so the tool returns it.
-            reply = await answer;
+            return await answer;
         }
         catch (TimeoutException)
         {
-            throw new AskHumanTimeoutException(_askTimeout);
+            return null;
         }
+    }
 
+    private async Task<string> AwaitReplyAsync(string requestId, Task<HumanAnswer> answer, DateTime? expiresAt, CancellationToken cancellationToken)
+    {
+        var reply = await WaitForAnswerAsync(requestId, answer, expiresAt, cancellationToken) ?? throw new AskHumanTimeoutException(_askTimeout);
         return reply.Content ?? string.Empty;
     }
 

@@ -37,12 +37,9 @@ internal sealed partial class RunExecution(
             // A team the agent convenes gets what the skill gives (its instructions, if it still exists), and never more
             // tools than the run had.
             var skill = checkpoint.Skill is null ? null : await setup.FindSkillAsync(run.Request.TenantId, checkpoint.Skill, ct);
-            var workspace = new Workspace(Path.Combine(agent.WorkspacesPath, run.SessionId));
-            var toolContext = new ToolContext(
-                workspace, run.HumanFor(null), (goal, c) => ConveneTeamAsync(run, goal, skill?.Instructions, checkpoint.Tools, workspace, c));
             var loop = new AgentLoop(model, runs, gate, tokens, agent.MaxSteps);
             return await loop.ResumeAsync(
-                AgentOutput.ForRun(run), checkpoint, wait, tools.Select(checkpoint.Tools), toolContext, ct,
+                AgentOutput.ForRun(run), checkpoint, wait, tools.Select(checkpoint.Tools), ToolContextOf(run, skill?.Instructions, checkpoint.Tools), ct,
                 new ChatOptions { ModelId = checkpoint.ModelId }, new DurableWaits(runs, checkpoint.Tools, checkpoint.Skill, _logger));
         });
 
@@ -114,27 +111,33 @@ internal sealed partial class RunExecution(
             await run.EmitAsync(new SkillMatchEvent(match.Skill.Name, match.Score, match.Matched));
         }
 
-        var workspace = new Workspace(Path.Combine(agent.WorkspacesPath, run.SessionId));
         if (teamGoal is not null)
         {
-            var synthesis = await ConveneTeamAsync(run, teamGoal, match?.Skill.Instructions, match?.Skill.Tools, workspace, cancellationToken);
+            var synthesis = await ConveneTeamAsync(run, teamGoal, match?.Skill.Instructions, match?.Skill.Tools, cancellationToken);
             return new AgentAnswer(synthesis, ChatFinishReason.Stop.Value);
         }
 
-        var toolContext = new ToolContext(
-            workspace, run.HumanFor(null), (goal, ct) => ConveneTeamAsync(run, goal, match?.Skill.Instructions, match?.Skill.Tools, workspace, ct));
         var loop = new AgentLoop(model, runs, gate, tokens, agent.MaxSteps);
         return await loop.RunAsync(
-            AgentOutput.ForRun(run), messages, tools.Select(match?.Skill.Tools), toolContext, cancellationToken,
+            AgentOutput.ForRun(run), messages, tools.Select(match?.Skill.Tools), ToolContextOf(run, match?.Skill.Instructions, match?.Skill.Tools), cancellationToken,
             new ChatOptions { ModelId = match?.Skill.Model }, new DurableWaits(runs, match?.Skill.Tools, match?.Skill.Name, _logger));
     }
 
+    /// <summary>
+    /// What the tools of the run's own agent work with: the session's workspace, the user, and a team they may convene
+    /// with the skill's instructions and no more tools than the run has.
+    /// </summary>
+    private ToolContext ToolContextOf(Run run, string? instructions, IReadOnlyCollection<string>? allowedTools) =>
+        new(WorkspaceOf(run), run.HumanFor(null), (goal, ct) => ConveneTeamAsync(run, goal, instructions, allowedTools, ct));
+
+    private Workspace WorkspaceOf(Run run) => new(Path.Combine(agent.WorkspacesPath, run.SessionId));
+
     private async Task<string> ConveneTeamAsync(
-        Run run, string goal, string? instructions, IReadOnlyCollection<string>? allowedTools, Workspace workspace, CancellationToken cancellationToken)
+        Run run, string goal, string? instructions, IReadOnlyCollection<string>? allowedTools, CancellationToken cancellationToken)
     {
         var all = BuiltInExperts.All.Concat(await experts.ListAsync(run.Request.TenantId, cancellationToken)).ToList();
         var orchestrator = new TeamOrchestrator(model, runs, gate, tools, teams, tokens, agent.MaxSteps);
-        return await orchestrator.RunAsync(run, new TeamBrief(goal, all, instructions, allowedTools, workspace), cancellationToken);
+        return await orchestrator.RunAsync(run, new TeamBrief(goal, all, instructions, allowedTools, WorkspaceOf(run)), cancellationToken);
     }
 
     private async Task<RunStatus> EndWithErrorAsync(Run run, Exception ex)

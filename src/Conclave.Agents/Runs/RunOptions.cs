@@ -68,4 +68,7 @@ public sealed class ShutdownOptions
     /// </summary>
     [Range(0, 3600)]
     public int DrainSeconds { get; set; } = 10;
+
+    /// <summary>The drain as a span.</summary>
+    public TimeSpan Drain => TimeSpan.FromSeconds(DrainSeconds);
 }

@@ -19,27 +19,23 @@ public sealed partial class RunRecovery(IRunStore runs, IEventStore events, RunC
         {
             var lastEventId = await events.GetLastEventIdAsync(run.SessionId, cancellationToken);
             var last = lastEventId == 0 ? [] : await events.ReadAfterAsync(run.SessionId, lastEventId - 1, 1, cancellationToken);
-            if (last is [{ IsTerminal: true } terminal] && terminal.RunId == run.RunId)
+            var terminal = last is [{ IsTerminal: true } stored] && stored.RunId == run.RunId ? stored : null;
+            if (terminal is null && run.Wait is not null && await coordinator.TryResumeWaitingAsync(run, cancellationToken))
             {
-                // The process stopped between storing the terminal event and recording the run as ended.
-                if (run.Wait is not null)
-                {
-                    await runs.DeleteWaitAsync(run.RunId, cancellationToken);
-                }
-
-                await runs.EndRunAsync(run.RunId, terminal.Type == "final_answer" ? RunStatus.Completed : RunStatus.Failed, cancellationToken);
+                LogResumed(run.RunId, run.SessionId, run.Wait.RequestId);
                 continue;
             }
 
             if (run.Wait is not null)
             {
-                if (await coordinator.TryResumeWaitingAsync(run, cancellationToken))
-                {
-                    LogResumed(run.RunId, run.SessionId, run.Wait.RequestId);
-                    continue;
-                }
-
                 await runs.DeleteWaitAsync(run.RunId, cancellationToken);
+            }
+
+            if (terminal is not null)
+            {
+                // The process stopped between storing the terminal event and recording the run as ended.
+                await runs.EndRunAsync(run.RunId, terminal.Type == "final_answer" ? RunStatus.Completed : RunStatus.Failed, cancellationToken);
+                continue;
             }
 
             var error = new ErrorEvent(ErrorCodes.Internal, "The server stopped during the run; send the message again.", Retryable: true)

@@ -13,5 +13,5 @@ internal sealed class RunShutdown(RunCoordinator runs, IOptions<ShutdownOptions>
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken) =>
-        runs.DrainAsync(TimeSpan.FromSeconds(options.Value.DrainSeconds), cancellationToken);
+        runs.DrainAsync(options.Value.Drain, cancellationToken);
 }

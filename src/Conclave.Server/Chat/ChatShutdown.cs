@@ -14,7 +14,7 @@ internal sealed class ChatShutdown(
     IHostApplicationLifetime lifetime, RunCoordinator runs, EventWriter writer, ChatConnectionRegistry sockets, IOptions<ShutdownOptions> shutdown)
     : IHostedService
 {
-    private readonly Lazy<Task> _stopping = new(() => StopAsync(runs, writer, sockets, TimeSpan.FromSeconds(shutdown.Value.DrainSeconds)));
+    private readonly Lazy<Task> _stopping = new(() => StopAsync(runs, writer, sockets, shutdown.Value.Drain));
 
     public Task StartAsync(CancellationToken cancellationToken)
     {

@@ -75,7 +75,7 @@ internal sealed class RunEntity
 
     public DateTime? EndedAt { get; set; }
 
-    /// <summary>Tokens the run had used when it last recorded its usage (after each model turn).</summary>
+    /// <summary>Tokens the run had used when it last recorded its usage (after each model turn that calls tools).</summary>
     public long InputTokens { get; set; }
 
     public long OutputTokens { get; set; }
