@@ -19,6 +19,7 @@ public static class ServiceCollectionExtensions
     {
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ISessionEventHub, InProcessSessionEventHub>();
+        services.AddSingleton<EventJournal>();
         services.AddSingleton<EventWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<EventWriter>());
         services.AddSingleton<SessionEventFeed>();

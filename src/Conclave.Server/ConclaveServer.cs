@@ -78,7 +78,8 @@ public static class ConclaveServer
         services.AddValidatedOptions<StorageOptions>(StorageOptions.Section);
         services.AddValidatedOptions<AuthOptions>(AuthOptions.Section);
         services.AddValidatedOptions<ChatSocketOptions>(ChatSocketOptions.Section);
-        services.AddValidatedOptions<EventWriterOptions>("Conclave:Events");
+        services.AddValidatedOptions<EventWriterOptions>("Conclave:Events")
+            .Configure<IOptions<ConclaveOptions>>((events, conclave) => events.JournalPath = Path.Combine(conclave.Value.DataPath, "journal"));
         services.AddValidatedOptions<ToolOptions>("Conclave:Tools");
         services.AddValidatedOptions<ConfirmationOptions>("Conclave:Confirmation");
         services.AddValidatedOptions<AskHumanOptions>("Conclave:AskHuman");

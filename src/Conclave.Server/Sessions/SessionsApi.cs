@@ -90,7 +90,8 @@ internal static class SessionsApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        string id, HttpContext http, ConclaveDbContext db, SqliteWriteGate writes, RunCoordinator runs, ChatConnectionRegistry sockets, IOptions<AgentOptions> agent)
+        string id, HttpContext http, ConclaveDbContext db, SqliteWriteGate writes, RunCoordinator runs, ChatConnectionRegistry sockets,
+        EventWriter events, IOptions<AgentOptions> agent)
     {
         if (await FindAsync(db, id, http) is null)
         {
@@ -106,6 +107,10 @@ internal static class SessionsApi
 
         await runs.StopSessionAsync(id);
         await sockets.CloseSessionAsync(id);
+
+        // Every event of the session is stored and marked so in the journal before it goes: the next start, even
+        // after a crash, restores nothing of it.
+        await events.FlushAsync();
         using (await writes.EnterAsync(CancellationToken.None))
         await using (var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None))
         {

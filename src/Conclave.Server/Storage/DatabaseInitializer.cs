@@ -1,3 +1,4 @@
+using Conclave.Agents.Events;
 using Conclave.Agents.Runs;
 using Conclave.Server.Auth;
 using Conclave.Server.Options;
@@ -8,15 +9,18 @@ namespace Conclave.Server.Storage;
 
 /// <summary>
 /// Prepares storage before the server takes requests: keeps enough threads for SQLite's blocking calls, locks the data
-/// folder, applies migrations, switches SQLite to WAL, makes sure an admin key exists, and ends the runs a crashed
-/// process left open.
+/// folder, applies migrations, switches SQLite to WAL, makes sure an admin key exists, stores the events a crashed process
+/// journaled but had not stored, and ends (or resumes waiting) the runs it left open.
 /// </summary>
 internal sealed class DatabaseInitializer(
     DataDirectoryLock dataLock,
     IDbContextFactory<ConclaveDbContext> contexts,
     ApiKeyRegistry keys,
+    EventJournal journal,
+    IEventStore events,
     RunRecovery recovery,
     IOptions<StorageOptions> options,
+    IOptions<EventWriterOptions> eventOptions,
     TimeProvider time)
     : IHostedService
 {
@@ -32,6 +36,7 @@ internal sealed class DatabaseInitializer(
             await AdminKeyBootstrap.EnsureAdminKeyAsync(db, keys, time, Console.Out);
         }
 
+        await journal.RestoreAsync(events, eventOptions.Value.MaxBatchSize, cancellationToken);
         await recovery.EndInterruptedRunsAsync(cancellationToken);
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text;
 using Conclave.Agents.Events;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -8,13 +9,39 @@ namespace Conclave.Agents.Tests.Events;
 public sealed class EventWriterTests
 {
     [Fact]
+    public async Task EveryEventIsInTheJournalBeforeAnySubscriberIsHandedIt()
+    {
+        using var journal = new TestJournal();
+        var store = new GatedStore();
+        var hub = new InProcessSessionEventHub();
+        var checking = new JournalCheckingSubscriber(journal.Folder);
+        using var subscription = hub.Subscribe("s", checking);
+        using var writer = new EventWriter(journal.Journal, store, hub, Options.Create(new EventWriterOptions()), NullLogger<EventWriter>.Instance);
+        await writer.StartAsync(CancellationToken.None);
+
+        for (var id = 1; id <= 200; id++)
+        {
+            await writer.EnqueueAsync(new SessionEvent("s", id, "run_1", "token", Encoding.UTF8.GetBytes($"{{\"n\":\"token-{id}-\"}}")));
+        }
+
+        await store.Entered.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        store.Open.SetResult();
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        await writer.StopAsync(CancellationToken.None);
+
+        Assert.Equal(200, checking.Delivered);
+        Assert.Empty(checking.NotYetJournaled);
+    }
+
+    [Fact]
     public async Task TokensArePublishedBeforeTheyAreStoredAndStayInTheTailUntilThen()
     {
+        using var journal = new TestJournal();
         var store = new GatedStore();
         var hub = new InProcessSessionEventHub();
         var received = new RecordingSubscriber();
         using var subscription = hub.Subscribe("s", received);
-        using var writer = new EventWriter(store, hub, Options.Create(new EventWriterOptions()), NullLogger<EventWriter>.Instance);
+        using var writer = new EventWriter(journal.Journal, store, hub, Options.Create(new EventWriterOptions()), NullLogger<EventWriter>.Instance);
         await writer.StartAsync(CancellationToken.None);
 
         await writer.EnqueueAsync(Event(1, "token"));
@@ -34,11 +61,12 @@ public sealed class EventWriterTests
     [Fact]
     public async Task TerminalEventIsPublishedOnlyOnceStoredAndIsNeverInTheTail()
     {
+        using var journal = new TestJournal();
         var store = new GatedStore();
         var hub = new InProcessSessionEventHub();
         var received = new RecordingSubscriber();
         using var subscription = hub.Subscribe("s", received);
-        using var writer = new EventWriter(store, hub, Options.Create(new EventWriterOptions()), NullLogger<EventWriter>.Instance);
+        using var writer = new EventWriter(journal.Journal, store, hub, Options.Create(new EventWriterOptions()), NullLogger<EventWriter>.Instance);
         await writer.StartAsync(CancellationToken.None);
 
         await writer.EnqueueAsync(Event(1, "token"));
@@ -57,6 +85,29 @@ public sealed class EventWriterTests
 
     private static SessionEvent Event(long id, string type) =>
         new("s", id, "run_1", type, "{}"u8.ToArray());
+
+    /// <summary>A subscriber that, as each event is handed to it, looks for the event's bytes in the journal's files.</summary>
+    private sealed class JournalCheckingSubscriber(string folder) : ISessionEventSubscriber
+    {
+        private int _delivered;
+
+        public int Delivered => _delivered;
+
+        public ConcurrentQueue<long> NotYetJournaled { get; } = new();
+
+        public bool TryDeliver(SessionEvent sessionEvent)
+        {
+            Interlocked.Increment(ref _delivered);
+            var journaled = Directory.EnumerateFiles(folder)
+                .Any(f => File.ReadAllBytes(f).AsSpan().IndexOf(sessionEvent.Utf8Json.Span) >= 0);
+            if (!journaled)
+            {
+                NotYetJournaled.Enqueue(sessionEvent.EventId);
+            }
+
+            return true;
+        }
+    }
 
     /// <summary>A store whose first write waits until the test opens it.</summary>
     private sealed class GatedStore : IEventStore

@@ -75,8 +75,11 @@ public sealed class SessionEventFeedTests
     /// <summary>A writer over a store that keeps events up to an id and holds every later one back, unstored.</summary>
     private sealed class Setup : IAsyncDisposable
     {
-        private Setup(HoldingStore store, InProcessSessionEventHub hub, EventWriter writer)
+        private readonly TestJournal _journal;
+
+        private Setup(TestJournal journal, HoldingStore store, InProcessSessionEventHub hub, EventWriter writer)
         {
+            _journal = journal;
             Store = store;
             Writer = writer;
             Feed = new SessionEventFeed(store, writer, hub);
@@ -92,9 +95,10 @@ public sealed class SessionEventFeedTests
         {
             var hub = new InProcessSessionEventHub();
             var store = new HoldingStore(storedUpTo);
-            var writer = new EventWriter(store, hub, Options.Create(new EventWriterOptions { MaxBatchSize = 1 }), NullLogger<EventWriter>.Instance);
+            var journal = new TestJournal();
+            var writer = new EventWriter(journal.Journal, store, hub, Options.Create(new EventWriterOptions { MaxBatchSize = 1 }), NullLogger<EventWriter>.Instance);
             await writer.StartAsync(CancellationToken.None);
-            return new Setup(store, hub, writer);
+            return new Setup(journal, store, hub, writer);
         }
 
         public async Task EnqueueAsync(long from, long to)
@@ -113,6 +117,7 @@ public sealed class SessionEventFeedTests
             Store.Release();
             await Writer.StopAsync(CancellationToken.None);
             Writer.Dispose();
+            _journal.Dispose();
         }
     }
 

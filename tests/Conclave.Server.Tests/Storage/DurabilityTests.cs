@@ -80,6 +80,79 @@ public sealed class DurabilityTests
     }
 
     [Fact]
+    public async Task KilledMidStreamEveryEventAClientReceivedIsStoredUnchangedAndResumingEndsWithOneError()
+    {
+        using var temp = new TempDataDir();
+        string session;
+        var received = new List<JsonElement>();
+        await using (var process = await ServerProcess.StartAsync(temp.Path, new Dictionary<string, string>
+        {
+            ["Conclave__Auth__AdminKey"] = ConclaveTestServer.AdminKey,
+            ["Conclave__Llm__Builtin__TokenDelayMs"] = "0",
+        }))
+        {
+            using var http = new HttpClient { BaseAddress = process.BaseUri };
+            http.DefaultRequestHeaders.Add("X-API-Key", ConclaveTestServer.AdminKey);
+            var created = await (await http.PostAsJsonAsync("/api/v1/sessions", new { })).Content.ReadFromJsonAsync<JsonElement>();
+            session = created.Str("id")!;
+            using var client = new ClientWebSocket();
+            await client.ConnectAsync(new Uri($"ws://{process.BaseUri.Authority}/api/v1/chat/ws/{session}?api_key={ConclaveTestServer.AdminKey}"), CancellationToken.None);
+            var socket = new TestSocket(client);
+            await socket.ReceiveAsync();
+
+            // Streams as fast as the server can (the store lags behind it then), killed mid-stream; the client keeps
+            // reading until the connection dies, so it has every event the server sent.
+            await socket.SendAsync(new { type = "message", content = "stream 1000000 words" });
+            await socket.ReceiveUntilAsync(f => f.Type() == "token" && f.EventId() >= 20_000, TimeSpan.FromSeconds(60));
+            await process.KillAsync();
+            try
+            {
+                while (true)
+                {
+                    await socket.ReceiveAsync(TimeSpan.FromSeconds(10));
+                }
+            }
+            catch (Exception ex) when (ex is WebSocketException or WebSocketClosedException or OperationCanceledException)
+            {
+            }
+
+            received.AddRange(socket.Received.Skip(1));
+        }
+
+        await using var server = await ConclaveTestServer.RestartOnAsync(temp.Path);
+        var stored = new Dictionary<long, string>();
+        for (var after = 0L; ;)
+        {
+            var page = await server.Http.GetFromJsonAsync<List<JsonElement>>($"/api/v1/sessions/{session}/events?after={after}&limit=10000") ?? [];
+            if (page.Count == 0)
+            {
+                break;
+            }
+
+            foreach (var e in page)
+            {
+                stored[e.EventId()] = e.GetRawText();
+            }
+
+            after = page[^1].EventId();
+        }
+
+        var lastReceived = received[^1].EventId();
+        Assert.True(lastReceived >= 20_000, $"last event received {lastReceived}");
+        Assert.Equal(Enumerable.Range(1, (int)lastReceived).Select(i => (long)i), received.Select(f => f.EventId()));
+        var missing = received.Where(f => !stored.TryGetValue(f.EventId(), out var json) || json != f.GetRawText()).Select(f => f.EventId()).ToList();
+        Assert.True(missing.Count == 0, $"{missing.Count} received events not stored as received, the first {missing.FirstOrDefault()} (last received {lastReceived})");
+
+        await using var resumed = await server.ConnectAsync(session, lastEventId: lastReceived);
+        var rest = await resumed.ReceiveRunEndAsync();
+        Assert.Equal(Enumerable.Range((int)lastReceived + 1, rest.Count).Select(i => (long)i), rest.Select(f => f.EventId()));
+        Assert.Single(rest, f => f.IsTerminal());
+        Assert.Equal("internal", rest[^1].Str("code"));
+        Assert.Equal(stored.Keys.Max(), rest[^1].EventId());
+        Assert.Equal("word1", (await resumed.ChatAsync("stream 1 words"))[^1].Str("content"));
+    }
+
+    [Fact]
     public async Task FirstStartWithoutAnAdminKeyPrintsOneOnceAndStoresOnlyItsHash()
     {
         using var temp = new TempDataDir();

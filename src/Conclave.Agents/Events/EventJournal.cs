@@ -1,0 +1,346 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Hashing;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Conclave.Agents.Events;
+
+/// <summary>
+/// The write-ahead file of the event log. The event writer hands every batch to <see cref="Append"/> (one write to the
+/// operating system) before any client can see it, and the store catches up behind, marking its progress with
+/// <see cref="MarkStored"/>. So an event a client received outlives the process, even one killed with <c>kill -9</c>:
+/// <see cref="RestoreAsync"/> stores it at the next start.
+/// </summary>
+/// <remarks>
+/// Files are <c>NNNNNNNNNNNN.journal</c> segments in <see cref="EventWriterOptions.JournalPath"/>, of about
+/// <see cref="SegmentBytes"/> each; a segment is deleted once a later one holds a stored mark. A record is
+/// <c>[body length: u32][CRC-32 of body: u32][body]</c>; a body is an event, <c>[1][session][event id: i64][run][type][JSON]</c>
+/// with each string as <c>[UTF-8 length: u16][UTF-8]</c> (a run of length 0xFFFF is none), or a stored mark,
+/// <c>[2][segment: i64][offset: i64]</c>: every event written before that place is stored. Writes are not synced to the
+/// disk one by one: like SQLite with <c>synchronous=NORMAL</c>, the journal survives the process, not the machine.
+/// </remarks>
+public sealed partial class EventJournal : IDisposable
+{
+    /// <summary>The size past which the next write goes to a new segment.</summary>
+    public const int SegmentBytes = 8 * 1024 * 1024;
+
+    private const string Extension = ".journal";
+    private const int HeaderBytes = 8;
+    private const byte EventRecord = 1;
+    private const byte StoredMark = 2;
+    private const ushort NoRun = ushort.MaxValue;
+
+    private readonly string _directory;
+    private readonly ILogger<EventJournal> _logger;
+    private readonly Lock _lock = new();
+    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
+    private readonly byte[] _mark = new byte[HeaderBytes + 1 + (2 * sizeof(long))];
+    private readonly Queue<(long Index, string Path)> _full = new();
+    private readonly long _firstOwnIndex;
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _segment;
+    private long _segmentIndex;
+    private long _segmentLength;
+
+    /// <summary>Opens the journal folder; segments found there are a previous process's, for <see cref="RestoreAsync"/>.</summary>
+    public EventJournal(IOptions<EventWriterOptions> options, ILogger<EventJournal> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _directory = Directory.CreateDirectory(options.Value.JournalPath).FullName;
+        _logger = logger;
+        _firstOwnIndex = Segments().Select(s => s.Index).DefaultIfEmpty(0).Max() + 1;
+        _segmentIndex = _firstOwnIndex - 1;
+    }
+
+    /// <summary>
+    /// Writes a batch and returns the place just past it, for <see cref="MarkStored"/> once the store holds the batch.
+    /// Returns once the operating system has the bytes.
+    /// </summary>
+    public JournalPosition Append(IReadOnlyList<SessionEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        lock (_lock)
+        {
+            _buffer.ResetWrittenCount();
+            foreach (var sessionEvent in events)
+            {
+                WriteEvent(_buffer, sessionEvent);
+            }
+
+            return Write(_buffer.WrittenSpan);
+        }
+    }
+
+    /// <summary>
+    /// Records that the store holds every event written before <paramref name="position"/>, and deletes the segments
+    /// wholly before it.
+    /// </summary>
+    public void MarkStored(JournalPosition position)
+    {
+        lock (_lock)
+        {
+            var body = _mark.AsSpan(HeaderBytes);
+            body[0] = StoredMark;
+            BinaryPrimitives.WriteInt64LittleEndian(body[1..], position.Segment);
+            BinaryPrimitives.WriteInt64LittleEndian(body[(1 + sizeof(long))..], position.Offset);
+            WriteHeader(_mark, body);
+            Write(_mark);
+            while (_full.TryPeek(out var full) && full.Index < position.Segment)
+            {
+                _full.Dequeue();
+                File.Delete(full.Path);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stores the events a previous process wrote after its last stored mark that the store does not hold (a session's
+    /// stored events are always its first ones: those past its newest stored id), then deletes that process's segments.
+    /// Call once, at start, before anything is appended. Returns how many events it stored.
+    /// </summary>
+    public async Task<int> RestoreAsync(IEventStore store, int batchSize, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var previous = Segments().Where(s => s.Index < _firstOwnIndex).OrderBy(s => s.Index).ToList();
+        var storedBefore = new JournalPosition(0, 0);
+        foreach (var (index, path) in previous)
+        {
+            foreach (var record in Records(index, await File.ReadAllBytesAsync(path, cancellationToken), path))
+            {
+                if (record.StoredBefore is { } mark && mark.CompareTo(storedBefore) > 0)
+                {
+                    storedBefore = mark;
+                }
+            }
+        }
+
+        var restored = 0;
+        var storedUpTo = new Dictionary<string, long>(StringComparer.Ordinal);
+        var batch = new List<SessionEvent>(batchSize);
+        foreach (var (index, path) in previous.Where(s => s.Index >= storedBefore.Segment))
+        {
+            foreach (var record in Records(index, await File.ReadAllBytesAsync(path, cancellationToken), path: null))
+            {
+                if (record.Event is not { } sessionEvent || record.End.CompareTo(storedBefore) <= 0)
+                {
+                    continue;
+                }
+
+                if (!storedUpTo.TryGetValue(sessionEvent.SessionId, out var upTo))
+                {
+                    upTo = await store.GetLastEventIdAsync(sessionEvent.SessionId, cancellationToken);
+                }
+
+                if (sessionEvent.EventId > upTo)
+                {
+                    batch.Add(sessionEvent);
+                    upTo = sessionEvent.EventId;
+                }
+
+                storedUpTo[sessionEvent.SessionId] = upTo;
+                if (batch.Count >= batchSize)
+                {
+                    restored += await StoreAsync(store, batch, cancellationToken);
+                }
+            }
+        }
+
+        restored += await StoreAsync(store, batch, cancellationToken);
+        foreach (var (_, path) in previous)
+        {
+            File.Delete(path);
+        }
+
+        if (restored > 0)
+        {
+            LogRestored(restored);
+        }
+
+        return restored;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            _segment?.Dispose();
+        }
+    }
+
+    private static async Task<int> StoreAsync(IEventStore store, List<SessionEvent> batch, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0)
+        {
+            return 0;
+        }
+
+        await store.AppendAsync(batch.ToArray(), cancellationToken);
+        var count = batch.Count;
+        batch.Clear();
+        return count;
+    }
+
+    private JournalPosition Write(ReadOnlySpan<byte> bytes)
+    {
+        if (_segment is null || _segmentLength >= SegmentBytes)
+        {
+            StartSegment();
+        }
+
+        RandomAccess.Write(_segment!, bytes, _segmentLength);
+        _segmentLength += bytes.Length;
+        return new JournalPosition(_segmentIndex, _segmentLength);
+    }
+
+    private void StartSegment()
+    {
+        if (_segment is not null)
+        {
+            _segment.Dispose();
+            _full.Enqueue((_segmentIndex, PathOf(_segmentIndex)));
+        }
+
+        _segmentIndex++;
+        _segment = File.OpenHandle(PathOf(_segmentIndex), FileMode.CreateNew, FileAccess.Write);
+        _segmentLength = 0;
+    }
+
+    private string PathOf(long index) => Path.Combine(_directory, index.ToString("D12", CultureInfo.InvariantCulture) + Extension);
+
+    private IEnumerable<(long Index, string Path)> Segments()
+    {
+        foreach (var path in Directory.EnumerateFiles(_directory, "*" + Extension))
+        {
+            if (long.TryParse(Path.GetFileNameWithoutExtension(path), NumberStyles.None, CultureInfo.InvariantCulture, out var index))
+            {
+                yield return (index, path);
+            }
+        }
+    }
+
+    private static void WriteEvent(ArrayBufferWriter<byte> buffer, SessionEvent sessionEvent)
+    {
+        var json = sessionEvent.Utf8Json.Span;
+        var bodyLength = 1 + StringBytes(sessionEvent.SessionId) + sizeof(long) + StringBytes(sessionEvent.RunId)
+            + StringBytes(sessionEvent.Type) + json.Length;
+        var record = buffer.GetSpan(HeaderBytes + bodyLength)[..(HeaderBytes + bodyLength)];
+        var body = record[HeaderBytes..];
+        body[0] = EventRecord;
+        var at = 1 + WriteString(body[1..], sessionEvent.SessionId);
+        BinaryPrimitives.WriteInt64LittleEndian(body[at..], sessionEvent.EventId);
+        at += sizeof(long);
+        at += WriteString(body[at..], sessionEvent.RunId);
+        at += WriteString(body[at..], sessionEvent.Type);
+        json.CopyTo(body[at..]);
+        WriteHeader(record, body);
+        buffer.Advance(record.Length);
+    }
+
+    private static void WriteHeader(Span<byte> record, ReadOnlySpan<byte> body)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)body.Length);
+        BinaryPrimitives.WriteUInt32LittleEndian(record[4..], Crc32.HashToUInt32(body));
+    }
+
+    /// <summary>The whole records of a segment, in order; <paramref name="path"/> names it in the log if it ends in a torn one.</summary>
+    private IEnumerable<Record> Records(long index, byte[] bytes, string? path)
+    {
+        var offset = 0;
+        while (TryReadBody(bytes, offset, out var bodyLength))
+        {
+            var body = bytes.AsMemory(offset + HeaderBytes, bodyLength);
+            offset += HeaderBytes + bodyLength;
+            var end = new JournalPosition(index, offset);
+            yield return body.Span[0] == StoredMark
+                ? new Record(end, null, new JournalPosition(
+                    BinaryPrimitives.ReadInt64LittleEndian(body.Span[1..]), BinaryPrimitives.ReadInt64LittleEndian(body.Span[(1 + sizeof(long))..])))
+                : new Record(end, ReadEvent(body.Span[1..]), null);
+        }
+
+        if (offset < bytes.Length && path is not null)
+        {
+            // The previous process died inside a write: what it was writing was never published.
+            LogTornTail(Path.GetFileName(path), bytes.Length - offset);
+        }
+    }
+
+    private static bool TryReadBody(byte[] bytes, int offset, out int bodyLength)
+    {
+        bodyLength = 0;
+        if (bytes.Length - offset < HeaderBytes)
+        {
+            return false;
+        }
+
+        var header = bytes.AsSpan(offset, HeaderBytes);
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
+        if (length == 0 || length > bytes.Length - offset - HeaderBytes)
+        {
+            return false;
+        }
+
+        bodyLength = (int)length;
+        return Crc32.HashToUInt32(bytes.AsSpan(offset + HeaderBytes, bodyLength)) == BinaryPrimitives.ReadUInt32LittleEndian(header[4..]);
+    }
+
+    private static SessionEvent ReadEvent(ReadOnlySpan<byte> body)
+    {
+        var at = 0;
+        var sessionId = ReadString(body, ref at)!;
+        var eventId = BinaryPrimitives.ReadInt64LittleEndian(body[at..]);
+        at += sizeof(long);
+        var runId = ReadString(body, ref at);
+        var type = ReadString(body, ref at)!;
+        return new SessionEvent(sessionId, eventId, runId, type, body[at..].ToArray());
+    }
+
+    private static int StringBytes(string? value) => sizeof(ushort) + (value is null ? 0 : Encoding.UTF8.GetByteCount(value));
+
+    private static int WriteString(Span<byte> destination, string? value)
+    {
+        if (value is null)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(destination, NoRun);
+            return sizeof(ushort);
+        }
+
+        var length = Encoding.UTF8.GetBytes(value, destination[sizeof(ushort)..]);
+        BinaryPrimitives.WriteUInt16LittleEndian(destination, checked((ushort)length));
+        return sizeof(ushort) + length;
+    }
+
+    private static string? ReadString(ReadOnlySpan<byte> body, ref int at)
+    {
+        var length = BinaryPrimitives.ReadUInt16LittleEndian(body[at..]);
+        at += sizeof(ushort);
+        if (length == NoRun)
+        {
+            return null;
+        }
+
+        var value = Encoding.UTF8.GetString(body.Slice(at, length));
+        at += length;
+        return value;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Stored {Count} events from the journal that the previous process had published but not stored")]
+    private partial void LogRestored(int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Journal segment {Segment} ends in {Bytes} bytes of a write the previous process did not finish; they were never published and are dropped")]
+    private partial void LogTornTail(string segment, int bytes);
+
+    private readonly record struct Record(JournalPosition End, SessionEvent? Event, JournalPosition? StoredBefore);
+}
+
+/// <summary>A place in the journal: a segment and a byte offset in it.</summary>
+/// <param name="Segment">The segment's index.</param>
+/// <param name="Offset">The byte offset in that segment.</param>
+public readonly record struct JournalPosition(long Segment, long Offset) : IComparable<JournalPosition>
+{
+    /// <inheritdoc />
+    public int CompareTo(JournalPosition other) =>
+        Segment != other.Segment ? Segment.CompareTo(other.Segment) : Offset.CompareTo(other.Offset);
+}

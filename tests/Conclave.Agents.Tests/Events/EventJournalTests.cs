@@ -1,0 +1,141 @@
+using System.Text;
+using Conclave.Agents.Events;
+
+namespace Conclave.Agents.Tests.Events;
+
+public sealed class EventJournalTests
+{
+    [Fact]
+    public async Task RestoreStoresWhatTheStoreLacksUnchangedAndDeletesThePreviousSegments()
+    {
+        using var test = new TestJournal();
+        var store = new MemoryStore();
+        var written = Events("a", 1, 5).Concat(Events("b", 1, 3)).Append(Event("a", 6, "final_answer", runId: null)).ToList();
+        test.Journal.Append(written[..4]);
+        test.Journal.Append(written[4..]);
+        await store.AppendAsync(written.Where(e => e.SessionId == "a" && e.EventId <= 2).ToList());
+
+        var journal = test.Reopen();
+        var restored = await journal.RestoreAsync(store, batchSize: 2);
+
+        Assert.Equal(7, restored);
+        Assert.Equal(Describe(written.OrderBy(e => e.SessionId).ThenBy(e => e.EventId)), Describe(store.All.OrderBy(e => e.SessionId).ThenBy(e => e.EventId)));
+        Assert.Empty(Directory.EnumerateFiles(test.Folder));
+    }
+
+    [Fact]
+    public async Task EventsBeforeAStoredMarkAreNotRestoredEvenWhenTheStoreNoLongerHasThem()
+    {
+        // A session deleted after its events were stored must not come back from the journal.
+        using var test = new TestJournal();
+        var store = new MemoryStore();
+        var stored = test.Journal.Append(Events("deleted", 1, 3));
+        test.Journal.MarkStored(stored);
+        test.Journal.Append(Events("kept", 1, 2));
+
+        var restored = await test.Reopen().RestoreAsync(store, batchSize: 100);
+
+        Assert.Equal(2, restored);
+        Assert.All(store.All, e => Assert.Equal("kept", e.SessionId));
+    }
+
+    [Fact]
+    public async Task ATornLastWriteIsDroppedAndEverythingBeforeItRestored()
+    {
+        using var test = new TestJournal();
+        var store = new MemoryStore();
+        test.Journal.Append(Events("s", 1, 3));
+        test.Journal.Append(Events("s", 4, 4));
+        test.Journal.Dispose();
+        var segment = Assert.Single(Directory.EnumerateFiles(test.Folder));
+        var bytes = File.ReadAllBytes(segment);
+        File.WriteAllBytes(segment, bytes[..^5]);
+
+        var restored = await test.Reopen().RestoreAsync(store, batchSize: 100);
+
+        Assert.Equal(3, restored);
+        Assert.Equal([1L, 2L, 3L], store.All.Select(e => e.EventId));
+    }
+
+    [Fact]
+    public async Task ARecordWhoseBytesChangedEndsTheSegmentThere()
+    {
+        using var test = new TestJournal();
+        var store = new MemoryStore();
+        test.Journal.Append(Events("s", 1, 2));
+        var firstWrite = new FileInfo(Assert.Single(Directory.EnumerateFiles(test.Folder))).Length;
+        test.Journal.Append(Events("s", 3, 4));
+        test.Journal.Dispose();
+        var segment = Assert.Single(Directory.EnumerateFiles(test.Folder));
+        var bytes = File.ReadAllBytes(segment);
+        bytes[firstWrite + 20] ^= 0xFF;
+        File.WriteAllBytes(segment, bytes);
+
+        await test.Reopen().RestoreAsync(store, batchSize: 100);
+
+        Assert.Equal([1L, 2L], store.All.Select(e => e.EventId));
+    }
+
+    [Fact]
+    public async Task AStoredMarkDeletesTheFullSegmentsBeforeItsOwn()
+    {
+        using var test = new TestJournal();
+        var big = new string('x', 64 * 1024);
+        var last = default(JournalPosition);
+        for (var id = 1; id <= (EventJournal.SegmentBytes / big.Length) + 8; id++)
+        {
+            last = test.Journal.Append([Event("s", id, "token", "run_1", big)]);
+        }
+
+        Assert.Equal(2, Directory.EnumerateFiles(test.Folder).Count());
+        test.Journal.MarkStored(last);
+
+        Assert.Single(Directory.EnumerateFiles(test.Folder));
+        Assert.Equal(0, await test.Reopen().RestoreAsync(new MemoryStore(), batchSize: 100));
+    }
+
+    [Fact]
+    public async Task ANewProcessWritesItsOwnSegmentsAndRestoresOnlyThePreviousOnes()
+    {
+        using var test = new TestJournal();
+        test.Journal.Append(Events("s", 1, 2));
+        var journal = test.Reopen();
+        journal.Append(Events("s", 3, 3));
+        var store = new MemoryStore();
+
+        var restored = await journal.RestoreAsync(store, batchSize: 100);
+
+        Assert.Equal(2, restored);
+        Assert.Single(Directory.EnumerateFiles(test.Folder));
+        Assert.Equal(1, await test.Reopen().RestoreAsync(store, batchSize: 100));
+        Assert.Equal([1L, 2L, 3L], store.All.Select(e => e.EventId));
+    }
+
+    private static List<SessionEvent> Events(string sessionId, long from, long to) =>
+        [.. Enumerable.Range((int)from, (int)(to - from + 1)).Select(id => Event(sessionId, id, "token", "run_1"))];
+
+    private static SessionEvent Event(string sessionId, long id, string type, string? runId, string? text = null) =>
+        new(sessionId, id, runId, type, Encoding.UTF8.GetBytes($"{{\"type\":\"{type}\",\"event_id\":{id},\"content\":\"{text ?? "é" + id}\"}}"));
+
+    private static List<string> Describe(IEnumerable<SessionEvent> events) =>
+        [.. events.Select(e => $"{e.SessionId}/{e.EventId}/{e.RunId}/{e.Type}/{Encoding.UTF8.GetString(e.Utf8Json.Span)}")];
+
+    private sealed class MemoryStore : IEventStore
+    {
+        private readonly List<SessionEvent> _events = [];
+
+        public IReadOnlyList<SessionEvent> All => _events;
+
+        public Task AppendAsync(IReadOnlyList<SessionEvent> events, CancellationToken cancellationToken = default)
+        {
+            _events.AddRange(events);
+            return Task.CompletedTask;
+        }
+
+        public Task<IReadOnlyList<SessionEvent>> ReadAfterAsync(string sessionId, long afterEventId, int limit, CancellationToken cancellationToken = default) =>
+            Task.FromResult<IReadOnlyList<SessionEvent>>([.. _events.Where(e => e.SessionId == sessionId && e.EventId > afterEventId).Take(limit)]);
+
+        public Task<long> GetLastEventIdAsync(string sessionId, CancellationToken cancellationToken = default) =>
+            Task.FromResult(_events.Where(e => e.SessionId == sessionId).Select(e => e.EventId).DefaultIfEmpty(0).Max());
+    }
+}
