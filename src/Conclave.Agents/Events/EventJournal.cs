@@ -1,7 +1,7 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
 using System.IO.Hashing;
+using System.IO.MemoryMappedFiles;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,40 +9,41 @@ using Microsoft.Extensions.Options;
 namespace Conclave.Agents.Events;
 
 /// <summary>
-/// The write-ahead file of the event log. The event writer hands every batch to <see cref="Append"/> (one write to the
-/// operating system) before any client can see it, and the store catches up behind, marking its progress with
-/// <see cref="MarkStored"/>. So an event a client received outlives the process, even one killed with <c>kill -9</c>:
-/// <see cref="RestoreAsync"/> stores it at the next start.
+/// The write-ahead file of the event log. The event writer hands every event to <see cref="Append"/> before any client
+/// can see it, and the store catches up behind, marking its progress with <see cref="MarkStored"/>. So an event a client
+/// received outlives the process, even one killed with <c>kill -9</c>: <see cref="RestoreAsync"/> stores it at the next
+/// start.
 /// </summary>
 /// <remarks>
-/// Files are <c>NNNNNNNNNNNN.journal</c> segments in <see cref="EventWriterOptions.JournalPath"/>, of about
-/// <see cref="SegmentBytes"/> each; a segment is deleted once a later one holds a stored mark. A record is
-/// <c>[body length: u32][CRC-32 of body: u32][body]</c>; a body is an event, <c>[1][session][event id: i64][run][type][JSON]</c>
-/// with each string as <c>[UTF-8 length: u16][UTF-8]</c> (a run of length 0xFFFF is none), or a stored mark,
-/// <c>[2][segment: i64][offset: i64]</c>: every event written before that place is stored. Writes are not synced to the
-/// disk one by one: like SQLite with <c>synchronous=NORMAL</c>, the journal survives the process, not the machine.
+/// Files are <c>NNNNNNNNNNNN.journal</c> segments in <see cref="EventWriterOptions.JournalPath"/>, of
+/// <see cref="SegmentBytes"/> each (or one event's size, when that is larger), allocated on the disk when created and
+/// mapped into memory: an append is a copy into the operating system's page cache, no system call, and the page cache
+/// outlives the process. The journal survives the process, not the machine: like SQLite with <c>synchronous=NORMAL</c>,
+/// nothing is synced to the disk one write at a time. A segment is deleted once a later stored mark covers it.
+/// A record is <c>[body length: u32][CRC-32 of body: u32][body]</c>; a body is an event,
+/// <c>[1][session][event id: i64][run][type][JSON]</c> with each string as <c>[UTF-8 length: u16][UTF-8]</c> (a run of
+/// length 0xFFFF is none), or a stored mark, <c>[2][segment: i64][offset: i64]</c>: every event written before that
+/// place is stored. The rest of a segment is zeros, where reading stops. Callers serialize <see cref="Append"/> and
+/// <see cref="MarkStored"/> (the event writer holds one lock over both).
 /// </remarks>
 public sealed partial class EventJournal : IDisposable
 {
-    /// <summary>The size past which the next write goes to a new segment.</summary>
+    /// <summary>The size of a segment.</summary>
     public const int SegmentBytes = 8 * 1024 * 1024;
 
     private const string Extension = ".journal";
     private const int HeaderBytes = 8;
     private const byte EventRecord = 1;
     private const byte StoredMark = 2;
+    private const int MarkBytes = HeaderBytes + 1 + (2 * sizeof(long));
     private const ushort NoRun = ushort.MaxValue;
 
     private readonly string _directory;
     private readonly ILogger<EventJournal> _logger;
-    private readonly Lock _lock = new();
-    private readonly ArrayBufferWriter<byte> _buffer = new(64 * 1024);
-    private readonly byte[] _mark = new byte[HeaderBytes + 1 + (2 * sizeof(long))];
     private readonly Queue<(long Index, string Path)> _full = new();
     private readonly long _firstOwnIndex;
-    private Microsoft.Win32.SafeHandles.SafeFileHandle? _segment;
+    private Segment? _segment;
     private long _segmentIndex;
-    private long _segmentLength;
 
     /// <summary>Opens the journal folder; segments found there are a previous process's, for <see cref="RestoreAsync"/>.</summary>
     public EventJournal(IOptions<EventWriterOptions> options, ILogger<EventJournal> logger)
@@ -55,22 +56,27 @@ public sealed partial class EventJournal : IDisposable
     }
 
     /// <summary>
-    /// Writes a batch and returns the place just past it, for <see cref="MarkStored"/> once the store holds the batch.
-    /// Returns once the operating system has the bytes.
+    /// Writes an event and returns the place just past it, for <see cref="MarkStored"/> once the store holds it. When it
+    /// returns, the event outlives the process.
     /// </summary>
-    public JournalPosition Append(IReadOnlyList<SessionEvent> events)
+    public JournalPosition Append(SessionEvent sessionEvent)
     {
-        ArgumentNullException.ThrowIfNull(events);
-        lock (_lock)
-        {
-            _buffer.ResetWrittenCount();
-            foreach (var sessionEvent in events)
-            {
-                WriteEvent(_buffer, sessionEvent);
-            }
+        ArgumentNullException.ThrowIfNull(sessionEvent);
+        var json = sessionEvent.Utf8Json.Span;
+        var length = HeaderBytes + 1 + StringBytes(sessionEvent.SessionId) + sizeof(long) + StringBytes(sessionEvent.RunId)
+            + StringBytes(sessionEvent.Type) + json.Length;
 
-            return Write(_buffer.WrittenSpan);
-        }
+        // Written in place, in the mapped segment.
+        var record = Reserve(length);
+        var body = record[HeaderBytes..];
+        body[0] = EventRecord;
+        var at = 1 + WriteString(body[1..], sessionEvent.SessionId);
+        BinaryPrimitives.WriteInt64LittleEndian(body[at..], sessionEvent.EventId);
+        at += sizeof(long);
+        at += WriteString(body[at..], sessionEvent.RunId);
+        at += WriteString(body[at..], sessionEvent.Type);
+        json.CopyTo(body[at..]);
+        return Seal(record);
     }
 
     /// <summary>
@@ -79,19 +85,16 @@ public sealed partial class EventJournal : IDisposable
     /// </summary>
     public void MarkStored(JournalPosition position)
     {
-        lock (_lock)
+        var record = Reserve(MarkBytes);
+        var body = record[HeaderBytes..];
+        body[0] = StoredMark;
+        BinaryPrimitives.WriteInt64LittleEndian(body[1..], position.Segment);
+        BinaryPrimitives.WriteInt64LittleEndian(body[(1 + sizeof(long))..], position.Offset);
+        Seal(record);
+        while (_full.TryPeek(out var full) && full.Index < position.Segment)
         {
-            var body = _mark.AsSpan(HeaderBytes);
-            body[0] = StoredMark;
-            BinaryPrimitives.WriteInt64LittleEndian(body[1..], position.Segment);
-            BinaryPrimitives.WriteInt64LittleEndian(body[(1 + sizeof(long))..], position.Offset);
-            WriteHeader(_mark, body);
-            Write(_mark);
-            while (_full.TryPeek(out var full) && full.Index < position.Segment)
-            {
-                _full.Dequeue();
-                File.Delete(full.Path);
-            }
+            _full.Dequeue();
+            File.Delete(full.Path);
         }
     }
 
@@ -164,10 +167,8 @@ public sealed partial class EventJournal : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        lock (_lock)
-        {
-            _segment?.Dispose();
-        }
+        _segment?.Dispose();
+        _segment = null;
     }
 
     private static async Task<int> StoreAsync(IEventStore store, List<SessionEvent> batch, CancellationToken cancellationToken)
@@ -183,19 +184,26 @@ public sealed partial class EventJournal : IDisposable
         return count;
     }
 
-    private JournalPosition Write(ReadOnlySpan<byte> bytes)
+    /// <summary>The room for a record of <paramref name="length"/> bytes after the last one, in a new segment if need be.</summary>
+    private Span<byte> Reserve(int length)
     {
-        if (_segment is null || _segmentLength >= SegmentBytes)
+        if (_segment is null || !_segment.Fits(length))
         {
-            StartSegment();
+            StartSegment(length);
         }
 
-        RandomAccess.Write(_segment!, bytes, _segmentLength);
-        _segmentLength += bytes.Length;
-        return new JournalPosition(_segmentIndex, _segmentLength);
+        return _segment!.Reserve(length);
     }
 
-    private void StartSegment()
+    /// <summary>Writes the record's length and checksum (its body is in place), and returns the place just past it.</summary>
+    private JournalPosition Seal(Span<byte> record)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)(record.Length - HeaderBytes));
+        BinaryPrimitives.WriteUInt32LittleEndian(record[4..], Crc32.HashToUInt32(record[HeaderBytes..]));
+        return new JournalPosition(_segmentIndex, _segment!.Advance(record.Length));
+    }
+
+    private void StartSegment(int firstRecord)
     {
         if (_segment is not null)
         {
@@ -204,8 +212,8 @@ public sealed partial class EventJournal : IDisposable
         }
 
         _segmentIndex++;
-        _segment = File.OpenHandle(PathOf(_segmentIndex), FileMode.CreateNew, FileAccess.Write);
-        _segmentLength = 0;
+        _segment = null;
+        _segment = new Segment(PathOf(_segmentIndex), Math.Max(SegmentBytes, firstRecord));
     }
 
     private string PathOf(long index) => Path.Combine(_directory, index.ToString("D12", CultureInfo.InvariantCulture) + Extension);
@@ -219,30 +227,6 @@ public sealed partial class EventJournal : IDisposable
                 yield return (index, path);
             }
         }
-    }
-
-    private static void WriteEvent(ArrayBufferWriter<byte> buffer, SessionEvent sessionEvent)
-    {
-        var json = sessionEvent.Utf8Json.Span;
-        var bodyLength = 1 + StringBytes(sessionEvent.SessionId) + sizeof(long) + StringBytes(sessionEvent.RunId)
-            + StringBytes(sessionEvent.Type) + json.Length;
-        var record = buffer.GetSpan(HeaderBytes + bodyLength)[..(HeaderBytes + bodyLength)];
-        var body = record[HeaderBytes..];
-        body[0] = EventRecord;
-        var at = 1 + WriteString(body[1..], sessionEvent.SessionId);
-        BinaryPrimitives.WriteInt64LittleEndian(body[at..], sessionEvent.EventId);
-        at += sizeof(long);
-        at += WriteString(body[at..], sessionEvent.RunId);
-        at += WriteString(body[at..], sessionEvent.Type);
-        json.CopyTo(body[at..]);
-        WriteHeader(record, body);
-        buffer.Advance(record.Length);
-    }
-
-    private static void WriteHeader(Span<byte> record, ReadOnlySpan<byte> body)
-    {
-        BinaryPrimitives.WriteUInt32LittleEndian(record, (uint)body.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(record[4..], Crc32.HashToUInt32(body));
     }
 
     /// <summary>The whole records of a segment, in order; <paramref name="path"/> names it in the log if it ends in a torn one.</summary>
@@ -333,6 +317,62 @@ public sealed partial class EventJournal : IDisposable
     private partial void LogTornTail(string segment, int bytes);
 
     private readonly record struct Record(JournalPosition End, SessionEvent? Event, JournalPosition? StoredBefore);
+
+    /// <summary>
+    /// A segment file, its whole size allocated on the disk up front (a full disk fails here, not in a copy into the
+    /// mapping), and mapped into memory for as long as it is written.
+    /// </summary>
+    private sealed unsafe class Segment : IDisposable
+    {
+        private readonly FileStream _file;
+        private readonly MemoryMappedFile _map;
+        private readonly MemoryMappedViewAccessor _view;
+        private readonly byte* _start;
+        private readonly long _size;
+        private long _length;
+
+        public Segment(string path, long size)
+        {
+            _size = size;
+            _file = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.ReadWrite,
+                Share = FileShare.Read,
+                PreallocationSize = size,
+            });
+            try
+            {
+                _file.SetLength(size);
+                _map = MemoryMappedFile.CreateFromFile(_file, null, size, MemoryMappedFileAccess.ReadWrite, HandleInheritability.None, leaveOpen: true);
+                _view = _map.CreateViewAccessor(0, size, MemoryMappedFileAccess.ReadWrite);
+                _view.SafeMemoryMappedViewHandle.AcquirePointer(ref _start);
+                _start += _view.PointerOffset;
+            }
+            catch
+            {
+                _view?.Dispose();
+                _map?.Dispose();
+                _file.Dispose();
+                throw;
+            }
+        }
+
+        public bool Fits(int length) => _length + length <= _size;
+
+        public Span<byte> Reserve(int length) => new(_start + _length, length);
+
+        /// <summary>Takes a record written into the reserved room; returns the offset just past it.</summary>
+        public long Advance(int length) => _length += length;
+
+        public void Dispose()
+        {
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+            _map.Dispose();
+            _file.Dispose();
+        }
+    }
 }
 
 /// <summary>A place in the journal: a segment and a byte offset in it.</summary>
@@ -344,3 +384,4 @@ public readonly record struct JournalPosition(long Segment, long Offset) : IComp
     public int CompareTo(JournalPosition other) =>
         Segment != other.Segment ? Segment.CompareTo(other.Segment) : Offset.CompareTo(other.Offset);
 }
+

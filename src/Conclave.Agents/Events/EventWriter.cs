@@ -6,25 +6,32 @@ using Microsoft.Extensions.Options;
 namespace Conclave.Agents.Events;
 
 /// <summary>
-/// The one writer of the event log, in two stages. The first writes what was appended to the <see cref="EventJournal"/>
-/// (one write for all that queued up meanwhile) and only then publishes it, so no client sees an event that would not
-/// outlive the process. The second stores the journaled events in the event store in batches, behind; a run's terminal
-/// event is published only once it and everything before it is stored there. Until an event is stored it stays in its
-/// session's unstored tail, which readers take before they read the store (subscribe, take the tail, read the store): so
-/// they miss nothing.
+/// The one writer of the event log. An event is written to the <see cref="EventJournal"/> as it is appended, then
+/// published, so no client sees an event that would not outlive the process; the event store takes the journaled events
+/// in batches behind (one write for all that queued up meanwhile), and a run's terminal event is published only once it
+/// and everything before it is stored there. Until an event is stored it stays in its session's unstored tail, which
+/// readers take before they read the store (subscribe, take the tail, read the store): so they miss nothing.
 /// </summary>
 public sealed partial class EventWriter : BackgroundService
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
-    private readonly Channel<QueueItem> _appended;
-    private readonly Channel<QueueItem> _journaled;
+    private readonly Channel<QueueItem> _journaled = Channel.CreateUnbounded<QueueItem>(new UnboundedChannelOptions { SingleReader = true });
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Tail> _unstored = new(StringComparer.Ordinal);
     private readonly EventJournal _journal;
     private readonly IEventStore _store;
     private readonly ISessionEventHub _hub;
     private readonly int _maxBatchSize;
+    private readonly int _capacity;
+
+    // One order for the journal and the store's queue, so that a stored mark covers just what is stored.
+    private readonly Lock _journalLock = new();
+    private readonly Lock _roomLock = new();
     private readonly ILogger<EventWriter> _logger;
+
+    // Events journaled (or about to be) and not yet stored; appends wait while it is over the capacity.
+    private long _backlog;
+    private TaskCompletionSource? _room;
 
     /// <summary>Creates the writer.</summary>
     public EventWriter(EventJournal journal, IEventStore store, ISessionEventHub hub, IOptions<EventWriterOptions> options, ILogger<EventWriter> logger)
@@ -35,19 +42,28 @@ public sealed partial class EventWriter : BackgroundService
         _hub = hub;
         _logger = logger;
         _maxBatchSize = options.Value.MaxBatchSize;
-        var queue = new BoundedChannelOptions(options.Value.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait };
-        _appended = Channel.CreateBounded<QueueItem>(queue);
-        _journaled = Channel.CreateBounded<QueueItem>(queue);
+        _capacity = options.Value.QueueCapacity;
     }
 
     /// <summary>
-    /// Queues an event to be journaled, published (unless it ends its run) and stored; waits only when the queue is
-    /// full. Callers append a session's events one at a time, in id order.
+    /// Journals an event, publishes it unless it ends its run, and queues it to be stored; waits only while
+    /// <see cref="EventWriterOptions.QueueCapacity"/> events are not stored yet, or the journal cannot be written. Callers
+    /// append a session's events one at a time, in id order.
     /// </summary>
     public ValueTask EnqueueAsync(SessionEvent sessionEvent)
     {
         ArgumentNullException.ThrowIfNull(sessionEvent);
-        return _appended.Writer.WriteAsync(new QueueItem(sessionEvent, null, default));
+        if (Interlocked.Increment(ref _backlog) > _capacity || !TryJournal(sessionEvent))
+        {
+            return WaitAndJournalAsync(sessionEvent);
+        }
+
+        if (!sessionEvent.IsTerminal)
+        {
+            _hub.Publish(sessionEvent);
+        }
+
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>
@@ -71,76 +87,31 @@ public sealed partial class EventWriter : BackgroundService
     public async Task FlushAsync()
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await _appended.Writer.WriteAsync(new QueueItem(null, done, default));
+        lock (_journalLock)
+        {
+            if (!_journaled.Writer.TryWrite(new QueueItem(null, done, default)))
+            {
+                throw new InvalidOperationException("The event writer has stopped.");
+            }
+        }
+
         await done.Task;
     }
 
     /// <inheritdoc />
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        // Runs have ended by now: drain what they queued, then stop.
-        _appended.Writer.TryComplete();
+        // Runs have ended by now: store what they appended, then stop.
+        lock (_journalLock)
+        {
+            _journaled.Writer.TryComplete();
+        }
+
         await base.StopAsync(cancellationToken);
     }
 
-    /// <inheritdoc />
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(JournalLoopAsync(stoppingToken), StoreLoopAsync(stoppingToken));
-
-    /// <summary>Journals, then publishes, what was appended, and hands it on to be stored.</summary>
-    private async Task JournalLoopAsync(CancellationToken stoppingToken)
-    {
-        var batch = new List<SessionEvent>(_maxBatchSize);
-        var reader = _appended.Reader;
-        var journaled = _journaled.Writer;
-        while (await reader.WaitToReadAsync(CancellationToken.None))
-        {
-            TaskCompletionSource? flushed = null;
-            while (batch.Count < _maxBatchSize && reader.TryRead(out var item))
-            {
-                if (item.Event is not null)
-                {
-                    batch.Add(item.Event);
-                }
-
-                if (item.Flushed is not null)
-                {
-                    flushed = item.Flushed;
-                    break; // publish what came before the flush marker first
-                }
-            }
-
-            if (batch.Count > 0)
-            {
-                var position = await JournalWithRetryAsync(batch, stoppingToken);
-                foreach (var sessionEvent in batch)
-                {
-                    AddToTail(sessionEvent);
-                    if (!sessionEvent.IsTerminal)
-                    {
-                        _hub.Publish(sessionEvent);
-                    }
-                }
-
-                foreach (var sessionEvent in batch)
-                {
-                    await journaled.WriteAsync(new QueueItem(sessionEvent, null, position), CancellationToken.None);
-                }
-
-                batch.Clear();
-            }
-
-            if (flushed is not null)
-            {
-                await journaled.WriteAsync(new QueueItem(null, flushed, default), CancellationToken.None);
-            }
-        }
-
-        journaled.TryComplete();
-    }
-
     /// <summary>Stores what was journaled, publishes terminal events once stored, and marks the journal.</summary>
-    private async Task StoreLoopAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var batch = new List<SessionEvent>(_maxBatchSize);
         var flushes = new List<TaskCompletionSource>();
@@ -168,6 +139,7 @@ public sealed partial class EventWriter : BackgroundService
                 await StoreWithRetryAsync(batch, stoppingToken);
                 Stored(batch);
                 MarkStored(journaledUpTo);
+                MakeRoom(batch.Count);
                 foreach (var sessionEvent in batch)
                 {
                     if (sessionEvent.IsTerminal)
@@ -188,6 +160,101 @@ public sealed partial class EventWriter : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Writes the event to the journal, then to its session's unstored tail and the store's queue, in one order for all
+    /// sessions; false when the journal could not be written (nothing of it was kept).
+    /// </summary>
+    private bool TryJournal(SessionEvent sessionEvent)
+    {
+        lock (_journalLock)
+        {
+            JournalPosition position;
+            try
+            {
+                position = _journal.Append(sessionEvent);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogJournalFailed(ex, sessionEvent.SessionId, sessionEvent.EventId);
+                return false;
+            }
+
+            AddToTail(sessionEvent);
+            if (!_journaled.Writer.TryWrite(new QueueItem(sessionEvent, null, position)))
+            {
+                throw new InvalidOperationException("The event writer has stopped.");
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// The slow way in: waits until the store has caught up to within the capacity (the event is counted already), and
+    /// retries the journal until the disk takes the write. Nothing is published unjournaled.
+    /// </summary>
+    private async ValueTask WaitAndJournalAsync(SessionEvent sessionEvent)
+    {
+        await WaitForRoomAsync();
+        var delay = TimeSpan.FromMilliseconds(50);
+        while (!TryJournal(sessionEvent))
+        {
+            await Task.Delay(delay, CancellationToken.None);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+        }
+
+        if (!sessionEvent.IsTerminal)
+        {
+            _hub.Publish(sessionEvent);
+        }
+    }
+
+    private async Task WaitForRoomAsync()
+    {
+        while (true)
+        {
+            Task room;
+            lock (_roomLock)
+            {
+                if (Volatile.Read(ref _backlog) <= _capacity)
+                {
+                    return;
+                }
+
+                room = (_room ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+
+            await room;
+        }
+    }
+
+    private void MakeRoom(int stored)
+    {
+        // Under the lock, as the waiters check: one that saw no room before this has its signal to wait on by now.
+        lock (_roomLock)
+        {
+            Interlocked.Add(ref _backlog, -stored);
+            _room?.TrySetResult();
+            _room = null;
+        }
+    }
+
+    private void MarkStored(JournalPosition position)
+    {
+        try
+        {
+            lock (_journalLock)
+            {
+                _journal.MarkStored(position);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Without the mark the next start checks more of the journal against the store, and old segments wait for the next one.
+            LogMarkFailed(ex);
+        }
+    }
+
     private void AddToTail(SessionEvent sessionEvent)
     {
         while (true)
@@ -201,38 +268,6 @@ public sealed partial class EventWriter : BackgroundService
                     return;
                 }
             }
-        }
-    }
-
-    private async Task<JournalPosition> JournalWithRetryAsync(List<SessionEvent> batch, CancellationToken stoppingToken)
-    {
-        var delay = TimeSpan.FromMilliseconds(50);
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                return _journal.Append(batch);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && (!stoppingToken.IsCancellationRequested || attempt < 5))
-            {
-                // Nothing is published unjournaled: runs wait on the full queue until the disk takes writes again.
-                LogJournalFailed(ex, batch.Count, attempt);
-                await Task.Delay(delay, CancellationToken.None);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
-            }
-        }
-    }
-
-    private void MarkStored(JournalPosition position)
-    {
-        try
-        {
-            _journal.MarkStored(position);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            // Without the mark the next start checks more of the journal against the store, and old segments wait for the next one.
-            LogMarkFailed(ex);
         }
     }
 
@@ -298,8 +333,8 @@ public sealed partial class EventWriter : BackgroundService
         public bool Removed { get; set; }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Journaling {Count} events failed (attempt {Attempt}); retrying")]
-    private partial void LogJournalFailed(Exception exception, int count, int attempt);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing event {EventId} of session {SessionId} to the journal failed; its run waits and retries")]
+    private partial void LogJournalFailed(Exception exception, string sessionId, long eventId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Marking stored events in the journal failed")]
     private partial void LogMarkFailed(Exception exception);
