@@ -38,26 +38,28 @@ internal static class BenchRun
     private static async Task RelayAsync(Sizes sizes, List<Figure> figures)
     {
         // 1 and 6: relay throughput, with SQLite and with the bench-only in-memory store.
-        double conclaveTps, memoryTps, baselineTps, bytesPerToken, baselineBytes;
+        double conclaveTps, memoryTps, baselineTps, bytesPerToken, baselineBytes, cpuPerToken, baselineCpu;
         await using (var conclave = await ServerUnderTest.StartAsync("conclave", "serve-conclave", 0))
         {
-            (conclaveTps, bytesPerToken) = await Scenarios.RelayAsync(conclave, sizes.RelayWords);
+            (conclaveTps, bytesPerToken, cpuPerToken) = await Scenarios.RelayAsync(conclave, sizes.RelayWords);
         }
 
         await using (var memory = await ServerUnderTest.StartAsync("conclave-memory", "serve-conclave", 0, memoryStore: true))
         {
-            (memoryTps, _) = await Scenarios.RelayAsync(memory, sizes.RelayWords);
+            (memoryTps, _, _) = await Scenarios.RelayAsync(memory, sizes.RelayWords);
         }
 
         await using (var baseline = await ServerUnderTest.StartAsync("baseline", "serve-baseline", 0))
         {
-            (baselineTps, baselineBytes) = await Scenarios.RelayAsync(baseline, sizes.RelayWords);
+            (baselineTps, baselineBytes, baselineCpu) = await Scenarios.RelayAsync(baseline, sizes.RelayWords);
         }
 
         figures.Add(new("1. Relay throughput", $"tokens/s, one session, {sizes.RelayWords} words", "tokens/s",
             conclaveTps, baselineTps, ">= 50% of baseline", conclaveTps >= 0.5 * baselineTps, HigherIsBetter: true));
         figures.Add(new("1b. Server allocation per token", "bytes allocated per relayed token", "B/token",
             bytesPerToken, baselineBytes, "(measured, no goal)", null, HigherIsBetter: false));
+        figures.Add(new("1c. Server CPU per token", "processor time per relayed token (user + kernel)", "us/token",
+            cpuPerToken, baselineCpu, "<= 2x baseline", cpuPerToken <= 2 * baselineCpu, HigherIsBetter: false));
         figures.Add(new("6. Persistence cost", "relay with SQLite vs in-memory store", "tokens/s",
             conclaveTps, memoryTps, "storage costs <= 20%", conclaveTps >= 0.8 * memoryTps, HigherIsBetter: true));
     }
@@ -75,7 +77,10 @@ internal static class BenchRun
                 figures.Add(new("2. Concurrency p50", $"{sizes.Sessions} sessions x {sizes.SessionWords} words, stamp to receive", "ms", c2.P50, b2.P50, "(p99 is the goal)", null, HigherIsBetter: false));
                 figures.Add(new("2. Concurrency p99", $"{sizes.Sessions} sessions x {sizes.SessionWords} words, stamp to receive", "ms", c2.P99, b2.P99,
                     "p99 <= 5 ms, all runs complete", c2.P99 <= 5 && c2.Completed == sizes.Sessions, HigherIsBetter: false));
-                notes.Add($"Scenario 2: Conclave completed {c2.Completed}/{sizes.Sessions} runs ({c2.Tokens} tokens); the baseline {b2.Completed}/{sizes.Sessions}.");
+                figures.Add(new("2b. Concurrency CPU per token", $"{sizes.Sessions} sessions, processor time per token", "us/token",
+                    c2.CpuMicrosecondsPerToken, b2.CpuMicrosecondsPerToken, "(measured, no goal)", null, HigherIsBetter: false));
+                notes.Add($"Scenario 2: Conclave completed {c2.Completed}/{sizes.Sessions} runs ({c2.Tokens} tokens) in {c2.Took.TotalSeconds:F1} s; "
+                    + $"the baseline {b2.Completed}/{sizes.Sessions} in {b2.Took.TotalSeconds:F1} s (at the model's pace alone, {sizes.SessionWords * 10 / 1000.0:F1} s).");
             }
 
             if (args.Runs(4))

@@ -20,8 +20,11 @@ internal sealed record Sizes(int RelayWords, int Sessions, int SessionWords, int
 /// <summary>The scenarios of the benchmark; each runs the same client code against a server and returns what it measured.</summary>
 internal static class Scenarios
 {
-    /// <summary>Scenario 1 and 6: one session streaming as fast as the model can; tokens per second delivered, server bytes allocated per token.</summary>
-    public static async Task<(double TokensPerSecond, double BytesPerToken)> RelayAsync(ServerUnderTest server, int words)
+    /// <summary>
+    /// Scenario 1 and 6: one session streaming as fast as the model can; tokens per second delivered, server bytes
+    /// allocated and server processor time per token.
+    /// </summary>
+    public static async Task<(double TokensPerSecond, double BytesPerToken, double CpuMicrosecondsPerToken)> RelayAsync(ServerUnderTest server, int words)
     {
         using var client = new BenchClient(server.BaseUri);
 
@@ -40,30 +43,38 @@ internal static class Scenarios
         }
 
         // Three measured runs, each on a new session; the median of each figure.
-        var runs = new List<(double TokensPerSecond, double BytesPerToken)>();
+        var runs = new List<(double TokensPerSecond, double BytesPerToken, double CpuPerToken)>();
         for (var i = 0; i < 3; i++)
         {
             using var socket = await client.ConnectAsync(await client.CreateSessionAsync());
             var allocatedBefore = await client.ServerAllocatedBytesAsync();
+            var cpuBefore = server.CpuTime();
             var watch = Stopwatch.StartNew();
             await BenchClient.SendMessageAsync(socket, $"stream {words} words");
             var tokens = await BenchClient.ReadRunAsync(socket, null);
             watch.Stop();
+            var cpu = server.CpuTime() - cpuBefore;
             var allocated = await client.ServerAllocatedBytesAsync() - allocatedBefore;
             await CloseAsync(socket);
-            runs.Add((tokens / watch.Elapsed.TotalSeconds, (double)allocated / tokens));
+            runs.Add((tokens / watch.Elapsed.TotalSeconds, (double)allocated / tokens, cpu.TotalMicroseconds / tokens));
         }
 
-        return (runs.Select(r => r.TokensPerSecond).Order().ElementAt(1), runs.Select(r => r.BytesPerToken).Order().ElementAt(1));
+        return (Median(runs.Select(r => r.TokensPerSecond)), Median(runs.Select(r => r.BytesPerToken)), Median(runs.Select(r => r.CpuPerToken)));
     }
 
-    /// <summary>Scenario 2: many sessions streaming at once; per-token delay from the server's stamp to the client.</summary>
-    public static async Task<(double P50, double P99, int Completed, int Tokens)> ConcurrencyAsync(ServerUnderTest server, int sessions, int words)
+    /// <summary>
+    /// Scenario 2: many sessions streaming at once; per-token delay from the server's stamp to the client, how long the
+    /// runs took, and the server's processor time per token.
+    /// </summary>
+    public static async Task<(double P50, double P99, int Completed, int Tokens, TimeSpan Took, double CpuMicrosecondsPerToken)> ConcurrencyAsync(
+        ServerUnderTest server, int sessions, int words)
     {
         using var client = new BenchClient(server.BaseUri);
         var sockets = await OpenAsync(client, sessions);
         var delays = new List<double>[sessions];
         var completed = 0;
+        var cpuBefore = server.CpuTime();
+        var watch = Stopwatch.StartNew();
         await Task.WhenAll(sockets.Select(async (socket, i) =>
         {
             var mine = delays[i] = new List<double>(words);
@@ -71,9 +82,17 @@ internal static class Scenarios
             await BenchClient.ReadRunAsync(socket, (stamped, received) => mine.Add((received - stamped).TotalMilliseconds));
             Interlocked.Increment(ref completed);
         }));
+        watch.Stop();
+        var cpu = server.CpuTime() - cpuBefore;
         await Task.WhenAll(sockets.Select(CloseAsync));
         var all = delays.SelectMany(d => d).Order().ToArray();
-        return (Percentile(all, 0.50), Percentile(all, 0.99), completed, all.Length);
+        return (Percentile(all, 0.50), Percentile(all, 0.99), completed, all.Length, watch.Elapsed, cpu.TotalMicroseconds / Math.Max(1, all.Length));
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
     }
 
     /// <summary>Scenario 3: sockets that only stay connected; the server's resident memory per socket.</summary>

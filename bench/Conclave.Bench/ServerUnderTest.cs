@@ -78,6 +78,19 @@ internal sealed class ServerUnderTest : IAsyncDisposable
     }
 
     /// <summary>The server's resident memory in KiB (Linux /proc).</summary>
+    /// <summary>The processor time the server has used so far (user and kernel, every thread), as the kernel counts it.</summary>
+    public TimeSpan CpuTime()
+    {
+        // /proc/PID/stat: fields 14 and 15 (utime, stime) in clock ticks, after the command name in parentheses.
+        var stat = File.ReadAllText($"/proc/{Pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromSeconds(ticks / (double)ClockTicksPerSecond);
+    }
+
+    // USER_HZ, which Linux fixes at 100 for what /proc reports.
+    private const int ClockTicksPerSecond = 100;
+
     public long ResidentKiB()
     {
         foreach (var line in File.ReadLines($"/proc/{Pid}/status"))
