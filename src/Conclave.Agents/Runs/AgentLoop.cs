@@ -198,7 +198,7 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
         var durable = loop.Durable;
         if (durable is not null)
         {
-            run.OnWaiting = opened => durable.SaveAsync(run, opened, () => Checkpoint(loop, turn, index, step));
+            run.OnWaiting(output.Scope, opened => durable.SaveAsync(run, opened, () => Checkpoint(loop, turn, index, step)));
         }
 
         try
@@ -256,7 +256,7 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
         }
         finally
         {
-            run.OnWaiting = null;
+            run.OnWaiting(output.Scope, null);
         }
 
         if (durable is not null)

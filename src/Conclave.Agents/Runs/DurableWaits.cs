@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
@@ -102,28 +101,41 @@ public sealed class AgentCheckpoint
 /// <param name="ExpiresAt">When it ends unanswered, or null for never.</param>
 public sealed record RestoredWait(string RequestId, RequestKind Kind, Task<HumanAnswer> Answer, DateTime? ExpiresAt);
 
-/// <summary>Stores the waits of a run's own agent loop with its checkpoint, so that they outlive the process.</summary>
+/// <summary>Keeps the waits of an agent loop on people, each with the loop's checkpoint, so that they outlive the process.</summary>
+public abstract class DurableWaits
+{
+    /// <summary>The tools the loop may use (a skill's), or null for all, kept in the checkpoint.</summary>
+    public abstract IReadOnlyList<string>? ToolNames { get; }
+
+    /// <summary>The skill that shaped the run, kept in the checkpoint.</summary>
+    public abstract string? SkillName { get; }
+
+    /// <summary>Stores the wait; one that cannot be stored goes on in memory only (it is logged), and ends with the process.</summary>
+    internal abstract Task SaveAsync(Run run, OpenedWait opened, Func<AgentCheckpoint> checkpoint);
+
+    /// <summary>Forgets the loop's stored wait, if it has one: answered, it no longer needs to outlive the process.</summary>
+    internal abstract Task EndAsync(Run run);
+}
+
+/// <summary>Stores the waits of a run's own agent loop (one at a time) with its checkpoint.</summary>
 /// <param name="store">Where runs are stored.</param>
 /// <param name="toolNames">The tools the run may use (a skill's), or null for all.</param>
 /// <param name="skillName">The skill that shaped the run, if any.</param>
 /// <param name="logger">Where a wait that could not be stored is told.</param>
-public sealed partial class DurableWaits(IRunStore store, IReadOnlyList<string>? toolNames, string? skillName, ILogger logger)
+public sealed partial class AgentWaits(IRunStore store, IReadOnlyList<string>? toolNames, string? skillName, ILogger logger) : DurableWaits
 {
-    /// <summary>The tools the run may use, kept in the checkpoint.</summary>
-    public IReadOnlyList<string>? ToolNames { get; } = toolNames;
+    /// <inheritdoc />
+    public override IReadOnlyList<string>? ToolNames { get; } = toolNames;
 
-    /// <summary>The skill that shaped the run, kept in the checkpoint.</summary>
-    public string? SkillName { get; } = skillName;
+    /// <inheritdoc />
+    public override string? SkillName { get; } = skillName;
 
-    /// <summary>Stores the wait; one that cannot be stored goes on in memory only (it is logged), and ends with the process.</summary>
-    internal async Task SaveAsync(Run run, OpenedWait opened, Func<AgentCheckpoint> checkpoint)
+    /// <inheritdoc />
+    internal override async Task SaveAsync(Run run, OpenedWait opened, Func<AgentCheckpoint> checkpoint)
     {
         try
         {
-            var announcement = Encoding.UTF8.GetString(opened.Announcement.Utf8Json.Span);
-            await store.SaveWaitAsync(
-                new RunWait(run.Id, opened.RequestId, opened.Kind, announcement, opened.Announcement.EventId, opened.ExpiresAt, checkpoint().ToJson()),
-                CancellationToken.None);
+            await store.SaveWaitAsync(new RunWait(run.Id, [opened.ToRequest()], checkpoint().ToJson()), CancellationToken.None);
             run.HasDurableWait = true;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -132,8 +144,8 @@ public sealed partial class DurableWaits(IRunStore store, IReadOnlyList<string>?
         }
     }
 
-    /// <summary>Forgets the run's stored wait, if it has one: answered, it no longer needs to outlive the process.</summary>
-    internal async Task EndAsync(Run run)
+    /// <inheritdoc />
+    internal override async Task EndAsync(Run run)
     {
         if (run.HasDurableWait)
         {

@@ -31,16 +31,19 @@ public sealed record RunRecord(string RunId, string SessionId, string TenantId, 
 /// <param name="Wait">What it was waiting for, when it waited on a person and could go on after a restart.</param>
 public sealed record OpenRun(string RunId, string SessionId, string TenantId, DateTime StartedAt, Usage Usage, long UsageAtEventId, RunWait? Wait);
 
-/// <summary>A run's wait on a person, stored so that it outlives the process.</summary>
+/// <summary>A run's wait on people, stored so that it outlives the process.</summary>
 /// <param name="RunId">The waiting run.</param>
-/// <param name="RequestId">The open request.</param>
+/// <param name="Requests">Its open requests (one for a single agent; one per waiting expert in a team), oldest first.</param>
+/// <param name="Checkpoint">Where the run stands: what it needs to go on once answered (the runtime's own JSON).</param>
+public sealed record RunWait(string RunId, IReadOnlyList<WaitRequest> Requests, string Checkpoint);
+
+/// <summary>An open request of a waiting run.</summary>
+/// <param name="RequestId">The request.</param>
 /// <param name="Kind">What answer it waits for.</param>
 /// <param name="Announcement">The <c>confirmation_request</c> or <c>ask_human</c> event as it was sent.</param>
 /// <param name="AnnouncementEventId">That event's id.</param>
 /// <param name="ExpiresAt">When the wait ends unanswered (UTC), or null for never.</param>
-/// <param name="Checkpoint">Where the run stands: what it needs to go on once answered (the agent loop's own JSON).</param>
-public sealed record RunWait(
-    string RunId, string RequestId, RequestKind Kind, string Announcement, long AnnouncementEventId, DateTime? ExpiresAt, string Checkpoint);
+public sealed record WaitRequest(string RequestId, RequestKind Kind, string Announcement, long AnnouncementEventId, DateTime? ExpiresAt);
 
 /// <summary>How a run ended, as recorded.</summary>
 public enum RunStatus
@@ -76,7 +79,7 @@ public interface IRunStore
     /// </summary>
     Task RecordUsageAsync(string runId, Usage usage, long atEventId, CancellationToken cancellationToken = default);
 
-    /// <summary>Stores a run's wait on a person (a run waits on one at a time): a restart then finds it.</summary>
+    /// <summary>Stores a run's wait, in place of the one stored before (all its requests at once): a restart then finds it.</summary>
     Task SaveWaitAsync(RunWait wait, CancellationToken cancellationToken = default);
 
     /// <summary>Forgets a run's wait: it was answered, expired or given up.</summary>

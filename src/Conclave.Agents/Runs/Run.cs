@@ -40,11 +40,25 @@ public sealed class Run
     internal static Run Restore(OpenRun open, TimeSpan askTimeout, TimeProvider time) =>
         new(open.RunId, new RunRequest(open.TenantId, open.SessionId, string.Empty), open.StartedAt, open.Usage, askTimeout, time);
 
+    // What to call once a request of an agent of the run is announced, by the agent (see OnWaiting).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Func<OpenedWait, Task>> _onWaiting = new(StringComparer.Ordinal);
+
     /// <summary>
-    /// Called once a request of the run's own agent (not an expert's) is announced, before it is waited for: the agent
-    /// loop stores the wait there, so that it outlives the process.
+    /// Sets (or, with null, clears) what is called once a request of the agent in <paramref name="scope"/> (the run's own
+    /// when null, else an expert's) is announced, before anyone can see it: the agent loop stores its wait there, so that
+    /// it outlives the process.
     /// </summary>
-    internal Func<OpenedWait, Task>? OnWaiting { get; set; }
+    internal void OnWaiting(TeamScope? scope, Func<OpenedWait, Task>? handler)
+    {
+        if (handler is null)
+        {
+            _onWaiting.TryRemove(WaiterKey(scope), out _);
+        }
+        else
+        {
+            _onWaiting[WaiterKey(scope)] = handler;
+        }
+    }
 
     /// <summary>Whether the run waits on a person with its wait stored: a shutdown then suspends it instead of ending it.</summary>
     internal bool HasDurableWait
@@ -104,12 +118,12 @@ public sealed class Run
         (_log ?? throw new InvalidOperationException("The run has no event log yet.")).AppendAsync(agentEvent, Id, beforePublish);
 
     /// <summary>
-    /// Announces a request of the run: listed as pending, then, for the run's own agent (not an expert), its wait is
-    /// stored (<see cref="OnWaiting"/>) before any client can see the announcement.
+    /// Announces a request of the run: listed as pending, then, when its agent keeps its waits
+    /// (<see cref="OnWaiting"/>), its wait is stored before any client can see the announcement.
     /// </summary>
     internal ValueTask<SessionEvent> AnnounceAsync(AgentEvent request, string requestId, RequestKind kind, DateTime? expiresAt, TeamScope? scope)
     {
-        var onWaiting = scope is null ? OnWaiting : null;
+        var onWaiting = _onWaiting.GetValueOrDefault(WaiterKey(scope));
         return (_log ?? throw new InvalidOperationException("The run has no event log yet.")).AppendAsync(
             request,
             Id,
@@ -251,6 +265,8 @@ public sealed class Run
         return reply.Content ?? string.Empty;
     }
 
+    private static string WaiterKey(TeamScope? scope) => scope is null ? string.Empty : $"{scope.TeamId}/{scope.TaskId}";
+
     private sealed class HumanChannel(Run run, TeamScope? scope) : IHumanChannel
     {
         public Task<string> AskAsync(string question, IReadOnlyList<string>? options, CancellationToken cancellationToken = default) =>
@@ -258,9 +274,14 @@ public sealed class Run
     }
 }
 
-/// <summary>A request of a run's own agent, announced and about to be waited for.</summary>
+/// <summary>A request of an agent of a run, announced and about to be waited for.</summary>
 /// <param name="RequestId">The request.</param>
 /// <param name="Kind">What answer it waits for.</param>
 /// <param name="Announcement">The event that announced it.</param>
 /// <param name="ExpiresAt">When it ends unanswered, or null for never.</param>
-internal sealed record OpenedWait(string RequestId, RequestKind Kind, SessionEvent Announcement, DateTime? ExpiresAt);
+internal sealed record OpenedWait(string RequestId, RequestKind Kind, SessionEvent Announcement, DateTime? ExpiresAt)
+{
+    /// <summary>The request as stored with the wait.</summary>
+    public WaitRequest ToRequest() =>
+        new(RequestId, Kind, System.Text.Encoding.UTF8.GetString(Announcement.Utf8Json.Span), Announcement.EventId, ExpiresAt);
+}

@@ -112,7 +112,14 @@ public sealed partial class RunCoordinator : IRunControl
     public async Task<bool> TryResumeWaitingAsync(OpenRun open, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(open);
-        if (open.Wait is not { } wait || AgentCheckpoint.FromJson(wait.Checkpoint) is not { } checkpoint)
+        if (open.Wait is not { } wait)
+        {
+            return false;
+        }
+
+        var team = TeamCheckpoint.FromJson(wait.Checkpoint);
+        var agent = team is null ? AgentCheckpoint.FromJson(wait.Checkpoint) : null;
+        if (team is null && (agent is null || wait.Requests.Count != 1))
         {
             return false;
         }
@@ -123,13 +130,17 @@ public sealed partial class RunCoordinator : IRunControl
             return false;
         }
 
-        if (await _setup.RestoreWaitAsync(run, wait, cancellationToken) is not { } answer)
+        if (await _setup.RestoreWaitAsync(run, wait, alone: team is null, cancellationToken) is not { } answers)
         {
             _active.Remove(run);
             return false;
         }
 
-        _ = Task.Run(() => _execution.ResumeAsync(run, checkpoint, new RestoredWait(wait.RequestId, wait.Kind, answer, wait.ExpiresAt)), CancellationToken.None);
+        var waits = wait.Requests.ToDictionary(
+            r => r.RequestId, r => new RestoredWait(r.RequestId, r.Kind, answers[r.RequestId], r.ExpiresAt), StringComparer.Ordinal);
+        _ = team is not null
+            ? Task.Run(() => _execution.ResumeTeamAsync(run, team, waits), CancellationToken.None)
+            : Task.Run(() => _execution.ResumeAsync(run, agent!, waits.Values.Single()), CancellationToken.None);
         return true;
     }
 

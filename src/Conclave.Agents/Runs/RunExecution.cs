@@ -40,7 +40,16 @@ internal sealed partial class RunExecution(
             var loop = new AgentLoop(model, runs, gate, tokens, agent.MaxSteps);
             return await loop.ResumeAsync(
                 AgentOutput.ForRun(run), checkpoint, wait, tools.Select(checkpoint.Tools), ToolContextOf(run, skill?.Instructions, checkpoint.Tools), ct,
-                new ChatOptions { ModelId = checkpoint.ModelId }, new DurableWaits(runs, checkpoint.Tools, checkpoint.Skill, _logger));
+                new ChatOptions { ModelId = checkpoint.ModelId }, new AgentWaits(runs, checkpoint.Tools, checkpoint.Skill, _logger));
+        });
+
+    /// <summary>Goes on with a team run a previous process left waiting on people, until it ends.</summary>
+    public Task ResumeTeamAsync(Run run, TeamCheckpoint checkpoint, IReadOnlyDictionary<string, RestoredWait> waits) =>
+        RunToEndAsync(run, async ct =>
+        {
+            var brief = new TeamBrief(checkpoint.Goal, checkpoint.Experts, checkpoint.Instructions, checkpoint.AllowedTools, WorkspaceOf(run));
+            var synthesis = await TeamOf(durable: true).ResumeAsync(run, brief, checkpoint, waits, ct);
+            return new AgentAnswer(synthesis, ChatFinishReason.Stop.Value);
         });
 
     /// <summary>
@@ -113,14 +122,15 @@ internal sealed partial class RunExecution(
 
         if (teamGoal is not null)
         {
-            var synthesis = await ConveneTeamAsync(run, teamGoal, match?.Skill.Instructions, match?.Skill.Tools, cancellationToken);
+            // The team is the run's whole answer: its waits on people are stored, so that it outlives the process.
+            var synthesis = await ConveneTeamAsync(run, teamGoal, match?.Skill.Instructions, match?.Skill.Tools, durable: true, cancellationToken);
             return new AgentAnswer(synthesis, ChatFinishReason.Stop.Value);
         }
 
         var loop = new AgentLoop(model, runs, gate, tokens, agent.MaxSteps);
         return await loop.RunAsync(
             AgentOutput.ForRun(run), messages, tools.Select(match?.Skill.Tools), ToolContextOf(run, match?.Skill.Instructions, match?.Skill.Tools), cancellationToken,
-            new ChatOptions { ModelId = match?.Skill.Model }, new DurableWaits(runs, match?.Skill.Tools, match?.Skill.Name, _logger));
+            new ChatOptions { ModelId = match?.Skill.Model }, new AgentWaits(runs, match?.Skill.Tools, match?.Skill.Name, _logger));
     }
 
     /// <summary>
@@ -128,17 +138,23 @@ internal sealed partial class RunExecution(
     /// with the skill's instructions and no more tools than the run has.
     /// </summary>
     private ToolContext ToolContextOf(Run run, string? instructions, IReadOnlyCollection<string>? allowedTools) =>
-        new(WorkspaceOf(run), run.HumanFor(null), (goal, ct) => ConveneTeamAsync(run, goal, instructions, allowedTools, ct));
+        new(WorkspaceOf(run), run.HumanFor(null), (goal, ct) => ConveneTeamAsync(run, goal, instructions, allowedTools, durable: false, ct));
 
     private Workspace WorkspaceOf(Run run) => new(Path.Combine(agent.WorkspacesPath, run.SessionId));
 
+    /// <summary>
+    /// Convenes a team for the run. A team the run's own agent convenes with a tool keeps its waits in memory only: the
+    /// agent's loop around it has no checkpoint to go on from.
+    /// </summary>
     private async Task<string> ConveneTeamAsync(
-        Run run, string goal, string? instructions, IReadOnlyCollection<string>? allowedTools, CancellationToken cancellationToken)
+        Run run, string goal, string? instructions, IReadOnlyCollection<string>? allowedTools, bool durable, CancellationToken cancellationToken)
     {
         var all = BuiltInExperts.All.Concat(await experts.ListAsync(run.Request.TenantId, cancellationToken)).ToList();
-        var orchestrator = new TeamOrchestrator(model, runs, gate, tools, teams, tokens, agent.MaxSteps);
-        return await orchestrator.RunAsync(run, new TeamBrief(goal, all, instructions, allowedTools, WorkspaceOf(run)), cancellationToken);
+        return await TeamOf(durable).RunAsync(run, new TeamBrief(goal, all, instructions, allowedTools, WorkspaceOf(run)), cancellationToken);
     }
+
+    private TeamOrchestrator TeamOf(bool durable) =>
+        new(model, runs, gate, tools, teams, tokens, agent.MaxSteps, durable ? _logger : null);
 
     private async Task<RunStatus> EndWithErrorAsync(Run run, Exception ex)
     {

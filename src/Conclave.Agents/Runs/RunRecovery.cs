@@ -22,7 +22,7 @@ public sealed partial class RunRecovery(IRunStore runs, IEventStore events, RunC
             var terminal = last is [{ IsTerminal: true } stored] && stored.RunId == run.RunId ? stored : null;
             if (terminal is null && run.Wait is not null && await coordinator.TryResumeWaitingAsync(run, cancellationToken))
             {
-                LogResumed(run.RunId, run.SessionId, run.Wait.RequestId);
+                LogResumed(run.RunId, run.SessionId, string.Join(", ", run.Wait.Requests.Select(r => r.RequestId)));
                 continue;
             }
 
@@ -89,8 +89,8 @@ public sealed partial class RunRecovery(IRunStore runs, IEventStore events, RunC
         return json.RootElement.TryGetProperty("kind", out var kind) && (kind.ValueEquals("token") || kind.ValueEquals("thinking"));
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} of session {SessionId} waits on request {RequestId} again, as it did before the restart")]
-    private partial void LogResumed(string runId, string sessionId, string requestId);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} of session {SessionId} waits on {RequestIds} again, as it did before the restart")]
+    private partial void LogResumed(string runId, string sessionId, string requestIds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} of session {SessionId} was left open by the previous process; ended it with error internal")]
     private partial void LogEnded(string runId, string sessionId);

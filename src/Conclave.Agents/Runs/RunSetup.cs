@@ -45,29 +45,42 @@ internal sealed class RunSetup(
     }
 
     /// <summary>
-    /// Gives a run a previous process left waiting its event log and its open request again, unless the session moved
-    /// on past the request's announcement (or never stored it): then it cannot go on from its wait.
+    /// Gives a run a previous process left waiting its event log and its open requests again; returns the answer each
+    /// will get, by request id. A request whose announcement the writer had not stored yet is stored now, as it was sent.
+    /// Null when the run cannot go on from its wait: an announcement is missing from the log, or, for a single agent
+    /// (<paramref name="alone"/>), the session moved on past it.
     /// </summary>
-    public async Task<Task<HumanAnswer>?> RestoreWaitAsync(Run run, RunWait wait, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, Task<HumanAnswer>>?> RestoreWaitAsync(Run run, RunWait wait, bool alone, CancellationToken cancellationToken)
     {
-        var type = wait.Kind == RequestKind.Confirmation ? "confirmation_request" : "ask_human";
-        var announcement = new SessionEvent(run.SessionId, wait.AnnouncementEventId, run.Id, type, System.Text.Encoding.UTF8.GetBytes(wait.Announcement));
+        var announcements = wait.Requests
+            .Select(r => (Request: r, Event: new SessionEvent(
+                run.SessionId, r.AnnouncementEventId, run.Id, r.Kind == RequestKind.Confirmation ? "confirmation_request" : "ask_human",
+                System.Text.Encoding.UTF8.GetBytes(r.Announcement))))
+            .OrderBy(a => a.Event.EventId)
+            .ToList();
         var lastEventId = await events.GetLastEventIdAsync(run.SessionId, cancellationToken);
-        if (lastEventId == wait.AnnouncementEventId - 1)
+        var unstored = announcements.Where(a => a.Event.EventId > lastEventId).Select(a => a.Event).ToList();
+        if (unstored.Where((e, i) => e.EventId != lastEventId + 1 + i).Any())
         {
-            // The request went out, but the process died before the writer stored it: it is stored now, as it was sent.
-            await events.AppendAsync([announcement], cancellationToken);
-            lastEventId = wait.AnnouncementEventId;
+            return null;
         }
 
-        if (lastEventId != wait.AnnouncementEventId)
+        if (unstored.Count > 0)
+        {
+            // The requests were stored with the wait before they went out, but the process died before their events were.
+            await events.AppendAsync(unstored, cancellationToken);
+            lastEventId = unstored[^1].EventId;
+        }
+
+        if (announcements.Count == 0 || (alone && lastEventId != announcements[^1].Event.EventId))
         {
             return null;
         }
 
         run.Attach(new SessionEventLog(run.SessionId, lastEventId, writer, time));
         run.HasDurableWait = true;
-        return run.Pending.Restore(wait.RequestId, wait.Kind, announcement);
+        return announcements.ToDictionary(
+            a => a.Request.RequestId, a => run.Pending.Restore(a.Request.RequestId, a.Request.Kind, a.Event), StringComparer.Ordinal);
     }
 
     /// <summary>

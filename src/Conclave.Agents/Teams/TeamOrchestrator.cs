@@ -26,10 +26,19 @@ public sealed record TeamBrief(
 /// Runs a team inside a run: the planner splits the goal into a task graph, experts work on the tasks
 /// (independent ones at the same time, up to a limit), and a synthesis answers from their results.
 /// Every change of a task's state is a <c>plan_update</c>; experts stream as <c>expert_step</c>s and
-/// wait for people like single agents do, each on its own.
+/// wait for people like single agents do, each on its own. With <paramref name="waitsLogger"/>, their waits are stored
+/// with the team's checkpoint (<see cref="TeamWaits"/>), so that the team outlives the process
+/// (<see cref="ResumeAsync"/>).
 /// </summary>
 public sealed class TeamOrchestrator(
-    IChatClient model, IRunStore store, ConfirmationGate gate, ToolCatalog tools, TeamOptions options, TokenCounter tokens, int maxSteps)
+    IChatClient model,
+    IRunStore store,
+    ConfirmationGate gate,
+    ToolCatalog tools,
+    TeamOptions options,
+    TokenCounter tokens,
+    int maxSteps,
+    Microsoft.Extensions.Logging.ILogger? waitsLogger = null)
 {
     private const string Pending = "pending";
     private const string Running = "running";
@@ -48,10 +57,45 @@ public sealed class TeamOrchestrator(
         var members = plan.Select(t => t.Expert).Distinct().Select(name => new TeamMember(name, roles[name].Role)).ToList();
         await run.EmitAsync(new TeamFormedEvent(team.Id, brief.Goal, members));
         await run.EmitAsync(team.Snapshot());
+        return await FinishAsync(run, brief, team, roles, new Dictionary<string, (AgentCheckpoint, RestoredWait)>(), cancellationToken);
+    }
 
+    /// <summary>
+    /// Goes on with a team a previous process left waiting on people: the waiting experts wait again (on
+    /// <paramref name="waits"/>, by request id), the tasks that were running start again, and the team works on to its
+    /// synthesis.
+    /// </summary>
+    public async Task<string> ResumeAsync(
+        Run run, TeamBrief brief, TeamCheckpoint checkpoint, IReadOnlyDictionary<string, RestoredWait> waits, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(brief);
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentNullException.ThrowIfNull(waits);
+        var team = TeamState.From(checkpoint);
+        var roles = brief.Experts.ToDictionary(e => e.Name, StringComparer.Ordinal);
+        var resumed = new Dictionary<string, (AgentCheckpoint, RestoredWait)>(StringComparer.Ordinal);
+        foreach (var (taskId, wait) in checkpoint.Waiting)
+        {
+            if (AgentCheckpoint.FromJson(wait.Agent) is { } agent && waits.TryGetValue(wait.RequestId, out var restored))
+            {
+                resumed[taskId] = (agent, restored);
+            }
+        }
+
+        // Clients see where the team stands again: what is done, and what is running (again).
+        await run.EmitAsync(team.Snapshot());
+        return await FinishAsync(run, brief, team, roles, resumed, cancellationToken);
+    }
+
+    private async Task<string> FinishAsync(
+        Run run, TeamBrief brief, TeamState team, Dictionary<string, Expert> roles, Dictionary<string, (AgentCheckpoint, RestoredWait)> resumed,
+        CancellationToken cancellationToken)
+    {
+        var waits = waitsLogger is null ? null : new TeamWaits(store, run, waiting => Checkpoint(brief, team, roles, waiting), waitsLogger);
         try
         {
-            await ExecuteAsync(run, brief, team, roles, cancellationToken);
+            await ExecuteAsync(run, brief, team, roles, resumed, waits, cancellationToken);
             if (!team.Status.ContainsValue(Done))
             {
                 var reasons = string.Join("; ", team.Failures.Select(f => $"{f.Key}: {f.Value.Message}"));
@@ -63,6 +107,11 @@ public sealed class TeamOrchestrator(
             await run.EmitAsync(new TeamSynthesisEvent(team.Id, synthesis));
             await run.EmitAsync(new TeamDissolvedEvent(team.Id, "completed"));
             return synthesis;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && run.StopReason == StopReason.Suspended && run.HasDurableWait)
+        {
+            // Suspended for a restart with its waits stored: the team goes on in the next process, as its checkpoint says.
+            throw;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -107,19 +156,32 @@ public sealed class TeamOrchestrator(
         throw new ModelException($"The planner gave no valid plan twice; the second one was rejected because {rejection}.", new InvalidOperationException(rejection));
     }
 
-    private async Task ExecuteAsync(Run run, TeamBrief brief, TeamState team, Dictionary<string, Expert> roles, CancellationToken cancellationToken)
+    private async Task ExecuteAsync(
+        Run run, TeamBrief brief, TeamState team, Dictionary<string, Expert> roles, Dictionary<string, (AgentCheckpoint, RestoredWait)> resumed,
+        TeamWaits? waits, CancellationToken cancellationToken)
     {
         var running = new Dictionary<Task<TaskOutcome>, PlanTask>();
+        void Start(PlanTask task, (AgentCheckpoint, RestoredWait)? resume)
+        {
+            var dependencies = task.Dependencies.Select(d => (team.Tasks[d], team.Results[d])).ToList();
+            running[Task.Run(() => WorkAsync(run, brief, team.Id, roles[task.Expert], task, dependencies, resume, waits, cancellationToken), CancellationToken.None)] = task;
+        }
+
         try
         {
+            // A resumed team: the tasks that were running when the process stopped (waiting on a person, or not) go on.
+            foreach (var task in team.Plan.Where(t => team.StatusOf(t.TaskId) == Running))
+            {
+                Start(task, resumed.TryGetValue(task.TaskId, out var resume) ? resume : null);
+            }
+
             while (true)
             {
                 var started = false;
                 foreach (var task in team.Ready().Take(options.MaxParallel - running.Count).ToList())
                 {
-                    team.Status[task.TaskId] = Running;
-                    var dependencies = task.Dependencies.Select(d => (team.Tasks[d], team.Results[d])).ToList();
-                    running[Task.Run(() => WorkAsync(run, brief, team.Id, roles[task.Expert], task, dependencies, cancellationToken), CancellationToken.None)] = task;
+                    team.Set(task.TaskId, Running);
+                    Start(task, null);
                     started = true;
                 }
 
@@ -139,8 +201,7 @@ public sealed class TeamOrchestrator(
                 var outcome = await finished;
                 if (outcome.Failure is null)
                 {
-                    team.Status[done.TaskId] = Done;
-                    team.Results[done.TaskId] = outcome.Content;
+                    team.Succeed(done.TaskId, outcome.Content);
                     await run.EmitAsync(new ExpertResultEvent(team.Id, done.Expert, done.TaskId, outcome.Content));
                 }
                 else
@@ -149,6 +210,11 @@ public sealed class TeamOrchestrator(
                 }
 
                 await run.EmitAsync(team.Snapshot());
+                if (waits is not null)
+                {
+                    // A finished task keeps its result across a restart while another waits on a person.
+                    await waits.SaveAsync();
+                }
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -160,23 +226,38 @@ public sealed class TeamOrchestrator(
     }
 
     private async Task<TaskOutcome> WorkAsync(
-        Run run, TeamBrief brief, string teamId, Expert expert, PlanTask task, List<(PlanTask, string)> dependencies, CancellationToken cancellationToken)
+        Run run,
+        TeamBrief brief,
+        string teamId,
+        Expert expert,
+        PlanTask task,
+        List<(PlanTask, string)> dependencies,
+        (AgentCheckpoint Checkpoint, RestoredWait Wait)? resume,
+        TeamWaits? waits,
+        CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromSeconds(options.TaskTimeoutSeconds));
         var scope = new TeamScope(teamId, expert.Name, task.TaskId);
-        var messages = new List<ChatMessage>
-        {
-            new(ChatRole.System, TeamPrompts.ExpertSystem(expert)),
-            new(ChatRole.User, TeamPrompts.ExpertTask(brief.Goal, task, dependencies)),
-        };
         var allowed = expert.Tools is null ? brief.AllowedTools : expert.Tools.Where(t => brief.AllowedTools?.Contains(t) ?? true).ToList();
         var expertTools = tools.Select(allowed).Where(t => t.Name != ToolCatalog.ConveneTeamName).ToList();
         var toolContext = new ToolContext(brief.Workspace, run.HumanFor(scope));
+        var durable = waits?.For(task.TaskId, allowed?.ToList());
+        var output = AgentOutput.ForExpert(run, scope);
+        var chatOptions = new ChatOptions { ModelId = expert.Model };
+        var loop = new AgentLoop(model, store, gate, tokens, maxSteps);
         try
         {
-            var answer = await new AgentLoop(model, store, gate, tokens, maxSteps).RunAsync(
-                AgentOutput.ForExpert(run, scope), messages, expertTools, toolContext, deadline.Token, new ChatOptions { ModelId = expert.Model });
+            var answer = resume is { } r
+                ? await loop.ResumeAsync(output, r.Checkpoint, r.Wait, expertTools, toolContext, deadline.Token, chatOptions, durable)
+                : await loop.RunAsync(
+                    output,
+                    [new(ChatRole.System, TeamPrompts.ExpertSystem(expert)), new(ChatRole.User, TeamPrompts.ExpertTask(brief.Goal, task, dependencies))],
+                    expertTools,
+                    toolContext,
+                    deadline.Token,
+                    chatOptions,
+                    durable);
             return new TaskOutcome(answer.Content, null);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -197,6 +278,29 @@ public sealed class TeamOrchestrator(
                 _ => ErrorCodes.Internal,
             };
             return new TaskOutcome(string.Empty, new TaskFailure(code, ex.Message));
+        }
+    }
+
+    /// <summary>The team as it stands, with its waiting experts' loops: what a restart goes on from.</summary>
+    private static TeamCheckpoint Checkpoint(
+        TeamBrief brief, TeamState team, Dictionary<string, Expert> roles, IReadOnlyDictionary<string, ExpertWait> waiting)
+    {
+        lock (team)
+        {
+            return new TeamCheckpoint
+            {
+                TeamId = team.Id,
+                Goal = brief.Goal,
+                Instructions = brief.Instructions,
+                AllowedTools = brief.AllowedTools?.ToList(),
+                Experts = [.. team.Plan.Select(t => t.Expert).Distinct().Select(name => roles[name])],
+                Plan = [.. team.Plan],
+                Status = new Dictionary<string, string>(team.Status, StringComparer.Ordinal),
+                Results = new Dictionary<string, string>(team.Results, StringComparer.Ordinal),
+                Failures = new Dictionary<string, TaskFailure>(team.Failures, StringComparer.Ordinal),
+                FirstFailureCode = team.FirstFailureCode,
+                Waiting = new Dictionary<string, ExpertWait>(waiting, StringComparer.Ordinal),
+            };
         }
     }
 
@@ -239,13 +343,35 @@ public sealed class TeamOrchestrator(
         return response.Text;
     }
 
-    private sealed record TaskFailure(string Code, string Message);
-
     private sealed record TaskOutcome(string Content, TaskFailure? Failure);
 
-    /// <summary>The plan and where each task stands; changed only by the orchestrator's own loop.</summary>
+    /// <summary>
+    /// The plan and where each task stands; changed only by the orchestrator's own loop, under its own lock, which the
+    /// checkpoint of waiting experts takes too.
+    /// </summary>
     private sealed class TeamState(string id, IReadOnlyList<PlanTask> plan)
     {
+        public static TeamState From(TeamCheckpoint checkpoint)
+        {
+            var team = new TeamState(checkpoint.TeamId, checkpoint.Plan) { FirstFailureCode = checkpoint.FirstFailureCode };
+            foreach (var (taskId, status) in checkpoint.Status)
+            {
+                team.Status[taskId] = status;
+            }
+
+            foreach (var (taskId, result) in checkpoint.Results)
+            {
+                team.Results[taskId] = result;
+            }
+
+            foreach (var (taskId, failure) in checkpoint.Failures)
+            {
+                team.Failures[taskId] = failure;
+            }
+
+            return team;
+        }
+
         public string Id { get; } = id;
 
         public IReadOnlyList<PlanTask> Plan { get; } = plan;
@@ -263,8 +389,35 @@ public sealed class TeamOrchestrator(
         public IEnumerable<PlanTask> Ready() =>
             Plan.Where(t => Status[t.TaskId] == Pending && t.Dependencies.All(d => Status[d] == Done));
 
+        public string StatusOf(string taskId) => Status[taskId];
+
+        public void Set(string taskId, string status)
+        {
+            lock (this)
+            {
+                Status[taskId] = status;
+            }
+        }
+
+        public void Succeed(string taskId, string result)
+        {
+            lock (this)
+            {
+                Status[taskId] = Done;
+                Results[taskId] = result;
+            }
+        }
+
         /// <summary>Marks a task failed and every task that waits on it, directly or not, cancelled.</summary>
         public void Fail(string taskId, TaskFailure failure)
+        {
+            lock (this)
+            {
+                FailUnlocked(taskId, failure);
+            }
+        }
+
+        private void FailUnlocked(string taskId, TaskFailure failure)
         {
             Status[taskId] = Failed;
             Failures[taskId] = failure;
@@ -285,16 +438,24 @@ public sealed class TeamOrchestrator(
         /// <summary>Marks every unfinished task cancelled; false when there was none.</summary>
         public bool CancelUnfinished()
         {
-            var unfinished = Status.Where(s => s.Value is Pending or Running).Select(s => s.Key).ToList();
-            foreach (var taskId in unfinished)
+            lock (this)
             {
-                Status[taskId] = Cancelled;
-            }
+                var unfinished = Status.Where(s => s.Value is Pending or Running).Select(s => s.Key).ToList();
+                foreach (var taskId in unfinished)
+                {
+                    Status[taskId] = Cancelled;
+                }
 
-            return unfinished.Count > 0;
+                return unfinished.Count > 0;
+            }
         }
 
-        public PlanUpdateEvent Snapshot() => new(
-            Id, Plan.Select(t => new PlanTaskState(t.TaskId, t.Title, t.Expert, Status[t.TaskId], t.Dependencies)).ToList());
+        public PlanUpdateEvent Snapshot()
+        {
+            lock (this)
+            {
+                return new(Id, Plan.Select(t => new PlanTaskState(t.TaskId, t.Title, t.Expert, Status[t.TaskId], t.Dependencies)).ToList());
+            }
+        }
     }
 }

@@ -116,6 +116,7 @@ internal static class SessionsApi
         {
             await db.Events.Where(e => e.SessionId == id).ExecuteDeleteAsync(CancellationToken.None);
             await db.Messages.Where(m => m.SessionId == id).ExecuteDeleteAsync(CancellationToken.None);
+            await db.RunWaitRequests.Where(w => db.Runs.Any(r => r.Id == w.RunId && r.SessionId == id)).ExecuteDeleteAsync(CancellationToken.None);
             await db.RunWaits.Where(w => db.Runs.Any(r => r.Id == w.RunId && r.SessionId == id)).ExecuteDeleteAsync(CancellationToken.None);
             await db.Runs.Where(r => r.SessionId == id).ExecuteDeleteAsync(CancellationToken.None);
             await transaction.CommitAsync(CancellationToken.None);

@@ -37,6 +37,8 @@ internal sealed class ConclaveDbContext(DbContextOptions<ConclaveDbContext> opti
 
     public DbSet<RunWaitEntity> RunWaits => Set<RunWaitEntity>();
 
+    public DbSet<RunWaitRequestEntity> RunWaitRequests => Set<RunWaitRequestEntity>();
+
     public DbSet<SkillEntity> Skills => Set<SkillEntity>();
 
     public DbSet<ExpertEntity> Experts => Set<ExpertEntity>();
@@ -80,6 +82,11 @@ internal sealed class ConclaveDbContext(DbContextOptions<ConclaveDbContext> opti
         {
             e.ToTable("run_waits");
             e.HasKey(w => w.RunId);
+        });
+        modelBuilder.Entity<RunWaitRequestEntity>(e =>
+        {
+            e.ToTable("run_wait_requests");
+            e.HasKey(w => new { w.RunId, w.RequestId });
         });
         modelBuilder.Entity<SkillEntity>(e =>
         {

@@ -82,10 +82,16 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
             .ToListAsync(cancellationToken);
         var ids = open.ConvertAll(r => r.Id);
         var waits = await db.RunWaits.AsNoTracking().Where(w => ids.Contains(w.RunId)).ToDictionaryAsync(w => w.RunId, cancellationToken);
+        var requests = (await db.RunWaitRequests.AsNoTracking().Where(w => ids.Contains(w.RunId)).ToListAsync(cancellationToken))
+            .ToLookup(w => w.RunId);
         return open.ConvertAll(r => new OpenRun(
             r.Id, r.SessionId, r.TenantId, r.StartedAt, new Usage(r.InputTokens, r.OutputTokens), r.UsageAtEventId,
             waits.TryGetValue(r.Id, out var w)
-                ? new RunWait(w.RunId, w.RequestId, Enum.Parse<RequestKind>(w.Kind), w.Announcement, w.AnnouncementEventId, w.ExpiresAt, w.Checkpoint)
+                ? new RunWait(
+                    w.RunId,
+                    [.. requests[r.Id].OrderBy(q => q.AnnouncementEventId)
+                        .Select(q => new WaitRequest(q.RequestId, Enum.Parse<RequestKind>(q.Kind), q.Announcement, q.AnnouncementEventId, q.ExpiresAt))],
+                    w.Checkpoint)
                 : null));
     }
 
@@ -96,16 +102,30 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
         var row = await db.RunWaits.FindAsync([wait.RunId], cancellationToken);
         if (row is null)
         {
-            row = new RunWaitEntity { RunId = wait.RunId, RequestId = wait.RequestId, Kind = string.Empty, Announcement = string.Empty, Checkpoint = string.Empty };
-            db.RunWaits.Add(row);
+            db.RunWaits.Add(new RunWaitEntity { RunId = wait.RunId, Checkpoint = wait.Checkpoint });
+        }
+        else
+        {
+            row.Checkpoint = wait.Checkpoint;
         }
 
-        row.RequestId = wait.RequestId;
-        row.Kind = wait.Kind.ToString();
-        row.Announcement = wait.Announcement;
-        row.AnnouncementEventId = wait.AnnouncementEventId;
-        row.ExpiresAt = wait.ExpiresAt;
-        row.Checkpoint = wait.Checkpoint;
+        // The requests become the given ones: those no longer open go, the others are written as given.
+        var stored = await db.RunWaitRequests.Where(w => w.RunId == wait.RunId).ToDictionaryAsync(w => w.RequestId, cancellationToken);
+        db.RunWaitRequests.RemoveRange(stored.Values.Where(w => !wait.Requests.Any(r => r.RequestId == w.RequestId)));
+        foreach (var request in wait.Requests)
+        {
+            if (!stored.TryGetValue(request.RequestId, out var entity))
+            {
+                entity = new RunWaitRequestEntity { RunId = wait.RunId, RequestId = request.RequestId, Kind = string.Empty, Announcement = string.Empty };
+                db.RunWaitRequests.Add(entity);
+            }
+
+            entity.Kind = request.Kind.ToString();
+            entity.Announcement = request.Announcement;
+            entity.AnnouncementEventId = request.AnnouncementEventId;
+            entity.ExpiresAt = request.ExpiresAt;
+        }
+
         await db.SaveChangesAsync(cancellationToken);
     }
 
@@ -113,7 +133,10 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         using var entered = await writes.EnterAsync(cancellationToken);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await db.RunWaitRequests.Where(w => w.RunId == runId).ExecuteDeleteAsync(cancellationToken);
         await db.RunWaits.Where(w => w.RunId == runId).ExecuteDeleteAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     private MessageEntity NewMessage(string sessionId, string runId, HistoryMessage message) => new()

@@ -84,8 +84,16 @@ internal sealed class RunEntity
     public long UsageAtEventId { get; set; }
 }
 
-/// <summary>A run's wait on a person, kept so that it outlives the process.</summary>
+/// <summary>A run's wait on people, kept so that it outlives the process: where the run stands, and its open requests.</summary>
 internal sealed class RunWaitEntity
+{
+    public required string RunId { get; set; }
+
+    public required string Checkpoint { get; set; }
+}
+
+/// <summary>One open request of a waiting run.</summary>
+internal sealed class RunWaitRequestEntity
 {
     public required string RunId { get; set; }
 
@@ -98,8 +106,6 @@ internal sealed class RunWaitEntity
     public long AnnouncementEventId { get; set; }
 
     public DateTime? ExpiresAt { get; set; }
-
-    public required string Checkpoint { get; set; }
 }
 
 /// <summary>A tenant's skill.</summary>

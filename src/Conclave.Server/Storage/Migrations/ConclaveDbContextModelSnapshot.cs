@@ -198,16 +198,29 @@ namespace Conclave.Server.Storage.Migrations
                     b.Property<string>("RunId")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Checkpoint")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("RunId");
+
+                    b.ToTable("run_waits", (string)null);
+                });
+
+            modelBuilder.Entity("Conclave.Server.Storage.RunWaitRequestEntity", b =>
+                {
+                    b.Property<string>("RunId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RequestId")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Announcement")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<long>("AnnouncementEventId")
                         .HasColumnType("INTEGER");
-
-                    b.Property<string>("Checkpoint")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("ExpiresAt")
                         .HasColumnType("TEXT");
@@ -216,13 +229,9 @@ namespace Conclave.Server.Storage.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("RequestId")
-                        .IsRequired()
-                        .HasColumnType("TEXT");
+                    b.HasKey("RunId", "RequestId");
 
-                    b.HasKey("RunId");
-
-                    b.ToTable("run_waits", (string)null);
+                    b.ToTable("run_wait_requests", (string)null);
                 });
 
             modelBuilder.Entity("Conclave.Server.Storage.SessionEntity", b =>
