@@ -111,15 +111,16 @@ public sealed partial class BuiltinChatClient(IOptions<BuiltinModelOptions> opti
             return Synthesis(text);
         }
 
-        // An expert answers by rules 3 to 5, applied to the team's goal.
+        // An expert answers by rules 3 to 5, applied to the team's goal; the researcher by rule 1 too.
         var expert = system.StartsWith(TeamPrompts.ExpertOpening, StringComparison.Ordinal);
+        var asks = !expert || system.StartsWith($"{TeamPrompts.ExpertOpening} You are researcher:", StringComparison.Ordinal);
         if (expert)
         {
             text = GoalOf(text);
         }
 
         var result = history.Skip(lastUser + 1).SelectMany(m => m.Contents).OfType<FunctionResultContent>().LastOrDefault();
-        return result is null ? FirstTurn(text, history.Count, expert) : AfterTool(text, result);
+        return result is null ? FirstTurn(text, history.Count, expert, asks) : AfterTool(text, result);
     }
 
     private static Reply Plan(string goal)
@@ -154,10 +155,10 @@ public sealed partial class BuiltinChatClient(IOptions<BuiltinModelOptions> opti
         return line is null ? input : line[TeamPrompts.GoalLine.Length..].Trim();
     }
 
-    private static Reply FirstTurn(string text, int turn, bool expert)
+    private static Reply FirstTurn(string text, int turn, bool expert, bool asks)
     {
         var callId = $"call_{turn.ToString(CultureInfo.InvariantCulture)}";
-        if (!expert && AskMe().Match(text) is { Success: true } ask)
+        if (asks && AskMe().Match(text) is { Success: true } ask)
         {
             var question = ask.Groups[1].Value.Trim();
             return Reply.ToolCall("The user wants to be asked a question.", new FunctionCallContent(

@@ -71,6 +71,32 @@ public sealed class DurableWaitTests
     }
 
     [Fact]
+    public async Task AnExpertsQuestionPendingWhenTheProcessIsKilledIsRepliedToAfterTheRestartAndTheTeamFinishes()
+    {
+        // The builtin team: the researcher asks, the analyst answers at once, the writer waits for both.
+        using var temp = new TempDataDir();
+        var (session, ask) = await KillWhileWaitingAsync(temp.Path, "/team ask me: which colour?", "ask_human");
+
+        await using var server = await ConclaveTestServer.RestartOnAsync(temp.Path);
+        await using var socket = await server.ConnectAsync(session);
+        var pending = Assert.Single(socket.Connected.GetProperty("pending").EnumerateArray());
+        await socket.SendAsync(new { type = "reply", request_id = ask.Str("request_id"), content = "blue" });
+        var frames = await socket.ReceiveRunEndAsync();
+
+        Assert.Equal(ask.GetRawText(), pending.GetRawText());
+        Assert.Equal(("researcher", "research"), (ask.Str("expert"), ask.Str("task_id")));
+        Assert.Equal("final_answer", frames[^1].Type());
+        Assert.Equal(ask.Str("run_id"), frames[^1].Str("run_id"));
+        Assert.Equal("You answered: blue", frames.Single(f => f.Type() == "expert_result" && f.Str("task_id") == "research").Str("content"));
+        Assert.Single(frames, f => f.Type() == "expert_result" && f.Str("task_id") == "writing");
+        Assert.EndsWith("Every task was done.", frames[^1].Str("content"), StringComparison.Ordinal);
+        var events = await server.Http.GetFromJsonAsync<List<JsonElement>>($"/api/v1/sessions/{session}/events") ?? [];
+        Assert.Single(events, e => e.Type() == "team_formed");
+        Assert.Single(events, e => e.Type() == "team_dissolved");
+        await AssertContiguousAndChatsOnAsync(server, session, socket);
+    }
+
+    [Fact]
     public async Task AResumedRunSendsTheModelTheConversationItHadAndKeepsItsAnswerSoFar()
     {
         // One turn: some text, then two calls: the calculator (runs at once) and write_file (waits for approval).

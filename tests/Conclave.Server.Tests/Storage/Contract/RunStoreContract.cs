@@ -27,6 +27,30 @@ public abstract class RunStoreContract
     }
 
     [Fact]
+    public async Task AStoredWaitIsReplacedWholeByTheNextAndGoesWhenDeleted()
+    {
+        await using var storage = await StartAsync();
+        var session = await storage.NewSessionAsync();
+        await storage.Runs.BeginRunAsync(new RunRecord("run_1", session, "admin", null, Start), "hello");
+        var question = new WaitRequest("req_q", RequestKind.Question, "{\"type\":\"ask_human\"}", 5, null);
+        var confirmation = new WaitRequest("req_c", RequestKind.Confirmation, "{\"type\":\"confirmation_request\"}", 3, Start.AddHours(2));
+        var later = confirmation with { Announcement = "{}", AnnouncementEventId = 9 };
+
+        await storage.Runs.SaveWaitAsync(new RunWait("run_1", [question, confirmation], "first"));
+        var both = Assert.Single(await storage.Runs.ListOpenRunsAsync()).Wait;
+        await storage.Runs.SaveWaitAsync(new RunWait("run_1", [later], "second"));
+        var one = Assert.Single(await storage.Runs.ListOpenRunsAsync()).Wait;
+        await storage.Runs.DeleteWaitAsync("run_1");
+        var none = Assert.Single(await storage.Runs.ListOpenRunsAsync()).Wait;
+
+        Assert.Equal("first", both!.Checkpoint);
+        Assert.Equal([confirmation, question], both.Requests);
+        Assert.Equal("second", one!.Checkpoint);
+        Assert.Equal([later], one.Requests);
+        Assert.Null(none);
+    }
+
+    [Fact]
     public async Task RecordedUsageOnlyGrowsAndAnOpenRunReportsIt()
     {
         await using var storage = await StartAsync();
