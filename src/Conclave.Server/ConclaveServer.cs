@@ -18,7 +18,8 @@ using Conclave.Server.Options;
 using Conclave.Server.Runs;
 using Conclave.Server.Sessions;
 using Conclave.Server.Skills;
-using Conclave.Server.Storage;
+using Conclave.Server.Startup;
+using Conclave.Storage.Sqlite;
 using Conclave.Server.Tools;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Json;
@@ -103,20 +104,10 @@ public static class ConclaveServer
 
     private static IServiceCollection AddStorage(this IServiceCollection services)
     {
-        services.AddPooledDbContextFactory<ConclaveDbContext>((sp, options) =>
-        {
-            var dataPath = sp.GetRequiredService<IOptions<ConclaveOptions>>().Value.DataPath;
-            Directory.CreateDirectory(dataPath);
-            options.UseSqlite($"Data Source={Path.Combine(dataPath, "conclave.db")}")
-                .AddInterceptors(new SqlitePragmas(sp.GetRequiredService<IOptions<StorageOptions>>().Value.BusyTimeoutMs));
-        });
-        services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<ConclaveDbContext>>().CreateDbContext());
-        services.AddSingleton<IEventStore, EfEventStore>();
-        services.AddSingleton<IRunStore, EfRunStore>();
-        services.AddSingleton<ISkillCatalog, EfSkillCatalog>();
-        services.AddSingleton<IExpertCatalog, EfExpertCatalog>();
+        services.AddConclaveSqliteStorage(
+            sp => sp.GetRequiredService<IOptions<ConclaveOptions>>().Value.DataPath,
+            sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.BusyTimeoutMs);
         services.AddSingleton<DataDirectoryLock>();
-        services.AddSingleton<SqliteWriteGate>();
         services.AddHostedService<DatabaseInitializer>();
         return services;
     }

@@ -1,4 +1,4 @@
-using Conclave.Server.Storage;
+using Conclave.Storage.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
 namespace Conclave.Server.Auth;

@@ -1,5 +1,5 @@
 using Conclave.Agents.Runs;
-using Conclave.Server.Storage;
+using Conclave.Storage.Sqlite;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 

@@ -4,7 +4,7 @@ using Conclave.Agents.Runs;
 using Conclave.Server.Auth;
 using Conclave.Server.Options;
 using Conclave.Server.Sessions;
-using Conclave.Server.Storage;
+using Conclave.Storage.Sqlite;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

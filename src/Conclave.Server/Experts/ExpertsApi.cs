@@ -1,7 +1,7 @@
 using Conclave.Agents.Teams;
 using Conclave.Agents.Tools;
 using Conclave.Server.Auth;
-using Conclave.Server.Storage;
+using Conclave.Storage.Sqlite;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -98,7 +98,7 @@ internal static class ExpertsApi
         return expert is null ? NotFound(name) : TypedResults.Ok(ToResponse(expert));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, HttpContext http, ConclaveDbContext db, SqliteWriteGate writes)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, HttpContext http, ConclaveDbContext db)
     {
         if (BuiltInExperts.IsBuiltIn(name))
         {
@@ -106,13 +106,14 @@ internal static class ExpertsApi
         }
 
         var tenant = Caller.From(http.User).TenantId;
-        int deleted;
-        using (await writes.EnterAsync(http.RequestAborted))
+        if (await db.Experts.FindAsync([tenant, name], http.RequestAborted) is not { } found)
         {
-            deleted = await db.Experts.Where(e => e.TenantId == tenant && e.Name == name).ExecuteDeleteAsync(http.RequestAborted);
+            return NotFound(name);
         }
 
-        return deleted == 0 ? NotFound(name) : TypedResults.NoContent();
+        db.Experts.Remove(found);
+        await db.SaveChangesAsync(http.RequestAborted);
+        return TypedResults.NoContent();
     }
 
     private static ProblemHttpResult NotFound(string name) => Problems.NotFound($"There is no expert named '{name}'.");

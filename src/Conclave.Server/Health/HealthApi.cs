@@ -1,5 +1,5 @@
 using Conclave.Server.Models;
-using Conclave.Server.Storage;
+using Conclave.Storage.Sqlite;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;

@@ -4,7 +4,7 @@ using Conclave.Agents.Runs;
 using Conclave.Server.Auth;
 using Conclave.Server.Chat;
 using Conclave.Server.Options;
-using Conclave.Server.Storage;
+using Conclave.Storage.Sqlite;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -90,7 +90,7 @@ internal static class SessionsApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        string id, HttpContext http, ConclaveDbContext db, SqliteWriteGate writes, RunCoordinator runs, ChatConnectionRegistry sockets,
+        string id, HttpContext http, ConclaveDbContext db, SessionData data, RunCoordinator runs, ChatConnectionRegistry sockets,
         EventWriter events, IOptions<AgentOptions> agent)
     {
         if (await FindAsync(db, id, http) is null)
@@ -100,27 +100,14 @@ internal static class SessionsApi
 
         // The session goes first: from then on no run can start on it and no socket can open to it.
         // Then its run is stopped and its sockets closed, and only then is the rest removed.
-        using (await writes.EnterAsync(CancellationToken.None))
-        {
-            await db.Sessions.Where(s => s.Id == id).ExecuteDeleteAsync(CancellationToken.None);
-        }
-
+        await data.RemoveSessionAsync(id);
         await runs.StopSessionAsync(id);
         await sockets.CloseSessionAsync(id);
 
         // Every event of the session is stored and marked so in the journal before it goes: the next start, even
         // after a crash, restores nothing of it.
         await events.FlushAsync();
-        using (await writes.EnterAsync(CancellationToken.None))
-        await using (var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None))
-        {
-            await db.Events.Where(e => e.SessionId == id).ExecuteDeleteAsync(CancellationToken.None);
-            await db.Messages.Where(m => m.SessionId == id).ExecuteDeleteAsync(CancellationToken.None);
-            await db.RunWaitRequests.Where(w => db.Runs.Any(r => r.Id == w.RunId && r.SessionId == id)).ExecuteDeleteAsync(CancellationToken.None);
-            await db.RunWaits.Where(w => db.Runs.Any(r => r.Id == w.RunId && r.SessionId == id)).ExecuteDeleteAsync(CancellationToken.None);
-            await db.Runs.Where(r => r.SessionId == id).ExecuteDeleteAsync(CancellationToken.None);
-            await transaction.CommitAsync(CancellationToken.None);
-        }
+        await data.RemoveDataAsync(id);
 
         var workspace = Path.Combine(agent.Value.WorkspacesPath, id);
         if (Directory.Exists(workspace))

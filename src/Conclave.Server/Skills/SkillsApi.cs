@@ -1,6 +1,6 @@
 using Conclave.Agents.Tools;
 using Conclave.Server.Auth;
-using Conclave.Server.Storage;
+using Conclave.Storage.Sqlite;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -94,16 +94,17 @@ internal static class SkillsApi
         return skill is null ? NotFound(name) : TypedResults.Ok(ToResponse(skill));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, HttpContext http, ConclaveDbContext db, SqliteWriteGate writes)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, HttpContext http, ConclaveDbContext db)
     {
         var tenant = Caller.From(http.User).TenantId;
-        int deleted;
-        using (await writes.EnterAsync(http.RequestAborted))
+        if (await db.Skills.FindAsync([tenant, name], http.RequestAborted) is not { } found)
         {
-            deleted = await db.Skills.Where(s => s.TenantId == tenant && s.Name == name).ExecuteDeleteAsync(http.RequestAborted);
+            return NotFound(name);
         }
 
-        return deleted == 0 ? NotFound(name) : TypedResults.NoContent();
+        db.Skills.Remove(found);
+        await db.SaveChangesAsync(http.RequestAborted);
+        return TypedResults.NoContent();
     }
 
     private static ProblemHttpResult NotFound(string name) => Problems.NotFound($"There is no skill named '{name}'.");

@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Conclave.Agents.Runs;
-using Conclave.Server.Storage;
+using Conclave.Storage.Sqlite;
 using Conclave.Server.Tests.Infrastructure;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,5 @@
 using Conclave.Agents.Events;
-using Conclave.Server.Storage;
+using Conclave.Storage.Sqlite;
 using Conclave.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -208,7 +208,7 @@ public sealed class DurabilityTests
 
         public IEventStore Wrap(IServiceProvider services)
         {
-            _inner = ActivatorUtilities.CreateInstance<Conclave.Server.Storage.EfEventStore>(services);
+            _inner = ActivatorUtilities.CreateInstance<Conclave.Storage.Sqlite.EfEventStore>(services);
             return new Store(this);
         }
 

@@ -1,6 +1,6 @@
 using System.Text;
 using Conclave.Agents.Events;
-using Conclave.Server.Storage;
+using Conclave.Storage.Sqlite;
 using Conclave.Server.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;

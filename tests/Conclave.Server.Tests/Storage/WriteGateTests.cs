@@ -1,4 +1,4 @@
-using Conclave.Server.Storage;
+using Conclave.Storage.Sqlite;
 using Conclave.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;

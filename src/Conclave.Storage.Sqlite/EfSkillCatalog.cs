@@ -1,7 +1,7 @@
 using Conclave.Agents.Skills;
 using Microsoft.EntityFrameworkCore;
 
-namespace Conclave.Server.Storage;
+namespace Conclave.Storage.Sqlite;
 
 /// <summary>The runtime's view of the skills stored in the database.</summary>
 internal sealed class EfSkillCatalog(IDbContextFactory<ConclaveDbContext> contexts) : ISkillCatalog

@@ -1,4 +1,4 @@
-namespace Conclave.Server.Storage;
+namespace Conclave.Storage.Sqlite;
 
 /// <summary>A session row.</summary>
 internal sealed class SessionEntity

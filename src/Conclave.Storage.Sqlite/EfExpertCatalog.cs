@@ -1,7 +1,7 @@
 using Conclave.Agents.Teams;
 using Microsoft.EntityFrameworkCore;
 
-namespace Conclave.Server.Storage;
+namespace Conclave.Storage.Sqlite;
 
 /// <summary>The runtime's view of the tenants' own experts in the database.</summary>
 internal sealed class EfExpertCatalog(IDbContextFactory<ConclaveDbContext> contexts) : IExpertCatalog

@@ -2,10 +2,11 @@ using Conclave.Agents.Events;
 using Conclave.Agents.Runs;
 using Conclave.Server.Auth;
 using Conclave.Server.Options;
+using Conclave.Storage.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
-namespace Conclave.Server.Storage;
+namespace Conclave.Server.Startup;
 
 /// <summary>
 /// Prepares storage before the server takes requests: keeps enough threads for SQLite's blocking calls, locks the data
@@ -13,6 +14,7 @@ namespace Conclave.Server.Storage;
 /// journaled but had not stored, and ends (or resumes waiting) the runs it left open.
 /// </summary>
 internal sealed class DatabaseInitializer(
+    IServiceProvider services,
     DataDirectoryLock dataLock,
     IDbContextFactory<ConclaveDbContext> contexts,
     ApiKeyRegistry keys,
@@ -29,10 +31,9 @@ internal sealed class DatabaseInitializer(
         ThreadPool.GetMinThreads(out var workers, out var completionPorts);
         ThreadPool.SetMinThreads(Math.Max(workers, options.Value.MinThreads), completionPorts);
         dataLock.Acquire();
+        await SqliteStorage.MigrateAsync(services, cancellationToken);
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
         {
-            await db.Database.MigrateAsync(cancellationToken);
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", cancellationToken);
             await AdminKeyBootstrap.EnsureAdminKeyAsync(db, keys, time, Console.Out);
         }
 

@@ -2,7 +2,7 @@
 
 #nullable disable
 
-namespace Conclave.Server.Storage.Migrations
+namespace Conclave.Storage.Sqlite.Migrations
 {
     /// <inheritdoc />
     public partial class RunUsage : Migration

@@ -1,7 +1,7 @@
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 
-namespace Conclave.Server.Storage;
+namespace Conclave.Storage.Sqlite;
 
 /// <summary>
 /// Sets the per-connection SQLite settings on every connection: wait for a busy database instead of

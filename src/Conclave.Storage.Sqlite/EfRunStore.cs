@@ -2,7 +2,7 @@ using Conclave.Agents.Events;
 using Conclave.Agents.Runs;
 using Microsoft.EntityFrameworkCore;
 
-namespace Conclave.Server.Storage;
+namespace Conclave.Storage.Sqlite;
 
 /// <summary>Runs and session history in the database.</summary>
 internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, SqliteWriteGate writes, TimeProvider time) : IRunStore

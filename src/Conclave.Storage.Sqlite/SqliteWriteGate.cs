@@ -1,4 +1,4 @@
-namespace Conclave.Server.Storage;
+namespace Conclave.Storage.Sqlite;
 
 /// <summary>
 /// One SQLite write at a time in this process, waited for without a thread. SQLite lets one connection write at

@@ -1,7 +1,7 @@
 using Conclave.Server.Options;
 using Microsoft.Extensions.Options;
 
-namespace Conclave.Server.Storage;
+namespace Conclave.Server.Startup;
 
 /// <summary>
 /// Holds an exclusive lock on the data folder for the life of the process. Two servers on one folder

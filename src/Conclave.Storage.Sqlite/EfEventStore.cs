@@ -7,7 +7,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using SQLitePCL;
 
-namespace Conclave.Server.Storage;
+namespace Conclave.Storage.Sqlite;
 
 /// <summary>
 /// The event log in the database. Appends are the hot path (a row per token, were each event its own row): so

@@ -1,7 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 
-namespace Conclave.Server.Storage;
+namespace Conclave.Storage.Sqlite;
 
 /// <summary>Lets <c>dotnet ef migrations add</c> build the context without starting the server.</summary>
 internal sealed class DesignTimeDbContextFactory : IDesignTimeDbContextFactory<ConclaveDbContext>

@@ -1,8 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Microsoft.Extensions.DependencyInjection;
 
-namespace Conclave.Server.Storage;
+namespace Conclave.Storage.Sqlite;
 
 /// <summary>Conclave's database: sessions, their history and events, runs, skills and API keys.</summary>
 internal sealed class ConclaveDbContext(DbContextOptions<ConclaveDbContext> options) : DbContext(options)

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace Conclave.Server.Storage.Migrations
+namespace Conclave.Storage.Sqlite.Migrations
 {
     /// <inheritdoc />
     public partial class Teams : Migration
