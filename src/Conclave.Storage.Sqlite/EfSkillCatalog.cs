@@ -13,5 +13,6 @@ internal sealed class EfSkillCatalog(IDbContextFactory<ConclaveDbContext> contex
         return rows.ConvertAll(ToSkill);
     }
 
-    internal static Skill ToSkill(SkillEntity s) => new(s.Name, s.Description, s.Keywords, s.Instructions, s.Tools, s.Mode, s.Model);
+    internal static Skill ToSkill(SkillEntity s) => new(
+        s.Name, s.Description, s.Keywords, s.Instructions, s.Tools, s.Mode, s.Model, s.ConfirmationTimeoutSeconds, s.AskHumanTimeoutSeconds);
 }

@@ -129,6 +129,12 @@ internal sealed class SkillEntity
     /// <summary>The model the skill's runs ask for; the session's when null.</summary>
     public string? Model { get; set; }
 
+    /// <summary>How long the skill's confirmations wait, 0 for no limit; the server's setting when null.</summary>
+    public int? ConfirmationTimeoutSeconds { get; set; }
+
+    /// <summary>How long the skill's questions wait, 0 for no limit; the server's setting when null.</summary>
+    public int? AskHumanTimeoutSeconds { get; set; }
+
     public DateTime CreatedAt { get; set; }
 
     public DateTime UpdatedAt { get; set; }

@@ -9,10 +9,10 @@ public sealed record ConfirmationDecision(bool Approved, string? Reason);
 
 /// <summary>
 /// Holds a tool that needs approval until a person decides: sends <c>confirmation_request</c>, waits for a
-/// <c>confirmation_reply</c> from any socket or the timeout (<see cref="Timeout.InfiniteTimeSpan"/>: none), and sends
+/// <c>confirmation_reply</c> from any socket or the run's timeout (<see cref="WaitTimeouts.Confirmation"/>), and sends
 /// <c>confirmation_result</c>.
 /// </summary>
-public sealed class ConfirmationGate(TimeSpan timeout)
+public sealed class ConfirmationGate
 {
     /// <summary>Asks for approval of one tool call.</summary>
     public async Task<ConfirmationDecision> RequestAsync(
@@ -24,7 +24,7 @@ public sealed class ConfirmationGate(TimeSpan timeout)
         try
         {
             // No expires_at when confirmations do not expire.
-            var expiresAt = run.ExpiryAfter(timeout);
+            var expiresAt = run.ExpiryAfter(run.Timeouts.Confirmation);
             var reason = tool.ConfirmationReason ?? $"{tool.Name} needs your approval.";
             var request = new ConfirmationRequestEvent(requestId, tool.Name, arguments, reason, expiresAt)
             {
@@ -63,7 +63,7 @@ public sealed class ConfirmationGate(TimeSpan timeout)
         var reply = await run.WaitForAnswerAsync(requestId, answer, expiresAt, cancellationToken);
         if (reply is null)
         {
-            var expired = $"No approval came within {timeout.TotalSeconds:0} s.";
+            var expired = $"No approval came by {expiresAt:yyyy-MM-dd HH:mm:ss} UTC.";
             await run.EmitAsync(new ConfirmationResultEvent(requestId, Approved: false, By: "timeout")
             {
                 Reason = expired,

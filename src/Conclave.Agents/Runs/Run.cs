@@ -12,7 +12,6 @@ public sealed class Run
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _usageLock = new();
     private Usage _usage = Usage.None;
-    private readonly TimeSpan _askTimeout;
     private readonly TimeProvider _time;
     private SessionEventLog? _log;
     private int _stopReason = -1;
@@ -21,24 +20,27 @@ public sealed class Run
     private bool _finishing;
     private bool _hasDurableWait;
 
-    internal Run(RunRequest request, TimeSpan askTimeout, TimeProvider time)
-        : this($"run_{Guid.CreateVersion7():N}", request, time.GetUtcNow().UtcDateTime, Usage.None, askTimeout, time)
+    internal Run(RunRequest request, WaitTimeouts timeouts, TimeProvider time)
+        : this($"run_{Guid.CreateVersion7():N}", request, time.GetUtcNow().UtcDateTime, Usage.None, timeouts, time)
     {
     }
 
-    private Run(string id, RunRequest request, DateTime startedAt, Usage usage, TimeSpan askTimeout, TimeProvider time)
+    private Run(string id, RunRequest request, DateTime startedAt, Usage usage, WaitTimeouts timeouts, TimeProvider time)
     {
         Id = id;
         Request = request;
         StartedAt = startedAt;
         _usage = usage;
-        _askTimeout = askTimeout;
+        Timeouts = timeouts;
         _time = time;
     }
 
     /// <summary>A run a previous process left waiting on a person, taken up again under its own id.</summary>
-    internal static Run Restore(OpenRun open, TimeSpan askTimeout, TimeProvider time) =>
-        new(open.RunId, new RunRequest(open.TenantId, open.SessionId, string.Empty), open.StartedAt, open.Usage, askTimeout, time);
+    internal static Run Restore(OpenRun open, WaitTimeouts timeouts, TimeProvider time) =>
+        new(open.RunId, new RunRequest(open.TenantId, open.SessionId, string.Empty), open.StartedAt, open.Usage, timeouts, time);
+
+    /// <summary>How long the run's new requests wait: the server's settings, or the matched skill's where it sets them.</summary>
+    internal WaitTimeouts Timeouts { get; set; }
 
     // What to call once a request of an agent of the run is announced, by the agent (see OnWaiting).
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Func<OpenedWait, Task>> _onWaiting = new(StringComparer.Ordinal);
@@ -202,7 +204,7 @@ public sealed class Run
         }
 
         var (requestId, answer) = Pending.Open(RequestKind.Question);
-        var expiresAt = ExpiryAfter(_askTimeout);
+        var expiresAt = ExpiryAfter(Timeouts.AskHuman);
         try
         {
             var asked = new AskHumanEvent(requestId, question)
@@ -261,7 +263,7 @@ public sealed class Run
 
     private async Task<string> AwaitReplyAsync(string requestId, Task<HumanAnswer> answer, DateTime? expiresAt, CancellationToken cancellationToken)
     {
-        var reply = await WaitForAnswerAsync(requestId, answer, expiresAt, cancellationToken) ?? throw new AskHumanTimeoutException(_askTimeout);
+        var reply = await WaitForAnswerAsync(requestId, answer, expiresAt, cancellationToken) ?? throw new AskHumanTimeoutException(Timeouts.AskHuman);
         return reply.Content ?? string.Empty;
     }
 

@@ -19,7 +19,7 @@ public sealed partial class RunCoordinator : IRunControl
     private readonly ActiveRuns _active;
     private readonly RunSetup _setup;
     private readonly RunExecution _execution;
-    private readonly TimeSpan _askTimeout;
+    private readonly WaitTimeouts _timeouts;
     private readonly TimeProvider _time;
     private readonly ILogger<RunCoordinator> _logger;
 
@@ -41,11 +41,11 @@ public sealed partial class RunCoordinator : IRunControl
         ILogger<RunCoordinator> logger)
     {
         var tokens = new TokenCounter();
-        var gate = new ConfirmationGate(confirmation.Value.Timeout);
+        var gate = new ConfirmationGate();
         _active = new ActiveRuns(time);
         _setup = new RunSetup(skills, runs, events, writer, agent.Value, context.Value, tokens, time);
         _execution = new RunExecution(model, tools, experts, runs, _setup, _active, gate, tokens, agent.Value, teams.Value, logger);
-        _askTimeout = askHuman.Value.Timeout;
+        _timeouts = new WaitTimeouts(confirmation.Value.Timeout, askHuman.Value.Timeout);
         _time = time;
         _logger = logger;
     }
@@ -74,7 +74,7 @@ public sealed partial class RunCoordinator : IRunControl
             return new StartRunResult(null, ErrorCodes.InvalidMessage, $"There is no skill named '{request.SkillName}'.");
         }
 
-        var run = new Run(request, _askTimeout, _time);
+        var run = new Run(request, _timeouts, _time);
         if (_active.TryAdmit(run) is { } refused)
         {
             return refused;
@@ -124,7 +124,7 @@ public sealed partial class RunCoordinator : IRunControl
             return false;
         }
 
-        var run = Run.Restore(open, _askTimeout, _time);
+        var run = Run.Restore(open, _timeouts, _time);
         if (_active.TryAdmit(run) is not null)
         {
             return false;

@@ -37,6 +37,11 @@ internal sealed partial class RunExecution(
             // A team the agent convenes gets what the skill gives (its instructions, if it still exists), and never more
             // tools than the run had.
             var skill = checkpoint.Skill is null ? null : await setup.FindSkillAsync(run.Request.TenantId, checkpoint.Skill, ct);
+            if (skill is not null)
+            {
+                run.Timeouts = run.Timeouts.For(skill);
+            }
+
             var loop = new AgentLoop(model, runs, gate, tokens, agent.MaxSteps);
             return await loop.ResumeAsync(
                 AgentOutput.ForRun(run), checkpoint, wait, tools.Select(checkpoint.Tools), ToolContextOf(run, skill?.Instructions, checkpoint.Tools), ct,
@@ -117,6 +122,7 @@ internal sealed partial class RunExecution(
         var (match, teamGoal, messages) = await setup.PrepareAsync(run, forced, cancellationToken);
         if (match is not null)
         {
+            run.Timeouts = run.Timeouts.For(match.Skill);
             await run.EmitAsync(new SkillMatchEvent(match.Skill.Name, match.Score, match.Matched));
         }
 

@@ -53,6 +53,21 @@ public sealed class AskHumanOptions
     public TimeSpan Timeout => WaitTimeout.Of(TimeoutSeconds);
 }
 
+/// <summary>How long a run's waits on people last (<see cref="System.Threading.Timeout.InfiniteTimeSpan"/>: until answered).</summary>
+/// <param name="Confirmation">A <c>confirmation_request</c>'s, before it counts as denied.</param>
+/// <param name="AskHuman">An <c>ask_human</c>'s, before the question ends with <c>timeout</c>.</param>
+public sealed record WaitTimeouts(TimeSpan Confirmation, TimeSpan AskHuman)
+{
+    /// <summary>These timeouts, with those the skill sets in their place.</summary>
+    public WaitTimeouts For(Skills.Skill skill)
+    {
+        ArgumentNullException.ThrowIfNull(skill);
+        return new(
+            skill.ConfirmationTimeoutSeconds is { } confirmation ? WaitTimeout.Of(confirmation) : Confirmation,
+            skill.AskHumanTimeoutSeconds is { } ask ? WaitTimeout.Of(ask) : AskHuman);
+    }
+}
+
 /// <summary>How a wait's timeout setting reads: seconds, or 0 for none.</summary>
 internal static class WaitTimeout
 {

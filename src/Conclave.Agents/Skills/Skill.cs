@@ -8,6 +8,8 @@ namespace Conclave.Agents.Skills;
 /// <param name="Tools">The tools such a run may use; all tools when null.</param>
 /// <param name="Mode"><c>team</c> when the skill hands its goals to a team of experts; <c>single</c> or null otherwise.</param>
 /// <param name="Model">The model the skill's runs ask for, when it differs from the session's (same provider).</param>
+/// <param name="ConfirmationTimeoutSeconds">How long the skill's confirmations wait (0: until answered); the server's setting when null.</param>
+/// <param name="AskHumanTimeoutSeconds">How long the skill's questions wait (0: until answered); the server's setting when null.</param>
 public sealed record Skill(
     string Name,
     string Description,
@@ -15,7 +17,9 @@ public sealed record Skill(
     string Instructions,
     IReadOnlyList<string>? Tools,
     string? Mode = null,
-    string? Model = null);
+    string? Model = null,
+    int? ConfirmationTimeoutSeconds = null,
+    int? AskHumanTimeoutSeconds = null);
 
 /// <summary>Where the runtime finds a tenant's skills.</summary>
 public interface ISkillCatalog

@@ -11,10 +11,23 @@ namespace Conclave.Server.Skills;
 /// <param name="Tools">The tools those runs may use; all when left out.</param>
 /// <param name="Mode"><c>team</c> to hand the skill's goals to a team of experts; <c>single</c> (the default) for one agent.</param>
 /// <param name="Model">The model the skill's runs ask for, when it should differ from the session's (same provider).</param>
+/// <param name="ConfirmationTimeoutSeconds">How long the skill's confirmations wait, 0 for no limit; the server's setting when left out.</param>
+/// <param name="AskHumanTimeoutSeconds">How long the skill's questions wait, 0 for no limit; the server's setting when left out.</param>
 internal sealed partial record SkillRequest(
-    string? Name, string? Description, List<string>? Keywords, string? Instructions, List<string>? Tools, string? Mode = null, string? Model = null)
+    string? Name,
+    string? Description,
+    List<string>? Keywords,
+    string? Instructions,
+    List<string>? Tools,
+    string? Mode = null,
+    string? Model = null,
+    int? ConfirmationTimeoutSeconds = null,
+    int? AskHumanTimeoutSeconds = null)
 {
     public const int MaxKeywords = 100;
+
+    /// <summary>The longest wait a skill may set: 30 days, as the server's own settings.</summary>
+    public const int MaxWaitSeconds = 30 * 24 * 3600;
     public const int MaxInstructionsLength = 32 * 1024;
 
     public Validation Validate(ToolCatalog tools)
@@ -27,7 +40,9 @@ internal sealed partial record SkillRequest(
             .Require(Instructions is null || Instructions.Length <= MaxInstructionsLength, "instructions", $"The instructions are longer than {MaxInstructionsLength} characters.")
             .Require(Description is null || Description.Length <= 1000, "description", "The description is longer than 1000 characters.")
             .Require(Mode is null or "single" or "team", "mode", "The mode must be single or team.")
-            .Require(Model is null || (Model.Length is > 0 and <= 200), "model", "The model name must be 1 to 200 characters.");
+            .Require(Model is null || (Model.Length is > 0 and <= 200), "model", "The model name must be 1 to 200 characters.")
+            .Require(ConfirmationTimeoutSeconds is null or (>= 0 and <= MaxWaitSeconds), "confirmation_timeout_seconds", $"The confirmation timeout must be 0 (no limit) to {MaxWaitSeconds} seconds.")
+            .Require(AskHumanTimeoutSeconds is null or (>= 0 and <= MaxWaitSeconds), "ask_human_timeout_seconds", $"The ask_human timeout must be 0 (no limit) to {MaxWaitSeconds} seconds.");
         foreach (var tool in Tools ?? [])
         {
             validation.Require(tools.TryGet(tool, out _), "tools", $"There is no tool named '{tool}'.");
@@ -42,4 +57,14 @@ internal sealed partial record SkillRequest(
 
 /// <summary>A skill.</summary>
 internal sealed record SkillResponse(
-    string Name, string Description, List<string> Keywords, string Instructions, List<string>? Tools, string Mode, string? Model, DateTime CreatedAt, DateTime UpdatedAt);
+    string Name,
+    string Description,
+    List<string> Keywords,
+    string Instructions,
+    List<string>? Tools,
+    string Mode,
+    string? Model,
+    int? ConfirmationTimeoutSeconds,
+    int? AskHumanTimeoutSeconds,
+    DateTime CreatedAt,
+    DateTime UpdatedAt);

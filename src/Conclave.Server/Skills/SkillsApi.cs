@@ -117,9 +117,12 @@ internal static class SkillsApi
         skill.Tools = request.Tools;
         skill.Mode = request.Mode == "team" ? "team" : null;
         skill.Model = request.Model;
+        skill.ConfirmationTimeoutSeconds = request.ConfirmationTimeoutSeconds;
+        skill.AskHumanTimeoutSeconds = request.AskHumanTimeoutSeconds;
         skill.UpdatedAt = now;
     }
 
     private static SkillResponse ToResponse(SkillEntity s) =>
-        new(s.Name, s.Description, s.Keywords, s.Instructions, s.Tools, s.Mode ?? "single", s.Model, s.CreatedAt, s.UpdatedAt);
+        new(s.Name, s.Description, s.Keywords, s.Instructions, s.Tools, s.Mode ?? "single", s.Model, s.ConfirmationTimeoutSeconds, s.AskHumanTimeoutSeconds,
+            s.CreatedAt, s.UpdatedAt);
 }

@@ -270,6 +270,12 @@ namespace Conclave.Storage.Sqlite.Migrations
                     b.Property<string>("Name")
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("AskHumanTimeoutSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("ConfirmationTimeoutSeconds")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 

@@ -27,5 +27,6 @@ public sealed class RunStopTests
         Assert.Equal(StopReason.Cancelled, run.StopReason);
     }
 
-    private static Run NewRun() => new(new RunRequest("tenant", "session", "hello"), TimeSpan.FromMinutes(1), TimeProvider.System);
+    private static Run NewRun() =>
+        new(new RunRequest("tenant", "session", "hello"), new WaitTimeouts(TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1)), TimeProvider.System);
 }
