@@ -1,3 +1,6 @@
+using System.Text.Json;
+using System.Net.WebSockets;
+using System.Net.Http.Json;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -31,6 +34,20 @@ internal sealed class ServerProcess : IAsyncDisposable
                 return _output.ToString();
             }
         }
+    }
+
+    /// <summary>A new session on this server (as the admin), and a socket on it past its <c>connected</c>.</summary>
+    public async Task<(TestSocket Socket, string Session)> OpenSessionAsync()
+    {
+        using var http = new HttpClient { BaseAddress = BaseUri };
+        http.DefaultRequestHeaders.Add("X-API-Key", ConclaveTestServer.AdminKey);
+        using var response = await http.PostAsJsonAsync("/api/v1/sessions", new { });
+        var session = (await response.Content.ReadFromJsonAsync<JsonElement>()).Str("id")!;
+        var client = new ClientWebSocket();
+        await client.ConnectAsync(new Uri($"ws://{BaseUri.Authority}/api/v1/chat/ws/{session}?api_key={ConclaveTestServer.AdminKey}"), CancellationToken.None);
+        var socket = new TestSocket(client);
+        await socket.ReceiveAsync();
+        return (socket, session);
     }
 
     public static async Task<ServerProcess> StartAsync(string dataDir, IDictionary<string, string>? environment = null)

@@ -156,7 +156,7 @@ public sealed class DurableWaitTests
         JsonElement ask;
         await using (var process = await ServerProcess.StartAsync(temp.Path, new Dictionary<string, string> { ["Conclave__Auth__AdminKey"] = ConclaveTestServer.AdminKey }))
         {
-            var (socket, created) = await OpenAsync(process);
+            var (socket, created) = await process.OpenSessionAsync();
             await using (socket)
             {
                 session = created;
@@ -250,7 +250,7 @@ public sealed class DurableWaitTests
     {
         var environment = new Dictionary<string, string>(settings ?? []) { ["Conclave__Auth__AdminKey"] = ConclaveTestServer.AdminKey };
         await using var process = await ServerProcess.StartAsync(dataDir, environment);
-        var (socket, session) = await OpenAsync(process);
+        var (socket, session) = await process.OpenSessionAsync();
         await using (socket)
         {
             await socket.SendAsync(new { type = "message", content = message });
@@ -258,20 +258,6 @@ public sealed class DurableWaitTests
             await process.KillAsync();
             return (session, request);
         }
-    }
-
-    /// <summary>A new session on a server process, and a socket on it past its <c>connected</c>.</summary>
-    private static async Task<(TestSocket Socket, string Session)> OpenAsync(ServerProcess process)
-    {
-        using var http = new HttpClient { BaseAddress = process.BaseUri };
-        http.DefaultRequestHeaders.Add("X-API-Key", ConclaveTestServer.AdminKey);
-        var created = await (await http.PostAsJsonAsync("/api/v1/sessions", new { })).Content.ReadFromJsonAsync<JsonElement>();
-        var session = created.Str("id")!;
-        var client = new ClientWebSocket();
-        await client.ConnectAsync(new Uri($"ws://{process.BaseUri.Authority}/api/v1/chat/ws/{session}?api_key={ConclaveTestServer.AdminKey}"), CancellationToken.None);
-        var socket = new TestSocket(client);
-        await socket.ReceiveAsync();
-        return (socket, session);
     }
 
     private static async Task AssertContiguousAndChatsOnAsync(ConclaveTestServer server, string session, TestSocket socket)

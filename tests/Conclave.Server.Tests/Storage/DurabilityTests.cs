@@ -47,14 +47,9 @@ public sealed class DurabilityTests
             ["Conclave__Llm__Builtin__TokenDelayMs"] = "300",
         }))
         {
-            using var http = new HttpClient { BaseAddress = process.BaseUri };
-            http.DefaultRequestHeaders.Add("X-API-Key", ConclaveTestServer.AdminKey);
-            var created = await (await http.PostAsJsonAsync("/api/v1/sessions", new { })).Content.ReadFromJsonAsync<JsonElement>();
-            session = created.Str("id")!;
-            using var client = new ClientWebSocket();
-            await client.ConnectAsync(new Uri($"ws://{process.BaseUri.Authority}/api/v1/chat/ws/{session}?api_key={ConclaveTestServer.AdminKey}"), CancellationToken.None);
-            var socket = new TestSocket(client);
-            await socket.ReceiveAsync();
+            var (socket, created) = await process.OpenSessionAsync();
+            await using var opened = socket;
+            session = created;
 
             // A first model turn (a tool call, whose usage is recorded), then the second streams when the process dies.
             await socket.SendAsync(new { type = "message", content = "use tool calculator {\"expression\": \"6*7\"}" });
@@ -91,14 +86,9 @@ public sealed class DurabilityTests
             ["Conclave__Llm__Builtin__TokenDelayMs"] = "0",
         }))
         {
-            using var http = new HttpClient { BaseAddress = process.BaseUri };
-            http.DefaultRequestHeaders.Add("X-API-Key", ConclaveTestServer.AdminKey);
-            var created = await (await http.PostAsJsonAsync("/api/v1/sessions", new { })).Content.ReadFromJsonAsync<JsonElement>();
-            session = created.Str("id")!;
-            using var client = new ClientWebSocket();
-            await client.ConnectAsync(new Uri($"ws://{process.BaseUri.Authority}/api/v1/chat/ws/{session}?api_key={ConclaveTestServer.AdminKey}"), CancellationToken.None);
-            var socket = new TestSocket(client);
-            await socket.ReceiveAsync();
+            var (socket, created) = await process.OpenSessionAsync();
+            await using var opened = socket;
+            session = created;
 
             // Streams as fast as the server can (the store lags behind it then), killed mid-stream; the client keeps
             // reading until the connection dies, so it has every event the server sent.
