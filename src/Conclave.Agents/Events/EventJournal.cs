@@ -23,8 +23,9 @@ namespace Conclave.Agents.Events;
 /// A record is <c>[body length: u32][CRC-32 of body: u32][body]</c>; a body is an event,
 /// <c>[1][session][event id: i64][run][type][JSON]</c> with each string as <c>[UTF-8 length: u16][UTF-8]</c> (a run of
 /// length 0xFFFF is none), or a stored mark, <c>[2][segment: i64][offset: i64]</c>: every event written before that
-/// place is stored. The rest of a segment is zeros, where reading stops. Callers serialize <see cref="Append"/> and
-/// <see cref="MarkStored"/> (the event writer holds one lock over both).
+/// place is stored. The rest of a segment is zeros, where reading stops. The event writer serializes
+/// <see cref="Append"/> and <see cref="MarkStored"/> under one lock of its own, for its order; the journal's own lock
+/// keeps <see cref="Dispose"/> from unmapping a segment under a write.
 /// </remarks>
 public sealed partial class EventJournal : IDisposable
 {
@@ -42,7 +43,9 @@ public sealed partial class EventJournal : IDisposable
     private readonly ILogger<EventJournal> _logger;
     private readonly Queue<(long Index, string Path)> _full = new();
     private readonly long _firstOwnIndex;
+    private readonly Lock _lock = new();
     private Segment? _segment;
+    private bool _disposed;
     private long _segmentIndex;
 
     /// <summary>Opens the journal folder; segments found there are a previous process's, for <see cref="RestoreAsync"/>.</summary>
@@ -65,7 +68,14 @@ public sealed partial class EventJournal : IDisposable
         var json = sessionEvent.Utf8Json.Span;
         var length = HeaderBytes + 1 + StringBytes(sessionEvent.SessionId) + sizeof(long) + StringBytes(sessionEvent.RunId)
             + StringBytes(sessionEvent.Type) + json.Length;
+        lock (_lock)
+        {
+            return AppendUnlocked(sessionEvent, json, length);
+        }
+    }
 
+    private JournalPosition AppendUnlocked(SessionEvent sessionEvent, ReadOnlySpan<byte> json, int length)
+    {
         // Written in place, in the mapped segment.
         var record = Reserve(length);
         var body = record[HeaderBytes..];
@@ -84,6 +94,14 @@ public sealed partial class EventJournal : IDisposable
     /// wholly before it.
     /// </summary>
     public void MarkStored(JournalPosition position)
+    {
+        lock (_lock)
+        {
+            MarkStoredUnlocked(position);
+        }
+    }
+
+    private void MarkStoredUnlocked(JournalPosition position)
     {
         var record = Reserve(MarkBytes);
         var body = record[HeaderBytes..];
@@ -167,8 +185,12 @@ public sealed partial class EventJournal : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _segment?.Dispose();
-        _segment = null;
+        lock (_lock)
+        {
+            _disposed = true;
+            _segment?.Dispose();
+            _segment = null;
+        }
     }
 
     private static async Task<int> StoreAsync(IEventStore store, List<SessionEvent> batch, CancellationToken cancellationToken)
@@ -187,6 +209,7 @@ public sealed partial class EventJournal : IDisposable
     /// <summary>The room for a record of <paramref name="length"/> bytes after the last one, in a new segment if need be.</summary>
     private Span<byte> Reserve(int length)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (_segment is null || !_segment.Fits(length))
         {
             StartSegment(length);
@@ -244,7 +267,7 @@ public sealed partial class EventJournal : IDisposable
                 : new Record(end, ReadEvent(body.Span[1..]), null);
         }
 
-        if (offset < bytes.Length && path is not null)
+        if (path is not null && bytes.AsSpan(offset).ContainsAnyExcept((byte)0))
         {
             // The previous process died inside a write: what it was writing was never published.
             LogTornTail(Path.GetFileName(path), bytes.Length - offset);

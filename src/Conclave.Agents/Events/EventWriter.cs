@@ -32,6 +32,7 @@ public sealed partial class EventWriter : BackgroundService
     // Events journaled (or about to be) and not yet stored; appends wait while it is over the capacity.
     private long _backlog;
     private TaskCompletionSource? _room;
+    private Exception? _failure;
 
     /// <summary>Creates the writer.</summary>
     public EventWriter(EventJournal journal, IEventStore store, ISessionEventHub hub, IOptions<EventWriterOptions> options, ILogger<EventWriter> logger)
@@ -53,9 +54,14 @@ public sealed partial class EventWriter : BackgroundService
     public ValueTask EnqueueAsync(SessionEvent sessionEvent)
     {
         ArgumentNullException.ThrowIfNull(sessionEvent);
-        if (Interlocked.Increment(ref _backlog) > _capacity || !TryJournal(sessionEvent))
+        if (!TryTakeRoom())
         {
-            return WaitAndJournalAsync(sessionEvent);
+            return WaitAndJournalAsync(sessionEvent, counted: false);
+        }
+
+        if (!TryJournal(sessionEvent))
+        {
+            return WaitAndJournalAsync(sessionEvent, counted: true);
         }
 
         if (!sessionEvent.IsTerminal)
@@ -116,47 +122,77 @@ public sealed partial class EventWriter : BackgroundService
         var batch = new List<SessionEvent>(_maxBatchSize);
         var flushes = new List<TaskCompletionSource>();
         var reader = _journaled.Reader;
-        while (await reader.WaitToReadAsync(CancellationToken.None))
+        try
         {
-            var journaledUpTo = default(JournalPosition);
-            while (batch.Count < _maxBatchSize && reader.TryRead(out var item))
+            while (await reader.WaitToReadAsync(CancellationToken.None))
             {
-                if (item.Event is not null)
+                var journaledUpTo = default(JournalPosition);
+                while (batch.Count < _maxBatchSize && reader.TryRead(out var item))
                 {
-                    batch.Add(item.Event);
-                    journaledUpTo = item.JournaledUpTo;
-                }
-
-                if (item.Flushed is not null)
-                {
-                    flushes.Add(item.Flushed);
-                    break; // publish what came before the flush marker first
-                }
-            }
-
-            if (batch.Count > 0)
-            {
-                await StoreWithRetryAsync(batch, stoppingToken);
-                Stored(batch);
-                MarkStored(journaledUpTo);
-                MakeRoom(batch.Count);
-                foreach (var sessionEvent in batch)
-                {
-                    if (sessionEvent.IsTerminal)
+                    if (item.Event is not null)
                     {
-                        _hub.Publish(sessionEvent);
+                        batch.Add(item.Event);
+                        journaledUpTo = item.JournaledUpTo;
+                    }
+
+                    if (item.Flushed is not null)
+                    {
+                        flushes.Add(item.Flushed);
+                        break; // publish what came before the flush marker first
                     }
                 }
 
-                batch.Clear();
-            }
+                if (batch.Count > 0)
+                {
+                    await StoreWithRetryAsync(batch, stoppingToken);
+                    Stored(batch);
+                    MarkStored(journaledUpTo);
+                    MakeRoom(batch.Count);
+                    foreach (var sessionEvent in batch)
+                    {
+                        if (sessionEvent.IsTerminal)
+                        {
+                            _hub.Publish(sessionEvent);
+                        }
+                    }
 
+                    batch.Clear();
+                }
+
+                foreach (var flushed in flushes)
+                {
+                    flushed.TrySetResult();
+                }
+
+                flushes.Clear();
+            }
+        }
+        catch (Exception ex)
+        {
+            // The store gave up as the server stops: whoever waits for a flush or for room is told, not left waiting.
+            Volatile.Write(ref _failure, ex);
             foreach (var flushed in flushes)
             {
-                flushed.TrySetResult();
+                flushed.TrySetException(ex);
             }
 
-            flushes.Clear();
+            lock (_journalLock)
+            {
+                _journaled.Writer.TryComplete();
+            }
+
+            while (reader.TryRead(out var item))
+            {
+                item.Flushed?.TrySetException(ex);
+            }
+
+            lock (_roomLock)
+            {
+                _room?.TrySetException(ex);
+                _room = null;
+            }
+
+            throw;
         }
     }
 
@@ -190,12 +226,18 @@ public sealed partial class EventWriter : BackgroundService
     }
 
     /// <summary>
-    /// The slow way in: waits until the store has caught up to within the capacity (the event is counted already), and
-    /// retries the journal until the disk takes the write. Nothing is published unjournaled.
+    /// The slow way in: waits until the store has caught up to within the capacity (unless the event is
+    /// <paramref name="counted"/> in the backlog already), and retries the journal until the disk takes the write.
+    /// Nothing is published unjournaled.
     /// </summary>
-    private async ValueTask WaitAndJournalAsync(SessionEvent sessionEvent)
+    private async ValueTask WaitAndJournalAsync(SessionEvent sessionEvent, bool counted)
     {
-        await WaitForRoomAsync();
+        while (!counted)
+        {
+            await WaitForRoomAsync();
+            counted = TryTakeRoom();
+        }
+
         var delay = TimeSpan.FromMilliseconds(50);
         while (!TryJournal(sessionEvent))
         {
@@ -209,6 +251,19 @@ public sealed partial class EventWriter : BackgroundService
         }
     }
 
+    /// <summary>Counts one more event in the backlog if it has room; a waiter that finds none counts for nothing.</summary>
+    private bool TryTakeRoom()
+    {
+        if (Interlocked.Increment(ref _backlog) <= _capacity)
+        {
+            return true;
+        }
+
+        // Given back, and told to the waiters: one of them may have seen the backlog full by this count alone.
+        MakeRoom(1);
+        return false;
+    }
+
     private async Task WaitForRoomAsync()
     {
         while (true)
@@ -216,7 +271,12 @@ public sealed partial class EventWriter : BackgroundService
             Task room;
             lock (_roomLock)
             {
-                if (Volatile.Read(ref _backlog) <= _capacity)
+                if (Volatile.Read(ref _failure) is { } failure)
+                {
+                    throw new InvalidOperationException("The event store failed; the event writer has stopped.", failure);
+                }
+
+                if (Volatile.Read(ref _backlog) < _capacity)
                 {
                     return;
                 }
@@ -228,12 +288,12 @@ public sealed partial class EventWriter : BackgroundService
         }
     }
 
-    private void MakeRoom(int stored)
+    private void MakeRoom(int freed)
     {
         // Under the lock, as the waiters check: one that saw no room before this has its signal to wait on by now.
         lock (_roomLock)
         {
-            Interlocked.Add(ref _backlog, -stored);
+            Interlocked.Add(ref _backlog, -freed);
             _room?.TrySetResult();
             _room = null;
         }

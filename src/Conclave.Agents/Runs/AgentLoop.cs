@@ -224,16 +224,13 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
             }
             else
             {
-                var decision = restored is not null ? await gate.ResumeAsync(run, restored.RequestId, restored.Answer, restored.ExpiresAt, cancellationToken)
-                    : tool.RequiresConfirmation ? await gate.RequestAsync(run, tool, arguments, output.Scope, cancellationToken)
+                // Once decided, the wait no longer needs to outlive the process: it goes before the decision is sent (a
+                // restart from there must neither ask again nor run the tool twice).
+                Func<Task>? decided = durable is null ? null : () => durable.EndAsync(run);
+                var decision = restored is not null ? await gate.ResumeAsync(run, restored, output.Scope, decided, cancellationToken)
+                    : tool.RequiresConfirmation ? await gate.RequestAsync(run, tool, arguments, output.Scope, decided, cancellationToken)
                     : null;
                 error = decision is { Approved: false } ? decision.Reason : null;
-
-                // Decided: the wait no longer needs to outlive the process (a restart from here must not run the tool twice).
-                if (durable is not null)
-                {
-                    await durable.EndAsync(run);
-                }
 
                 if (error is null)
                 {

@@ -14,9 +14,13 @@ public sealed record ConfirmationDecision(bool Approved, string? Reason);
 /// </summary>
 public sealed class ConfirmationGate
 {
-    /// <summary>Asks for approval of one tool call.</summary>
+    /// <summary>
+    /// Asks for approval of one tool call. <paramref name="decided"/> runs once the answer (or the expiry) is taken, before
+    /// the <c>confirmation_result</c> goes out: a stored wait goes there, so that no restart asks again what a client saw
+    /// decided.
+    /// </summary>
     public async Task<ConfirmationDecision> RequestAsync(
-        Run run, AgentTool tool, JsonElement arguments, TeamScope? scope, CancellationToken cancellationToken = default)
+        Run run, AgentTool tool, JsonElement arguments, TeamScope? scope, Func<Task>? decided = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(tool);
@@ -33,7 +37,7 @@ public sealed class ConfirmationGate
                 TaskId = scope?.TaskId,
             };
             await run.AnnounceAsync(request, requestId, RequestKind.Confirmation, expiresAt, scope);
-            return await DecideAsync(run, requestId, answer, expiresAt, scope, cancellationToken);
+            return await DecideAsync(run, requestId, answer, expiresAt, scope, decided, cancellationToken);
         }
         finally
         {
@@ -41,26 +45,35 @@ public sealed class ConfirmationGate
         }
     }
 
-    /// <summary>Waits again for the answer to a confirmation a previous process asked for (see <see cref="PendingRequests.Restore"/>).</summary>
+    /// <summary>
+    /// Waits again for the answer to a confirmation a previous process asked for (see <see cref="PendingRequests.Restore"/>);
+    /// <paramref name="decided"/> as in <see cref="RequestAsync"/>.
+    /// </summary>
     public async Task<ConfirmationDecision> ResumeAsync(
-        Run run, string requestId, Task<HumanAnswer> answer, DateTime? expiresAt, CancellationToken cancellationToken = default)
+        Run run, RestoredWait wait, TeamScope? scope, Func<Task>? decided = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(wait);
         try
         {
-            return await DecideAsync(run, requestId, answer, expiresAt, null, cancellationToken);
+            return await DecideAsync(run, wait.RequestId, wait.Answer, wait.ExpiresAt, scope, decided, cancellationToken);
         }
         finally
         {
-            run.Pending.TryClose(requestId);
+            run.Pending.TryClose(wait.RequestId);
         }
     }
 
-    private async Task<ConfirmationDecision> DecideAsync(
-        Run run, string requestId, Task<HumanAnswer> answer, DateTime? expiresAt, TeamScope? scope, CancellationToken cancellationToken)
+    private static async Task<ConfirmationDecision> DecideAsync(
+        Run run, string requestId, Task<HumanAnswer> answer, DateTime? expiresAt, TeamScope? scope, Func<Task>? decided, CancellationToken cancellationToken)
     {
         // A reply taken just as the run was stopped is recorded too: a stopped run then does not run the tool.
         var reply = await run.WaitForAnswerAsync(requestId, answer, expiresAt, cancellationToken);
+        if (decided is not null)
+        {
+            await decided();
+        }
+
         if (reply is null)
         {
             var expired = $"No approval came by {expiresAt:yyyy-MM-dd HH:mm:ss} UTC.";

@@ -94,12 +94,20 @@ public sealed class AgentCheckpoint
     }
 }
 
-/// <summary>A wait a previous process stored, open again: its request, and the answer that will come to it.</summary>
-/// <param name="RequestId">The request, under its own id.</param>
-/// <param name="Kind">A confirmation or a question.</param>
+/// <summary>A wait a previous process stored, open again: its request as stored, and the answer that will come to it.</summary>
+/// <param name="Request">The request, as stored with the wait.</param>
 /// <param name="Answer">Completes with the answer from any socket.</param>
-/// <param name="ExpiresAt">When it ends unanswered, or null for never.</param>
-public sealed record RestoredWait(string RequestId, RequestKind Kind, Task<HumanAnswer> Answer, DateTime? ExpiresAt);
+public sealed record RestoredWait(WaitRequest Request, Task<HumanAnswer> Answer)
+{
+    /// <summary>The request's id.</summary>
+    public string RequestId => Request.RequestId;
+
+    /// <summary>A confirmation or a question.</summary>
+    public RequestKind Kind => Request.Kind;
+
+    /// <summary>When it ends unanswered, or null for never.</summary>
+    public DateTime? ExpiresAt => Request.ExpiresAt;
+}
 
 /// <summary>Keeps the waits of an agent loop on people, each with the loop's checkpoint, so that they outlive the process.</summary>
 public abstract class DurableWaits
@@ -149,8 +157,8 @@ public sealed partial class AgentWaits(IRunStore store, IReadOnlyList<string>? t
     {
         if (run.HasDurableWait)
         {
-            run.HasDurableWait = false;
             await store.DeleteWaitAsync(run.Id, CancellationToken.None);
+            run.HasDurableWait = false;
         }
     }
 

@@ -137,7 +137,7 @@ public sealed partial class RunCoordinator : IRunControl
         }
 
         var waits = wait.Requests.ToDictionary(
-            r => r.RequestId, r => new RestoredWait(r.RequestId, r.Kind, answers[r.RequestId], r.ExpiresAt), StringComparer.Ordinal);
+            r => r.RequestId, r => new RestoredWait(r, answers[r.RequestId]), StringComparer.Ordinal);
         _ = team is not null
             ? Task.Run(() => _execution.ResumeTeamAsync(run, team, waits), CancellationToken.None)
             : Task.Run(() => _execution.ResumeAsync(run, agent!, waits.Values.Single()), CancellationToken.None);

@@ -44,7 +44,7 @@ internal sealed partial class RunExecution(
 
             var loop = new AgentLoop(model, runs, gate, tokens, agent.MaxSteps);
             return await loop.ResumeAsync(
-                AgentOutput.ForRun(run), checkpoint, wait, tools.Select(checkpoint.Tools), ToolContextOf(run, skill?.Instructions, checkpoint.Tools), ct,
+                AgentOutput.ForRun(run), checkpoint, wait, tools.Select(checkpoint.Tools), ToolContextOf(run, skill, checkpoint.Tools), ct,
                 new ChatOptions { ModelId = checkpoint.ModelId }, new AgentWaits(runs, checkpoint.Tools, checkpoint.Skill, _logger));
         });
 
@@ -52,7 +52,12 @@ internal sealed partial class RunExecution(
     public Task ResumeTeamAsync(Run run, TeamCheckpoint checkpoint, IReadOnlyDictionary<string, RestoredWait> waits) =>
         RunToEndAsync(run, async ct =>
         {
-            var brief = new TeamBrief(checkpoint.Goal, checkpoint.Experts, checkpoint.Instructions, checkpoint.AllowedTools, WorkspaceOf(run));
+            if (checkpoint.Skill is not null && await setup.FindSkillAsync(run.Request.TenantId, checkpoint.Skill, ct) is { } skill)
+            {
+                run.Timeouts = run.Timeouts.For(skill);
+            }
+
+            var brief = new TeamBrief(checkpoint.Goal, checkpoint.Experts, checkpoint.Instructions, checkpoint.AllowedTools, WorkspaceOf(run), checkpoint.Skill);
             var synthesis = await TeamOf(durable: true).ResumeAsync(run, brief, checkpoint, waits, ct);
             return new AgentAnswer(synthesis, ChatFinishReason.Stop.Value);
         });
@@ -129,13 +134,13 @@ internal sealed partial class RunExecution(
         if (teamGoal is not null)
         {
             // The team is the run's whole answer: its waits on people are stored, so that it outlives the process.
-            var synthesis = await ConveneTeamAsync(run, teamGoal, match?.Skill.Instructions, match?.Skill.Tools, durable: true, cancellationToken);
+            var synthesis = await ConveneTeamAsync(run, teamGoal, match?.Skill, match?.Skill.Tools, durable: true, cancellationToken);
             return new AgentAnswer(synthesis, ChatFinishReason.Stop.Value);
         }
 
         var loop = new AgentLoop(model, runs, gate, tokens, agent.MaxSteps);
         return await loop.RunAsync(
-            AgentOutput.ForRun(run), messages, tools.Select(match?.Skill.Tools), ToolContextOf(run, match?.Skill.Instructions, match?.Skill.Tools), cancellationToken,
+            AgentOutput.ForRun(run), messages, tools.Select(match?.Skill.Tools), ToolContextOf(run, match?.Skill, match?.Skill.Tools), cancellationToken,
             new ChatOptions { ModelId = match?.Skill.Model }, new AgentWaits(runs, match?.Skill.Tools, match?.Skill.Name, _logger));
     }
 
@@ -143,8 +148,8 @@ internal sealed partial class RunExecution(
     /// What the tools of the run's own agent work with: the session's workspace, the user, and a team they may convene
     /// with the skill's instructions and no more tools than the run has.
     /// </summary>
-    private ToolContext ToolContextOf(Run run, string? instructions, IReadOnlyCollection<string>? allowedTools) =>
-        new(WorkspaceOf(run), run.HumanFor(null), (goal, ct) => ConveneTeamAsync(run, goal, instructions, allowedTools, durable: false, ct));
+    private ToolContext ToolContextOf(Run run, Skill? skill, IReadOnlyCollection<string>? allowedTools) =>
+        new(WorkspaceOf(run), run.HumanFor(null), (goal, ct) => ConveneTeamAsync(run, goal, skill, allowedTools, durable: false, ct));
 
     private Workspace WorkspaceOf(Run run) => new(Path.Combine(agent.WorkspacesPath, run.SessionId));
 
@@ -153,10 +158,11 @@ internal sealed partial class RunExecution(
     /// agent's loop around it has no checkpoint to go on from.
     /// </summary>
     private async Task<string> ConveneTeamAsync(
-        Run run, string goal, string? instructions, IReadOnlyCollection<string>? allowedTools, bool durable, CancellationToken cancellationToken)
+        Run run, string goal, Skill? skill, IReadOnlyCollection<string>? allowedTools, bool durable, CancellationToken cancellationToken)
     {
         var all = BuiltInExperts.All.Concat(await experts.ListAsync(run.Request.TenantId, cancellationToken)).ToList();
-        return await TeamOf(durable).RunAsync(run, new TeamBrief(goal, all, instructions, allowedTools, WorkspaceOf(run)), cancellationToken);
+        var brief = new TeamBrief(goal, all, skill?.Instructions, allowedTools, WorkspaceOf(run), skill?.Name);
+        return await TeamOf(durable).RunAsync(run, brief, cancellationToken);
     }
 
     private TeamOrchestrator TeamOf(bool durable) =>

@@ -19,8 +19,9 @@ public sealed class TeamFailedException(string code, string message) : Exception
 /// <param name="Instructions">A skill's instructions for the planner and the synthesis, if any.</param>
 /// <param name="AllowedTools">A skill's tool list, which limits the experts' tools too; null for no limit.</param>
 /// <param name="Workspace">The session's workspace.</param>
+/// <param name="Skill">The skill that shaped the run, if any.</param>
 public sealed record TeamBrief(
-    string Goal, IReadOnlyList<Expert> Experts, string? Instructions, IReadOnlyCollection<string>? AllowedTools, Workspace Workspace);
+    string Goal, IReadOnlyList<Expert> Experts, string? Instructions, IReadOnlyCollection<string>? AllowedTools, Workspace Workspace, string? Skill = null);
 
 /// <summary>
 /// Runs a team inside a run: the planner splits the goal into a task graph, experts work on the tasks
@@ -57,7 +58,7 @@ public sealed class TeamOrchestrator(
         var members = plan.Select(t => t.Expert).Distinct().Select(name => new TeamMember(name, roles[name].Role)).ToList();
         await run.EmitAsync(new TeamFormedEvent(team.Id, brief.Goal, members));
         await run.EmitAsync(team.Snapshot());
-        return await FinishAsync(run, brief, team, roles, new Dictionary<string, (AgentCheckpoint, RestoredWait)>(), cancellationToken);
+        return await FinishAsync(run, brief, team, roles, new Dictionary<string, (AgentCheckpoint, RestoredWait)>(), cancellationToken, null);
     }
 
     /// <summary>
@@ -77,22 +78,41 @@ public sealed class TeamOrchestrator(
         var resumed = new Dictionary<string, (AgentCheckpoint, RestoredWait)>(StringComparer.Ordinal);
         foreach (var (taskId, wait) in checkpoint.Waiting)
         {
-            if (AgentCheckpoint.FromJson(wait.Agent) is { } agent && waits.TryGetValue(wait.RequestId, out var restored))
+            if (waits.TryGetValue(wait.RequestId, out var restored))
             {
-                resumed[taskId] = (agent, restored);
+                if (AgentCheckpoint.FromJson(wait.Agent) is { } agent)
+                {
+                    resumed[taskId] = (agent, restored);
+                }
+                else
+                {
+                    // A loop this version cannot read: its task starts again, and its request is no longer open.
+                    run.Pending.TryClose(wait.RequestId);
+                }
             }
         }
 
         // Clients see where the team stands again: what is done, and what is running (again).
         await run.EmitAsync(team.Snapshot());
-        return await FinishAsync(run, brief, team, roles, resumed, cancellationToken);
+        return await FinishAsync(run, brief, team, roles, resumed, cancellationToken, checkpoint.Waiting);
     }
 
     private async Task<string> FinishAsync(
-        Run run, TeamBrief brief, TeamState team, Dictionary<string, Expert> roles, Dictionary<string, (AgentCheckpoint, RestoredWait)> resumed,
-        CancellationToken cancellationToken)
+        Run run,
+        TeamBrief brief,
+        TeamState team,
+        Dictionary<string, Expert> roles,
+        Dictionary<string, (AgentCheckpoint, RestoredWait)> resumed,
+        CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, ExpertWait>? restoredAgents)
     {
         var waits = waitsLogger is null ? null : new TeamWaits(store, run, waiting => Checkpoint(brief, team, roles, waiting), waitsLogger);
+        foreach (var (taskId, (_, wait)) in resumed)
+        {
+            // Stored already: every save from here keeps it until it ends.
+            waits?.Restore(taskId, wait.Request, restoredAgents![taskId].Agent);
+        }
+
         try
         {
             await ExecuteAsync(run, brief, team, roles, resumed, waits, cancellationToken);
@@ -293,6 +313,7 @@ public sealed class TeamOrchestrator(
                 Goal = brief.Goal,
                 Instructions = brief.Instructions,
                 AllowedTools = brief.AllowedTools?.ToList(),
+                Skill = brief.Skill,
                 Experts = [.. team.Plan.Select(t => t.Expert).Distinct().Select(name => roles[name])],
                 Plan = [.. team.Plan],
                 Status = new Dictionary<string, string>(team.Status, StringComparer.Ordinal),

@@ -35,6 +35,9 @@ public sealed class TeamCheckpoint
     /// <summary>A skill's tool list, which limits the experts' tools too; null for no limit.</summary>
     public IReadOnlyList<string>? AllowedTools { get; init; }
 
+    /// <summary>The skill that shaped the run, if any (its wait timeouts hold after a restart too).</summary>
+    public string? Skill { get; init; }
+
     /// <summary>The experts the plan names, as they were.</summary>
     public required List<Expert> Experts { get; init; }
 
@@ -79,10 +82,19 @@ public sealed class TeamCheckpoint
 internal sealed partial class TeamWaits(IRunStore store, Run run, Func<IReadOnlyDictionary<string, ExpertWait>, TeamCheckpoint> checkpoint, ILogger logger)
 {
     private readonly SemaphoreSlim _saving = new(1, 1);
-    private readonly Dictionary<string, (OpenedWait Opened, string Agent)> _open = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (WaitRequest Request, string Agent)> _open = new(StringComparer.Ordinal);
 
     /// <summary>The waits of the expert working on <paramref name="taskId"/>.</summary>
     public DurableWaits For(string taskId, IReadOnlyList<string>? toolNames) => new ExpertWaits(this, taskId, toolNames);
+
+    /// <summary>Takes up a wait a previous process stored (it is stored already): it stays in every save until it ends.</summary>
+    public void Restore(string taskId, WaitRequest request, string agent)
+    {
+        lock (_open)
+        {
+            _open[taskId] = (request, agent);
+        }
+    }
 
     /// <summary>Stores the team as it stands now, if an expert of it waits (or forgets the wait, once none does).</summary>
     public async Task SaveAsync()
@@ -90,25 +102,25 @@ internal sealed partial class TeamWaits(IRunStore store, Run run, Func<IReadOnly
         await _saving.WaitAsync(CancellationToken.None);
         try
         {
-            List<(string TaskId, OpenedWait Opened, string Agent)> open;
+            List<(string TaskId, WaitRequest Request, string Agent)> open;
             lock (_open)
             {
-                open = [.. _open.Select(w => (w.Key, w.Value.Opened, w.Value.Agent))];
+                open = [.. _open.Select(w => (w.Key, w.Value.Request, w.Value.Agent))];
             }
 
             if (open.Count == 0)
             {
                 if (run.HasDurableWait)
                 {
-                    run.HasDurableWait = false;
                     await store.DeleteWaitAsync(run.Id, CancellationToken.None);
+                    run.HasDurableWait = false;
                 }
 
                 return;
             }
 
-            var waiting = open.ToDictionary(w => w.TaskId, w => new ExpertWait(w.Opened.RequestId, w.Agent), StringComparer.Ordinal);
-            var requests = open.Select(w => w.Opened.ToRequest()).OrderBy(r => r.AnnouncementEventId).ToList();
+            var waiting = open.ToDictionary(w => w.TaskId, w => new ExpertWait(w.Request.RequestId, w.Agent), StringComparer.Ordinal);
+            var requests = open.Select(w => w.Request).OrderBy(r => r.AnnouncementEventId).ToList();
             await store.SaveWaitAsync(new RunWait(run.Id, requests, checkpoint(waiting).ToJson()), CancellationToken.None);
             run.HasDurableWait = true;
         }
@@ -126,7 +138,7 @@ internal sealed partial class TeamWaits(IRunStore store, Run run, Func<IReadOnly
     {
         lock (_open)
         {
-            _open[taskId] = (opened, agent);
+            _open[taskId] = (opened.ToRequest(), agent);
         }
 
         await SaveAsync();

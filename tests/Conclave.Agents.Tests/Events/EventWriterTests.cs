@@ -34,6 +34,27 @@ public sealed class EventWriterTests
     }
 
     [Fact]
+    public async Task MoreAppendersThanTheCapacityAllGetInOnceTheStoreCatchesUp()
+    {
+        using var journal = new TestJournal();
+        var store = new GatedStore();
+        var hub = new InProcessSessionEventHub();
+        using var writer = new EventWriter(journal.Journal, store, hub, Options.Create(new EventWriterOptions { QueueCapacity = 16, MaxBatchSize = 4 }), NullLogger<EventWriter>.Instance);
+        await writer.StartAsync(CancellationToken.None);
+
+        var appends = Enumerable.Range(1, 40)
+            .Select(i => Task.Run(async () => await writer.EnqueueAsync(new SessionEvent($"s{i}", 1, "run_1", "token", "{}"u8.ToArray()))))
+            .ToList();
+        await store.Entered.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        store.Open.SetResult();
+        await Task.WhenAll(appends).WaitAsync(TimeSpan.FromSeconds(10));
+        await writer.FlushAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        await writer.StopAsync(CancellationToken.None);
+
+        Assert.Equal(40, store.Stored.Count);
+    }
+
+    [Fact]
     public async Task TokensArePublishedBeforeTheyAreStoredAndStayInTheTailUntilThen()
     {
         using var journal = new TestJournal();

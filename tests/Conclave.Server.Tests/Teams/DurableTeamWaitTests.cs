@@ -15,29 +15,7 @@ public sealed class DurableTeamWaitTests
     [Fact]
     public async Task AfterAStopTheWaitingExpertsWaitAgainFinishedTasksKeepTheirResultsAndRunningOnesStartAgain()
     {
-        var calls = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
-        var lastCall = new ConcurrentDictionary<string, ExpertCall>(StringComparer.Ordinal);
-        var script = new TeamScript
-        {
-            Planner = (_, _) => TeamScript.Plan(
-                ("ask", "researcher", []), ("write", "writer", []), ("done", "analyst", []), ("slow", "critic", []), ("after", "analyst", ["ask"])),
-            Expert = (call, ct) =>
-            {
-                var turn = calls.AddOrUpdate(call.TaskId, 1, (_, n) => n + 1);
-                lastCall[call.TaskId] = call;
-                return call.TaskId switch
-                {
-                    "ask" when call.Results.Count == 0 => Infrastructure.Stream.Call("ask_human", new() { ["question"] = "Which colour?" }),
-                    "ask" => ScriptedChatClient.Answer($"colour is {call.Results[0].Result}"),
-                    "write" when call.Results.Count == 0 => Infrastructure.Stream.Call("write_file", new() { ["path"] = "out.txt", ["content"] = "x" }),
-                    "write" => ScriptedChatClient.Answer($"write saw: {call.Results[0].Result}"),
-                    "slow" when turn == 1 => Infrastructure.Stream.Tokens(10_000, 20, "s", ct),
-                    "slow" => ScriptedChatClient.Answer("slow finished"),
-                    "after" => ScriptedChatClient.Answer("after: " + call.Messages[1].Text.Contains("colour is", StringComparison.Ordinal)),
-                    _ => ScriptedChatClient.Answer("done result"),
-                };
-            },
-        };
+        var (script, calls, lastCall) = Script();
         using var temp = new TempDataDir();
         string session, runId;
         JsonElement ask, confirm;
@@ -89,5 +67,78 @@ public sealed class DurableTeamWaitTests
         Assert.Single(events, e => e.Type() == "team_formed");
         Assert.Equal("completed", Assert.Single(events, e => e.Type() == "team_dissolved").Str("reason"));
         Assert.DoesNotContain(events, e => e.Type() == "plan_update" && e.GetProperty("plan").EnumerateArray().Any(t => t.Str("status") == "cancelled"));
+    }
+
+    [Fact]
+    public async Task AWaitTakenUpAfterARestartStaysStoredThroughTheNextOneUntilItIsAnswered()
+    {
+        var (script, calls, _) = Script();
+        using var temp = new TempDataDir();
+        string session;
+        JsonElement ask, confirm;
+        await using (var first = await ConclaveTestServer.StartAsync(model: script.ToClient(), dataDir: temp.Path))
+        {
+            session = await first.CreateSessionAsync();
+            await using var socket = await first.ConnectAsync(session);
+            await socket.SendAsync(new { type = "message", content = "/team four things" });
+            await socket.ReceiveUntilAsync(_ => socket.Received.Any(f => f.Type() == "ask_human") && socket.Received.Any(f => f.Type() == "confirmation_request"));
+            ask = socket.Received.Single(f => f.Type() == "ask_human");
+            confirm = socket.Received.Single(f => f.Type() == "confirmation_request");
+        }
+
+        // The second process: the question is answered and the tasks after it finish; the confirmation still waits.
+        await using (var second = await ConclaveTestServer.StartAsync(model: script.ToClient(), dataDir: temp.Path))
+        {
+            await using var socket = await second.ConnectAsync(session);
+            await socket.SendAsync(new { type = "reply", request_id = ask.Str("request_id"), content = "green" });
+            await socket.ReceiveUntilAsync(f => f.Type() == "expert_result" && f.Str("task_id") == "after");
+        }
+
+        await using var third = await ConclaveTestServer.StartAsync(model: script.ToClient(), dataDir: temp.Path);
+        await using var again = await third.ConnectAsync(session);
+        var pending = again.Connected.GetProperty("pending").EnumerateArray().Select(p => p.GetRawText()).ToList();
+        await again.SendAsync(new { type = "confirmation_reply", request_id = confirm.Str("request_id"), approved = false });
+        var frames = await again.ReceiveRunEndAsync();
+
+        Assert.Equal([confirm.GetRawText()], pending);
+        Assert.Equal("final_answer", frames[^1].Type());
+        Assert.Contains("colour is green", frames[^1].Str("content"), StringComparison.Ordinal);
+        Assert.Contains("write saw: Error: the user denied it", frames[^1].Str("content"), StringComparison.Ordinal);
+        Assert.Equal(2, calls["ask"]);
+        Assert.Equal(1, calls["after"]);
+        Assert.Equal(2, calls["write"]);
+    }
+
+    /// <summary>
+    /// The plan: <c>ask</c> asks a question, <c>write</c> asks to write a file, <c>done</c> answers at once, <c>slow</c>
+    /// streams for minutes the first time and answers at once after, and <c>after</c> waits for <c>ask</c>. Calls are
+    /// counted by task.
+    /// </summary>
+    private static (TeamScript Script, ConcurrentDictionary<string, int> Calls, ConcurrentDictionary<string, ExpertCall> LastCall) Script()
+    {
+        var calls = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        var lastCall = new ConcurrentDictionary<string, ExpertCall>(StringComparer.Ordinal);
+        var script = new TeamScript
+        {
+            Planner = (_, _) => TeamScript.Plan(
+                ("ask", "researcher", []), ("write", "writer", []), ("done", "analyst", []), ("slow", "critic", []), ("after", "analyst", ["ask"])),
+            Expert = (call, ct) =>
+            {
+                var turn = calls.AddOrUpdate(call.TaskId, 1, (_, n) => n + 1);
+                lastCall[call.TaskId] = call;
+                return call.TaskId switch
+                {
+                    "ask" when call.Results.Count == 0 => Infrastructure.Stream.Call("ask_human", new() { ["question"] = "Which colour?" }),
+                    "ask" => ScriptedChatClient.Answer($"colour is {call.Results[0].Result}"),
+                    "write" when call.Results.Count == 0 => Infrastructure.Stream.Call("write_file", new() { ["path"] = "out.txt", ["content"] = "x" }),
+                    "write" => ScriptedChatClient.Answer($"write saw: {call.Results[0].Result}"),
+                    "slow" when turn == 1 => Infrastructure.Stream.Tokens(10_000, 20, "s", ct),
+                    "slow" => ScriptedChatClient.Answer("slow finished"),
+                    "after" => ScriptedChatClient.Answer("after: " + call.Messages[1].Text.Contains("colour is", StringComparison.Ordinal)),
+                    _ => ScriptedChatClient.Answer("done result"),
+                };
+            },
+        };
+        return (script, calls, lastCall);
     }
 }
