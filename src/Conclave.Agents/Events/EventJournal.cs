@@ -111,8 +111,9 @@ public sealed partial class EventJournal : IDisposable
         Seal(record);
         while (_full.TryPeek(out var full) && full.Index < position.Segment)
         {
-            _full.Dequeue();
+            // Taken off the list once gone: one that cannot be deleted now is tried again at the next mark.
             File.Delete(full.Path);
+            _full.Dequeue();
         }
     }
 
@@ -315,7 +316,12 @@ public sealed partial class EventJournal : IDisposable
         }
 
         var length = Encoding.UTF8.GetBytes(value, destination[sizeof(ushort)..]);
-        BinaryPrimitives.WriteUInt16LittleEndian(destination, checked((ushort)length));
+        if (length >= NoRun)
+        {
+            throw new ArgumentException($"An id of {length} bytes is longer than the journal keeps ({NoRun - 1}).", nameof(value));
+        }
+
+        BinaryPrimitives.WriteUInt16LittleEndian(destination, (ushort)length);
         return sizeof(ushort) + length;
     }
 
