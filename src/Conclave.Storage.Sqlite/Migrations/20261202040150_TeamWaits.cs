@@ -34,25 +34,23 @@ namespace Conclave.Storage.Sqlite.Migrations
                 SELECT RunId, RequestId, Kind, Announcement, AnnouncementEventId, ExpiresAt FROM run_waits;
                 """);
 
-            migrationBuilder.DropColumn(
-                name: "Announcement",
-                table: "run_waits");
-
-            migrationBuilder.DropColumn(
-                name: "AnnouncementEventId",
-                table: "run_waits");
-
-            migrationBuilder.DropColumn(
-                name: "ExpiresAt",
-                table: "run_waits");
-
-            migrationBuilder.DropColumn(
-                name: "Kind",
-                table: "run_waits");
-
-            migrationBuilder.DropColumn(
-                name: "RequestId",
-                table: "run_waits");
+            // The old table goes whole and comes back with its two columns (dropping columns one by one would have
+            // SQLite rebuild the table outside the migration's transaction).
+            migrationBuilder.Sql("CREATE TABLE run_waits_copy AS SELECT RunId, Checkpoint FROM run_waits;");
+            migrationBuilder.DropTable(name: "run_waits");
+            migrationBuilder.CreateTable(
+                name: "run_waits",
+                columns: table => new
+                {
+                    RunId = table.Column<string>(type: "TEXT", nullable: false),
+                    Checkpoint = table.Column<string>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_run_waits", x => x.RunId);
+                });
+            migrationBuilder.Sql("INSERT INTO run_waits (RunId, Checkpoint) SELECT RunId, Checkpoint FROM run_waits_copy;");
+            migrationBuilder.Sql("DROP TABLE run_waits_copy;");
         }
 
         /// <inheritdoc />
