@@ -9,7 +9,8 @@ namespace Conclave.Storage.Sqlite;
 
 /// <summary>
 /// Conclave's storage on one SQLite file: the stores the runtime needs (events, runs and their waits, skills,
-/// experts), the EF Core context the host's endpoints read sessions and keys with, and the schema's migrations.
+/// experts), the host's (sessions, API keys), the EF Core context the skill and expert endpoints use, and the schema's
+/// migrations.
 /// </summary>
 public static class SqliteStorage
 {
@@ -35,7 +36,8 @@ public static class SqliteStorage
         services.AddSingleton<IRunStore, EfRunStore>();
         services.AddSingleton<ISkillCatalog, EfSkillCatalog>();
         services.AddSingleton<IExpertCatalog, EfExpertCatalog>();
-        services.AddSingleton<SessionData>();
+        services.AddSingleton<ISessionStore, EfSessionStore>();
+        services.AddSingleton<IApiKeyStore, EfApiKeyStore>();
         return services;
     }
 

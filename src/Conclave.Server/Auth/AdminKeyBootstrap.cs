@@ -1,5 +1,4 @@
-using Conclave.Storage.Sqlite;
-using Microsoft.EntityFrameworkCore;
+using Conclave.Storage;
 
 namespace Conclave.Server.Auth;
 
@@ -9,24 +8,16 @@ namespace Conclave.Server.Auth;
 /// </summary>
 internal static class AdminKeyBootstrap
 {
-    public static async Task EnsureAdminKeyAsync(ConclaveDbContext db, ApiKeyRegistry keys, TimeProvider time, TextWriter console)
+    public static async Task EnsureAdminKeyAsync(IApiKeyStore store, ApiKeyRegistry keys, TimeProvider time, TextWriter console)
     {
-        if (keys.HasConfiguredAdminKey || await db.ApiKeys.AnyAsync(k => k.IsAdmin && k.RevokedAt == null))
+        if (keys.HasConfiguredAdminKey || await store.HasActiveAdminAsync())
         {
             return;
         }
 
         var key = ApiKeys.Generate();
-        db.ApiKeys.Add(new ApiKeyEntity
-        {
-            Id = ApiKeys.NewId(),
-            Name = "admin",
-            KeyHash = ApiKeys.Hash(key),
-            Prefix = ApiKeys.Display(key),
-            IsAdmin = true,
-            CreatedAt = time.GetUtcNow().UtcDateTime,
-        });
-        await db.SaveChangesAsync();
+        await store.AddAsync(new ApiKeyRecord(
+            ApiKeys.NewId(), "admin", ApiKeys.Hash(key), ApiKeys.Display(key), IsAdmin: true, time.GetUtcNow().UtcDateTime, RevokedAt: null));
 
         // Printed, not logged: it must reach the operator once and never a log store.
         await console.WriteLineAsync($"""

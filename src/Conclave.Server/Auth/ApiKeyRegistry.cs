@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
-using Conclave.Storage.Sqlite;
-using Microsoft.EntityFrameworkCore;
+using Conclave.Storage;
 using Microsoft.Extensions.Options;
 
 namespace Conclave.Server.Auth;
@@ -12,14 +11,14 @@ namespace Conclave.Server.Auth;
 /// </summary>
 internal sealed class ApiKeyRegistry
 {
-    private readonly IDbContextFactory<ConclaveDbContext> _contexts;
+    private readonly IApiKeyStore _keys;
     private readonly byte[]? _configuredAdminHash;
     private readonly ConcurrentDictionary<string, Caller> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _revoked = new(StringComparer.Ordinal);
 
-    public ApiKeyRegistry(IDbContextFactory<ConclaveDbContext> contexts, IOptions<AuthOptions> options)
+    public ApiKeyRegistry(IApiKeyStore keys, IOptions<AuthOptions> options)
     {
-        _contexts = contexts;
+        _keys = keys;
         var adminKey = options.Value.AdminKey;
         _configuredAdminHash = string.IsNullOrEmpty(adminKey) ? null : ApiKeys.Hash(adminKey);
     }
@@ -44,11 +43,7 @@ internal sealed class ApiKeyRegistry
             return cached;
         }
 
-        await using var db = await _contexts.CreateDbContextAsync(cancellationToken);
-        var row = await db.ApiKeys.AsNoTracking()
-            .Where(k => k.KeyHash == hash && k.RevokedAt == null)
-            .Select(k => new { k.Id, k.KeyHash, k.IsAdmin })
-            .FirstOrDefaultAsync(cancellationToken);
+        var row = await _keys.FindActiveByHashAsync(hash, cancellationToken);
         // A configured admin key replaces any generated one.
         if (row is null || !CryptographicOperations.FixedTimeEquals(row.KeyHash, hash) || (row.IsAdmin && HasConfiguredAdminKey))
         {

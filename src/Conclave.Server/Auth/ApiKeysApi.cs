@@ -1,7 +1,6 @@
 using Conclave.Agents.Runs;
-using Conclave.Storage.Sqlite;
+using Conclave.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace Conclave.Server.Auth;
 
@@ -32,7 +31,7 @@ internal static class ApiKeysApi
     }
 
     private static async Task<Results<Created<CreatedApiKeyResponse>, ValidationProblem>> CreateAsync(
-        CreateApiKeyRequest request, ConclaveDbContext db, TimeProvider time, CancellationToken cancellationToken)
+        CreateApiKeyRequest request, IApiKeyStore keys, TimeProvider time, CancellationToken cancellationToken)
     {
         var validation = new Validation()
             .Require(!string.IsNullOrWhiteSpace(request.Name) && request.Name.Length <= 100, "name", "The name is required, 1 to 100 characters.");
@@ -42,32 +41,19 @@ internal static class ApiKeysApi
         }
 
         var key = ApiKeys.Generate();
-        var entity = new ApiKeyEntity
-        {
-            Id = ApiKeys.NewId(),
-            Name = request.Name!.Trim(),
-            KeyHash = ApiKeys.Hash(key),
-            Prefix = ApiKeys.Display(key),
-            CreatedAt = time.GetUtcNow().UtcDateTime,
-        };
-        db.ApiKeys.Add(entity);
-        await db.SaveChangesAsync(cancellationToken);
+        var entity = new ApiKeyRecord(
+            ApiKeys.NewId(), request.Name!.Trim(), ApiKeys.Hash(key), ApiKeys.Display(key), IsAdmin: false, time.GetUtcNow().UtcDateTime, RevokedAt: null);
+        await keys.AddAsync(entity, cancellationToken);
         return TypedResults.Created($"/api/v1/api-keys/{entity.Id}", new CreatedApiKeyResponse(entity.Id, entity.Name, key, entity.CreatedAt));
     }
 
-    private static async Task<Ok<List<ApiKeyResponse>>> ListAsync(ConclaveDbContext db, CancellationToken cancellationToken)
-    {
-        var keys = await db.ApiKeys.AsNoTracking()
-            .OrderBy(k => k.CreatedAt)
-            .Select(k => new ApiKeyResponse(k.Id, k.Name, k.Prefix, k.IsAdmin, k.CreatedAt, k.RevokedAt))
-            .ToListAsync(cancellationToken);
-        return TypedResults.Ok(keys);
-    }
+    private static async Task<Ok<List<ApiKeyResponse>>> ListAsync(IApiKeyStore keys, CancellationToken cancellationToken) =>
+        TypedResults.Ok((await keys.ListAsync(cancellationToken)).Select(k => new ApiKeyResponse(k.Id, k.Name, k.Prefix, k.IsAdmin, k.CreatedAt, k.RevokedAt)).ToList());
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(
-        string id, ConclaveDbContext db, ApiKeyRegistry registry, RunCoordinator runs, TimeProvider time, CancellationToken cancellationToken)
+        string id, IApiKeyStore keys, ApiKeyRegistry registry, RunCoordinator runs, TimeProvider time, CancellationToken cancellationToken)
     {
-        var key = await db.ApiKeys.FirstOrDefaultAsync(k => k.Id == id && k.RevokedAt == null, cancellationToken);
+        var key = await keys.FindActiveAsync(id, cancellationToken);
         if (key is null)
         {
             return Problems.NotFound($"There is no active key '{id}'.");
@@ -78,8 +64,11 @@ internal static class ApiKeysApi
             return Problems.Conflict("The admin key cannot be revoked here; set Conclave:Auth:AdminKey to replace it.");
         }
 
-        key.RevokedAt = time.GetUtcNow().UtcDateTime;
-        await db.SaveChangesAsync(cancellationToken);
+        if (!await keys.RevokeAsync(id, time.GetUtcNow().UtcDateTime, cancellationToken))
+        {
+            return Problems.NotFound($"There is no active key '{id}'.");
+        }
+
         registry.OnRevoked(id);
 
         // Its runs end (error cancelled) before this answers, and its tenant starts no more.

@@ -4,9 +4,8 @@ using Conclave.Agents.Runs;
 using Conclave.Server.Auth;
 using Conclave.Server.Options;
 using Conclave.Server.Sessions;
-using Conclave.Storage.Sqlite;
+using Conclave.Storage;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Conclave.Server.Chat;
@@ -32,7 +31,7 @@ internal static class ChatSocketEndpoint
     private static async Task<IResult> AcceptAsync(
         string sessionId,
         HttpContext http,
-        IDbContextFactory<ConclaveDbContext> contexts,
+        ISessionStore sessions,
         IOptions<ChatSocketOptions> socketOptions,
         IOptions<CorsOptions> cors,
         RunCoordinator runs,
@@ -47,7 +46,7 @@ internal static class ChatSocketEndpoint
             return TypedResults.Problem("This Origin may not open chat sockets (Conclave:Cors:Origins).", statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
         }
 
-        if (!await SessionExistsAsync(contexts, sessionId, http))
+        if (!await SessionExistsAsync(sessions, sessionId, http))
         {
             return Problems.NotFound($"There is no session '{sessionId}'.");
         }
@@ -80,7 +79,7 @@ internal static class ChatSocketEndpoint
         using (var opening = await feed.OpenAsync(sessionId, resumeAfter, connection, http.RequestAborted))
         {
             registry.Add(connection);
-            if (!await SessionExistsAsync(contexts, sessionId, http))
+            if (!await SessionExistsAsync(sessions, sessionId, http))
             {
                 // Deleted between the check above and now: DELETE found no socket to close.
                 connection.RequestClose(WebSocketCloseStatus.NormalClosure, "The session was deleted.", drain: false);
@@ -99,10 +98,6 @@ internal static class ChatSocketEndpoint
         return Results.Empty;
     }
 
-    // A context of its own, let go at once: a scoped one would be held for the socket's whole life.
-    private static async Task<bool> SessionExistsAsync(IDbContextFactory<ConclaveDbContext> contexts, string sessionId, HttpContext http)
-    {
-        await using var db = await contexts.CreateDbContextAsync(http.RequestAborted);
-        return await SessionsApi.FindAsync(db, sessionId, http) is not null;
-    }
+    private static async Task<bool> SessionExistsAsync(ISessionStore sessions, string sessionId, HttpContext http) =>
+        await SessionsApi.FindAsync(sessions, sessionId, http) is not null;
 }

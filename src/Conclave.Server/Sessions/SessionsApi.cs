@@ -4,9 +4,8 @@ using Conclave.Agents.Runs;
 using Conclave.Server.Auth;
 using Conclave.Server.Chat;
 using Conclave.Server.Options;
-using Conclave.Storage.Sqlite;
+using Conclave.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Conclave.Server.Sessions;
@@ -33,7 +32,7 @@ internal static class SessionsApi
     }
 
     private static async Task<Results<Created<SessionResponse>, ValidationProblem>> CreateAsync(
-        CreateSessionRequest request, HttpContext http, ConclaveDbContext db, TimeProvider time)
+        CreateSessionRequest request, HttpContext http, ISessionStore sessions, TimeProvider time)
     {
         var validation = request.Validate();
         if (!validation.IsValid)
@@ -42,22 +41,19 @@ internal static class SessionsApi
         }
 
         var now = time.GetUtcNow().UtcDateTime;
-        var session = new SessionEntity
-        {
-            Id = Guid.CreateVersion7().ToString("N"),
-            TenantId = Caller.From(http.User).TenantId,
-            Title = request.Title,
-            Metadata = request.Metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : null,
-            CreatedAt = now,
-            UpdatedAt = now,
-        };
-        db.Sessions.Add(session);
-        await db.SaveChangesAsync(http.RequestAborted);
+        var session = new SessionRecord(
+            Guid.CreateVersion7().ToString("N"),
+            Caller.From(http.User).TenantId,
+            request.Title,
+            request.Metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : null,
+            now,
+            now);
+        await sessions.AddAsync(session, http.RequestAborted);
         return TypedResults.Created($"/api/v1/sessions/{session.Id}", ToResponse(session, null));
     }
 
     private static async Task<Results<Ok<List<SessionResponse>>, ValidationProblem>> ListAsync(
-        HttpContext http, ConclaveDbContext db, RunCoordinator runs, int? limit, string? cursor)
+        HttpContext http, ISessionStore sessions, RunCoordinator runs, int? limit, string? cursor)
     {
         if (limit is < 1 or > MaxPageSize)
         {
@@ -66,13 +62,7 @@ internal static class SessionsApi
 
         var tenant = Caller.From(http.User).TenantId;
         var take = limit ?? DefaultPageSize;
-        var query = db.Sessions.AsNoTracking().Where(s => s.TenantId == tenant);
-        if (!string.IsNullOrEmpty(cursor))
-        {
-            query = query.Where(s => string.Compare(s.Id, cursor) < 0);
-        }
-
-        var page = await query.OrderByDescending(s => s.Id).Take(take + 1).ToListAsync(http.RequestAborted);
+        var page = (await sessions.ListAsync(tenant, cursor, take + 1, http.RequestAborted)).ToList();
         if (page.Count > take)
         {
             page.RemoveAt(take);
@@ -83,31 +73,31 @@ internal static class SessionsApi
     }
 
     private static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> GetAsync(
-        string id, HttpContext http, ConclaveDbContext db, RunCoordinator runs)
+        string id, HttpContext http, ISessionStore sessions, RunCoordinator runs)
     {
-        var session = await FindAsync(db, id, http);
+        var session = await FindAsync(sessions, id, http);
         return session is null ? NotFoundProblem(id) : TypedResults.Ok(ToResponse(session, runs.GetActive(id)?.RunId));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        string id, HttpContext http, ConclaveDbContext db, SessionData data, RunCoordinator runs, ChatConnectionRegistry sockets,
+        string id, HttpContext http, ISessionStore sessions, RunCoordinator runs, ChatConnectionRegistry sockets,
         EventWriter events, IOptions<AgentOptions> agent)
     {
-        if (await FindAsync(db, id, http) is null)
+        if (await FindAsync(sessions, id, http) is null)
         {
             return NotFoundProblem(id);
         }
 
         // The session goes first: from then on no run can start on it and no socket can open to it.
         // Then its run is stopped and its sockets closed, and only then is the rest removed.
-        await data.RemoveSessionAsync(id);
+        await sessions.RemoveAsync(id, CancellationToken.None);
         await runs.StopSessionAsync(id);
         await sockets.CloseSessionAsync(id);
 
         // Every event of the session is stored and marked so in the journal before it goes: the next start, even
         // after a crash, restores nothing of it.
         await events.FlushAsync();
-        await data.RemoveDataAsync(id);
+        await sessions.RemoveDataAsync(id, CancellationToken.None);
 
         var workspace = Path.Combine(agent.Value.WorkspacesPath, id);
         if (Directory.Exists(workspace))
@@ -119,23 +109,19 @@ internal static class SessionsApi
     }
 
     private static async Task<Results<Ok<List<MessageResponse>>, ProblemHttpResult>> MessagesAsync(
-        string id, HttpContext http, ConclaveDbContext db)
+        string id, HttpContext http, ISessionStore sessions)
     {
-        if (await FindAsync(db, id, http) is null)
+        if (await FindAsync(sessions, id, http) is null)
         {
             return NotFoundProblem(id);
         }
 
-        var messages = await db.Messages.AsNoTracking()
-            .Where(m => m.SessionId == id)
-            .OrderBy(m => m.Id)
-            .Select(m => new MessageResponse(m.Role, m.Content, m.RunId, m.CreatedAt, m.Tool))
-            .ToListAsync(http.RequestAborted);
-        return TypedResults.Ok(messages);
+        var messages = await sessions.ListMessagesAsync(id, http.RequestAborted);
+        return TypedResults.Ok(messages.Select(m => new MessageResponse(m.Role, m.Content, m.RunId, m.CreatedAt, m.Tool)).ToList());
     }
 
     private static async Task<Results<Ok<List<JsonElement>>, ProblemHttpResult, ValidationProblem>> EventsAsync(
-        string id, HttpContext http, ConclaveDbContext db, IEventStore events, long? after, int? limit)
+        string id, HttpContext http, ISessionStore sessions, IEventStore events, long? after, int? limit)
     {
         if (limit is < 1 or > MaxEventPage || after is < 0)
         {
@@ -144,7 +130,7 @@ internal static class SessionsApi
                 .Require(after is null or >= 0, "after", "after must be 0 or more.").Errors);
         }
 
-        if (await FindAsync(db, id, http) is null)
+        if (await FindAsync(sessions, id, http) is null)
         {
             return NotFoundProblem(id);
         }
@@ -154,15 +140,12 @@ internal static class SessionsApi
     }
 
     /// <summary>The caller's session with that id; another tenant's session is as absent as a missing one.</summary>
-    internal static Task<SessionEntity?> FindAsync(ConclaveDbContext db, string id, HttpContext http)
-    {
-        var tenant = Caller.From(http.User).TenantId;
-        return db.Sessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == id && s.TenantId == tenant, http.RequestAborted);
-    }
+    internal static Task<SessionRecord?> FindAsync(ISessionStore sessions, string id, HttpContext http) =>
+        sessions.FindAsync(Caller.From(http.User).TenantId, id, http.RequestAborted);
 
     private static ProblemHttpResult NotFoundProblem(string id) => Problems.NotFound($"There is no session '{id}'.");
 
-    private static SessionResponse ToResponse(SessionEntity s, string? activeRunId) => new(
+    private static SessionResponse ToResponse(SessionRecord s, string? activeRunId) => new(
         s.Id,
         s.Title,
         s.Metadata is null ? null : JsonDocument.Parse(s.Metadata).RootElement,

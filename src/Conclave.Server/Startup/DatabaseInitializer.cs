@@ -2,8 +2,8 @@ using Conclave.Agents.Events;
 using Conclave.Agents.Runs;
 using Conclave.Server.Auth;
 using Conclave.Server.Options;
+using Conclave.Storage;
 using Conclave.Storage.Sqlite;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Conclave.Server.Startup;
@@ -16,7 +16,7 @@ namespace Conclave.Server.Startup;
 internal sealed class DatabaseInitializer(
     IServiceProvider services,
     DataDirectoryLock dataLock,
-    IDbContextFactory<ConclaveDbContext> contexts,
+    IApiKeyStore apiKeys,
     ApiKeyRegistry keys,
     EventJournal journal,
     IEventStore events,
@@ -32,10 +32,7 @@ internal sealed class DatabaseInitializer(
         ThreadPool.SetMinThreads(Math.Max(workers, options.Value.MinThreads), completionPorts);
         dataLock.Acquire();
         await SqliteStorage.MigrateAsync(services, cancellationToken);
-        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
-        {
-            await AdminKeyBootstrap.EnsureAdminKeyAsync(db, keys, time, Console.Out);
-        }
+        await AdminKeyBootstrap.EnsureAdminKeyAsync(apiKeys, keys, time, Console.Out);
 
         await journal.RestoreAsync(events, eventOptions.Value.MaxBatchSize, cancellationToken);
         await recovery.EndInterruptedRunsAsync(cancellationToken);

@@ -10,6 +10,10 @@ public interface IStorageUnderTest : IAsyncDisposable
 
     IRunStore Runs { get; }
 
+    Conclave.Storage.ISessionStore Sessions { get; }
+
+    Conclave.Storage.IApiKeyStore Keys { get; }
+
     /// <summary>Creates a session (of the admin tenant) and returns its id.</summary>
     Task<string> NewSessionAsync();
 }

@@ -1,6 +1,7 @@
 using Conclave.Agents.Events;
 using Conclave.Agents.Runs;
 using Conclave.Server.Tests.Infrastructure;
+using Conclave.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Conclave.Server.Tests.Storage.Contract;
@@ -11,6 +12,10 @@ internal sealed class SqliteStorage(ConclaveTestServer server) : IStorageUnderTe
     public IEventStore Events { get; } = server.Services.GetRequiredService<IEventStore>();
 
     public IRunStore Runs { get; } = server.Services.GetRequiredService<IRunStore>();
+
+    public ISessionStore Sessions { get; } = server.Services.GetRequiredService<ISessionStore>();
+
+    public IApiKeyStore Keys { get; } = server.Services.GetRequiredService<IApiKeyStore>();
 
     public static async Task<IStorageUnderTest> StartAsync() => new SqliteStorage(await ConclaveTestServer.StartAsync());
 
@@ -25,6 +30,16 @@ public sealed class SqliteEventStoreContractTests : EventStoreContract
 }
 
 public sealed class SqliteRunStoreContractTests : RunStoreContract
+{
+    protected override Task<IStorageUnderTest> StartAsync() => SqliteStorage.StartAsync();
+}
+
+public sealed class SqliteSessionStoreContractTests : SessionStoreContract
+{
+    protected override Task<IStorageUnderTest> StartAsync() => SqliteStorage.StartAsync();
+}
+
+public sealed class SqliteApiKeyStoreContractTests : ApiKeyStoreContract
 {
     protected override Task<IStorageUnderTest> StartAsync() => SqliteStorage.StartAsync();
 }
