@@ -109,7 +109,7 @@ internal sealed class RunWaitRequestEntity
 }
 
 /// <summary>A tenant's skill.</summary>
-internal sealed class SkillEntity
+internal sealed class SkillEntity : ITenantItemEntity
 {
     public required string TenantId { get; set; }
 
@@ -141,7 +141,7 @@ internal sealed class SkillEntity
 }
 
 /// <summary>A tenant's own expert for team runs.</summary>
-internal sealed class ExpertEntity
+internal sealed class ExpertEntity : ITenantItemEntity
 {
     public required string TenantId { get; set; }
 
@@ -177,4 +177,16 @@ internal sealed class ApiKeyEntity
     public DateTime CreatedAt { get; set; }
 
     public DateTime? RevokedAt { get; set; }
+}
+
+/// <summary>A row of a tenant's named items (skills, experts).</summary>
+internal interface ITenantItemEntity
+{
+    string TenantId { get; set; }
+
+    string Name { get; set; }
+
+    DateTime CreatedAt { get; set; }
+
+    DateTime UpdatedAt { get; set; }
 }

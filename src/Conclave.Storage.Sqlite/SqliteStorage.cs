@@ -9,8 +9,7 @@ namespace Conclave.Storage.Sqlite;
 
 /// <summary>
 /// Conclave's storage on one SQLite file: the stores the runtime needs (events, runs and their waits, skills,
-/// experts), the host's (sessions, API keys), the EF Core context the skill and expert endpoints use, and the schema's
-/// migrations.
+/// experts), the host's (sessions, API keys, a tenant's skills and experts), and the schema's migrations.
 /// </summary>
 public static class SqliteStorage
 {
@@ -30,7 +29,6 @@ public static class SqliteStorage
             Directory.CreateDirectory(folder);
             options.UseSqlite($"Data Source={Path.Combine(folder, FileName)}").AddInterceptors(new SqlitePragmas(busyTimeoutMs(sp)));
         });
-        services.AddScoped(sp => sp.GetRequiredService<IDbContextFactory<ConclaveDbContext>>().CreateDbContext());
         services.AddSingleton<SqliteWriteGate>();
         services.AddSingleton<IEventStore, EfEventStore>();
         services.AddSingleton<IRunStore, EfRunStore>();
@@ -38,6 +36,9 @@ public static class SqliteStorage
         services.AddSingleton<IExpertCatalog, EfExpertCatalog>();
         services.AddSingleton<ISessionStore, EfSessionStore>();
         services.AddSingleton<IApiKeyStore, EfApiKeyStore>();
+        services.AddSingleton<IStorageProbe, SqliteProbe>();
+        services.AddSingleton<ITenantItemStore<Skill>, EfSkillStore>();
+        services.AddSingleton<ITenantItemStore<Expert>, EfExpertStore>();
         return services;
     }
 

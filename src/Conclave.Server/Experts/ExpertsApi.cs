@@ -1,9 +1,8 @@
 using Conclave.Agents.Teams;
 using Conclave.Agents.Tools;
 using Conclave.Server.Auth;
-using Conclave.Storage.Sqlite;
+using Conclave.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace Conclave.Server.Experts;
 
@@ -24,7 +23,7 @@ internal static class ExpertsApi
     }
 
     private static async Task<Results<Created<ExpertResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        ExpertRequest request, HttpContext http, ConclaveDbContext db, ToolCatalog tools, TimeProvider time)
+        ExpertRequest request, HttpContext http, ITenantItemStore<Expert> experts, ToolCatalog tools, TimeProvider time)
     {
         var validation = request.Validate(tools);
         if (!validation.IsValid)
@@ -32,21 +31,16 @@ internal static class ExpertsApi
             return TypedResults.ValidationProblem(validation.Errors);
         }
 
-        var tenant = Caller.From(http.User).TenantId;
-        if (BuiltInExperts.IsBuiltIn(request.Name!) || await db.Experts.AnyAsync(e => e.TenantId == tenant && e.Name == request.Name, http.RequestAborted))
-        {
-            return Problems.Conflict($"An expert named '{request.Name}' exists.");
-        }
-
-        var expert = NewEntity(tenant, request.Name!, time.GetUtcNow().UtcDateTime);
-        Apply(expert, request, expert.CreatedAt);
-        db.Experts.Add(expert);
-        await db.SaveChangesAsync(http.RequestAborted);
-        return TypedResults.Created($"/api/v1/experts/{expert.Name}", ToResponse(expert));
+        var stored = BuiltInExperts.IsBuiltIn(request.Name!)
+            ? null
+            : await experts.AddAsync(Caller.From(http.User).TenantId, ToExpert(request), time.GetUtcNow().UtcDateTime, http.RequestAborted);
+        return stored is null
+            ? Problems.Conflict($"An expert named '{request.Name}' exists.")
+            : TypedResults.Created($"/api/v1/experts/{request.Name}", ToResponse(stored));
     }
 
     private static async Task<Results<Ok<ExpertResponse>, ValidationProblem, ProblemHttpResult>> UpsertAsync(
-        string name, ExpertRequest request, HttpContext http, ConclaveDbContext db, ToolCatalog tools, TimeProvider time)
+        string name, ExpertRequest request, HttpContext http, ITenantItemStore<Expert> experts, ToolCatalog tools, TimeProvider time)
     {
         if (Validation.NameInBodyMatchesPath(request.Name, name) is { IsValid: false } mismatch)
         {
@@ -65,72 +59,47 @@ internal static class ExpertsApi
             return Problems.Conflict($"'{name}' is a built-in expert and cannot be changed; add one under another name.");
         }
 
-        var tenant = Caller.From(http.User).TenantId;
-        var now = time.GetUtcNow().UtcDateTime;
-        var expert = await db.Experts.FirstOrDefaultAsync(e => e.TenantId == tenant && e.Name == name, http.RequestAborted);
-        if (expert is null)
-        {
-            expert = NewEntity(tenant, name, now);
-            db.Experts.Add(expert);
-        }
-
-        Apply(expert, request, now);
-        await db.SaveChangesAsync(http.RequestAborted);
-        return TypedResults.Ok(ToResponse(expert));
+        var stored = await experts.PutAsync(Caller.From(http.User).TenantId, ToExpert(request), time.GetUtcNow().UtcDateTime, http.RequestAborted);
+        return TypedResults.Ok(ToResponse(stored));
     }
 
-    private static async Task<Ok<List<ExpertResponse>>> ListAsync(HttpContext http, ConclaveDbContext db)
+    private static async Task<Ok<List<ExpertResponse>>> ListAsync(HttpContext http, ITenantItemStore<Expert> experts)
     {
-        var tenant = Caller.From(http.User).TenantId;
-        var own = await db.Experts.AsNoTracking().Where(e => e.TenantId == tenant).OrderBy(e => e.Name).ToListAsync(http.RequestAborted);
+        var own = await experts.ListAsync(Caller.From(http.User).TenantId, http.RequestAborted);
         return TypedResults.Ok(BuiltInExperts.All.Select(ToResponse).Concat(own.Select(ToResponse)).ToList());
     }
 
-    private static async Task<Results<Ok<ExpertResponse>, ProblemHttpResult>> GetAsync(string name, HttpContext http, ConclaveDbContext db)
+    private static async Task<Results<Ok<ExpertResponse>, ProblemHttpResult>> GetAsync(string name, HttpContext http, ITenantItemStore<Expert> experts)
     {
         if (BuiltInExperts.All.FirstOrDefault(e => e.Name == name) is { } builtIn)
         {
             return TypedResults.Ok(ToResponse(builtIn));
         }
 
-        var tenant = Caller.From(http.User).TenantId;
-        var expert = await db.Experts.AsNoTracking().FirstOrDefaultAsync(e => e.TenantId == tenant && e.Name == name, http.RequestAborted);
-        return expert is null ? NotFound(name) : TypedResults.Ok(ToResponse(expert));
+        var stored = await experts.FindAsync(Caller.From(http.User).TenantId, name, http.RequestAborted);
+        return stored is null ? NotFound(name) : TypedResults.Ok(ToResponse(stored));
     }
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, HttpContext http, ConclaveDbContext db)
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, HttpContext http, ITenantItemStore<Expert> experts)
     {
         if (BuiltInExperts.IsBuiltIn(name))
         {
             return Problems.Conflict($"'{name}' is a built-in expert and cannot be deleted.");
         }
 
-        var tenant = Caller.From(http.User).TenantId;
-        if (await db.Experts.FindAsync([tenant, name], http.RequestAborted) is not { } found)
-        {
-            return NotFound(name);
-        }
-
-        db.Experts.Remove(found);
-        await db.SaveChangesAsync(http.RequestAborted);
-        return TypedResults.NoContent();
+        return await experts.DeleteAsync(Caller.From(http.User).TenantId, name, http.RequestAborted) ? TypedResults.NoContent() : NotFound(name);
     }
 
     private static ProblemHttpResult NotFound(string name) => Problems.NotFound($"There is no expert named '{name}'.");
 
-    private static ExpertEntity NewEntity(string tenant, string name, DateTime now) =>
-        new() { TenantId = tenant, Name = name, Role = string.Empty, Instructions = string.Empty, CreatedAt = now };
-
-    private static void Apply(ExpertEntity expert, ExpertRequest request, DateTime now)
-    {
-        expert.Role = request.Role!.Trim();
-        expert.Instructions = request.Instructions!;
-        expert.Tools = request.Tools;
-        expert.Model = request.Model;
-        expert.UpdatedAt = now;
-    }
+    /// <summary>The expert a valid request describes.</summary>
+    private static Expert ToExpert(ExpertRequest request) => new(request.Name!, request.Role!.Trim(), request.Instructions!, request.Tools, request.Model);
 
     private static ExpertResponse ToResponse(Expert e) => new(e.Name, e.Role, e.Instructions, e.Tools?.ToList(), e.Model, true, null, null);
 
-    private static ExpertResponse ToResponse(ExpertEntity e) => new(e.Name, e.Role, e.Instructions, e.Tools, e.Model, false, e.CreatedAt, e.UpdatedAt);
+    private static ExpertResponse ToResponse(Stored<Expert> stored)
+    {
+        var e = stored.Item;
+        return new(e.Name, e.Role, e.Instructions, e.Tools?.ToList(), e.Model, false, stored.CreatedAt, stored.UpdatedAt);
+    }
 }

@@ -1,7 +1,6 @@
 using Conclave.Server.Models;
-using Conclave.Storage.Sqlite;
+using Conclave.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace Conclave.Server.Health;
@@ -24,11 +23,11 @@ internal static class HealthApi
     }
 
     private static async Task<Results<Ok<ReadinessResponse>, ProblemHttpResult>> ReadyAsync(
-        ConclaveDbContext db, IOptions<LlmOptions> llm, CancellationToken cancellationToken)
+        IStorageProbe storage, IOptions<LlmOptions> llm, CancellationToken cancellationToken)
     {
         try
         {
-            await db.Database.ExecuteSqlRawAsync("SELECT 1", cancellationToken);
+            await storage.CheckAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -1,8 +1,8 @@
 using Conclave.Agents.Tools;
 using Conclave.Server.Auth;
-using Conclave.Storage.Sqlite;
+using Conclave.Agents.Skills;
+using Conclave.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 
 namespace Conclave.Server.Skills;
 
@@ -22,7 +22,7 @@ internal static class SkillsApi
     }
 
     private static async Task<Results<Created<SkillResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
-        SkillRequest request, HttpContext http, ConclaveDbContext db, ToolCatalog tools, TimeProvider time)
+        SkillRequest request, HttpContext http, ITenantItemStore<Skill> skills, ToolCatalog tools, TimeProvider time)
     {
         var validation = request.Validate(tools);
         if (!validation.IsValid)
@@ -30,29 +30,14 @@ internal static class SkillsApi
             return TypedResults.ValidationProblem(validation.Errors);
         }
 
-        var tenant = Caller.From(http.User).TenantId;
-        if (await db.Skills.AnyAsync(s => s.TenantId == tenant && s.Name == request.Name, http.RequestAborted))
-        {
-            return Problems.Conflict($"A skill named '{request.Name}' exists; PUT /api/v1/skills/{request.Name} replaces it.");
-        }
-
-        var now = time.GetUtcNow().UtcDateTime;
-        var skill = new SkillEntity
-        {
-            TenantId = tenant,
-            Name = request.Name!,
-            Description = string.Empty,
-            Instructions = string.Empty,
-            CreatedAt = now,
-        };
-        Apply(skill, request, now);
-        db.Skills.Add(skill);
-        await db.SaveChangesAsync(http.RequestAborted);
-        return TypedResults.Created($"/api/v1/skills/{skill.Name}", ToResponse(skill));
+        var stored = await skills.AddAsync(Caller.From(http.User).TenantId, ToSkill(request), time.GetUtcNow().UtcDateTime, http.RequestAborted);
+        return stored is null
+            ? Problems.Conflict($"A skill named '{request.Name}' exists; PUT /api/v1/skills/{request.Name} replaces it.")
+            : TypedResults.Created($"/api/v1/skills/{request.Name}", ToResponse(stored));
     }
 
     private static async Task<Results<Ok<SkillResponse>, ValidationProblem>> UpsertAsync(
-        string name, SkillRequest request, HttpContext http, ConclaveDbContext db, ToolCatalog tools, TimeProvider time)
+        string name, SkillRequest request, HttpContext http, ITenantItemStore<Skill> skills, ToolCatalog tools, TimeProvider time)
     {
         if (Validation.NameInBodyMatchesPath(request.Name, name) is { IsValid: false } mismatch)
         {
@@ -66,63 +51,39 @@ internal static class SkillsApi
             return TypedResults.ValidationProblem(validation.Errors);
         }
 
-        var tenant = Caller.From(http.User).TenantId;
-        var now = time.GetUtcNow().UtcDateTime;
-        var skill = await db.Skills.FirstOrDefaultAsync(s => s.TenantId == tenant && s.Name == name, http.RequestAborted);
-        if (skill is null)
-        {
-            skill = new SkillEntity { TenantId = tenant, Name = name, Description = string.Empty, Instructions = string.Empty, CreatedAt = now };
-            db.Skills.Add(skill);
-        }
-
-        Apply(skill, request, now);
-        await db.SaveChangesAsync(http.RequestAborted);
-        return TypedResults.Ok(ToResponse(skill));
+        var stored = await skills.PutAsync(Caller.From(http.User).TenantId, ToSkill(request), time.GetUtcNow().UtcDateTime, http.RequestAborted);
+        return TypedResults.Ok(ToResponse(stored));
     }
 
-    private static async Task<Ok<List<SkillResponse>>> ListAsync(HttpContext http, ConclaveDbContext db)
-    {
-        var tenant = Caller.From(http.User).TenantId;
-        var skills = await db.Skills.AsNoTracking().Where(s => s.TenantId == tenant).OrderBy(s => s.Name).ToListAsync(http.RequestAborted);
-        return TypedResults.Ok(skills.ConvertAll(ToResponse));
-    }
+    private static async Task<Ok<List<SkillResponse>>> ListAsync(HttpContext http, ITenantItemStore<Skill> skills) =>
+        TypedResults.Ok((await skills.ListAsync(Caller.From(http.User).TenantId, http.RequestAborted)).Select(ToResponse).ToList());
 
-    private static async Task<Results<Ok<SkillResponse>, ProblemHttpResult>> GetAsync(string name, HttpContext http, ConclaveDbContext db)
-    {
-        var tenant = Caller.From(http.User).TenantId;
-        var skill = await db.Skills.AsNoTracking().FirstOrDefaultAsync(s => s.TenantId == tenant && s.Name == name, http.RequestAborted);
-        return skill is null ? NotFound(name) : TypedResults.Ok(ToResponse(skill));
-    }
+    private static async Task<Results<Ok<SkillResponse>, ProblemHttpResult>> GetAsync(string name, HttpContext http, ITenantItemStore<Skill> skills) =>
+        await skills.FindAsync(Caller.From(http.User).TenantId, name, http.RequestAborted) is { } stored
+            ? TypedResults.Ok(ToResponse(stored))
+            : NotFound(name);
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, HttpContext http, ConclaveDbContext db)
-    {
-        var tenant = Caller.From(http.User).TenantId;
-        if (await db.Skills.FindAsync([tenant, name], http.RequestAborted) is not { } found)
-        {
-            return NotFound(name);
-        }
-
-        db.Skills.Remove(found);
-        await db.SaveChangesAsync(http.RequestAborted);
-        return TypedResults.NoContent();
-    }
+    private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(string name, HttpContext http, ITenantItemStore<Skill> skills) =>
+        await skills.DeleteAsync(Caller.From(http.User).TenantId, name, http.RequestAborted) ? TypedResults.NoContent() : NotFound(name);
 
     private static ProblemHttpResult NotFound(string name) => Problems.NotFound($"There is no skill named '{name}'.");
 
-    private static void Apply(SkillEntity skill, SkillRequest request, DateTime now)
-    {
-        skill.Description = request.Description ?? string.Empty;
-        skill.Keywords = request.Keywords!.ConvertAll(k => k.Trim());
-        skill.Instructions = request.Instructions!;
-        skill.Tools = request.Tools;
-        skill.Mode = request.Mode == "team" ? "team" : null;
-        skill.Model = request.Model;
-        skill.ConfirmationTimeoutSeconds = request.ConfirmationTimeoutSeconds;
-        skill.AskHumanTimeoutSeconds = request.AskHumanTimeoutSeconds;
-        skill.UpdatedAt = now;
-    }
+    /// <summary>The skill a valid request describes.</summary>
+    private static Skill ToSkill(SkillRequest request) => new(
+        request.Name!,
+        request.Description ?? string.Empty,
+        request.Keywords!.ConvertAll(k => k.Trim()),
+        request.Instructions!,
+        request.Tools,
+        request.Mode == "team" ? "team" : null,
+        request.Model,
+        request.ConfirmationTimeoutSeconds,
+        request.AskHumanTimeoutSeconds);
 
-    private static SkillResponse ToResponse(SkillEntity s) =>
-        new(s.Name, s.Description, s.Keywords, s.Instructions, s.Tools, s.Mode ?? "single", s.Model, s.ConfirmationTimeoutSeconds, s.AskHumanTimeoutSeconds,
-            s.CreatedAt, s.UpdatedAt);
+    private static SkillResponse ToResponse(Stored<Skill> stored)
+    {
+        var s = stored.Item;
+        return new(s.Name, s.Description, [.. s.Keywords], s.Instructions, s.Tools?.ToList(), s.Mode ?? "single", s.Model,
+            s.ConfirmationTimeoutSeconds, s.AskHumanTimeoutSeconds, stored.CreatedAt, stored.UpdatedAt);
+    }
 }

@@ -14,6 +14,8 @@ public interface IStorageUnderTest : IAsyncDisposable
 
     Conclave.Storage.IApiKeyStore Keys { get; }
 
+    Conclave.Storage.ITenantItemStore<Conclave.Agents.Skills.Skill> Skills { get; }
+
     /// <summary>Creates a session (of the admin tenant) and returns its id.</summary>
     Task<string> NewSessionAsync();
 }

@@ -17,6 +17,8 @@ internal sealed class SqliteStorage(ConclaveTestServer server) : IStorageUnderTe
 
     public IApiKeyStore Keys { get; } = server.Services.GetRequiredService<IApiKeyStore>();
 
+    public ITenantItemStore<Conclave.Agents.Skills.Skill> Skills { get; } = server.Services.GetRequiredService<ITenantItemStore<Conclave.Agents.Skills.Skill>>();
+
     public static async Task<IStorageUnderTest> StartAsync() => new SqliteStorage(await ConclaveTestServer.StartAsync());
 
     public Task<string> NewSessionAsync() => server.CreateSessionAsync();
@@ -35,6 +37,11 @@ public sealed class SqliteRunStoreContractTests : RunStoreContract
 }
 
 public sealed class SqliteSessionStoreContractTests : SessionStoreContract
+{
+    protected override Task<IStorageUnderTest> StartAsync() => SqliteStorage.StartAsync();
+}
+
+public sealed class SqliteTenantItemStoreContractTests : TenantItemStoreContract
 {
     protected override Task<IStorageUnderTest> StartAsync() => SqliteStorage.StartAsync();
 }

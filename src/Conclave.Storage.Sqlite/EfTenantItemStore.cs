@@ -1,0 +1,126 @@
+using Conclave.Agents.Skills;
+using Conclave.Agents.Teams;
+using Microsoft.EntityFrameworkCore;
+
+namespace Conclave.Storage.Sqlite;
+
+/// <summary>A tenant's named items in one table: the rows and the items map both ways, the rest is the same for every kind.</summary>
+internal abstract class EfTenantItemStore<TItem, TEntity>(IDbContextFactory<ConclaveDbContext> contexts) : ITenantItemStore<TItem>
+    where TEntity : class, ITenantItemEntity
+{
+    public async Task<IReadOnlyList<Stored<TItem>>> ListAsync(string tenantId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var rows = await db.Set<TEntity>().AsNoTracking().Where(e => e.TenantId == tenantId).OrderBy(e => e.Name).ToListAsync(cancellationToken);
+        return rows.ConvertAll(ToStored);
+    }
+
+    public async Task<Stored<TItem>?> FindAsync(string tenantId, string name, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var row = await db.Set<TEntity>().AsNoTracking().FirstOrDefaultAsync(e => e.TenantId == tenantId && e.Name == name, cancellationToken);
+        return row is null ? null : ToStored(row);
+    }
+
+    public async Task<Stored<TItem>?> AddAsync(string tenantId, TItem item, DateTime at, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var name = NameOf(item);
+        if (await db.Set<TEntity>().AnyAsync(e => e.TenantId == tenantId && e.Name == name, cancellationToken))
+        {
+            return null;
+        }
+
+        var row = NewRow(tenantId, name, at);
+        Apply(row, item, at);
+        db.Set<TEntity>().Add(row);
+        await db.SaveChangesAsync(cancellationToken);
+        return ToStored(row);
+    }
+
+    public async Task<Stored<TItem>> PutAsync(string tenantId, TItem item, DateTime at, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var name = NameOf(item);
+        var row = await db.Set<TEntity>().FirstOrDefaultAsync(e => e.TenantId == tenantId && e.Name == name, cancellationToken);
+        if (row is null)
+        {
+            row = NewRow(tenantId, name, at);
+            db.Set<TEntity>().Add(row);
+        }
+
+        Apply(row, item, at);
+        await db.SaveChangesAsync(cancellationToken);
+        return ToStored(row);
+    }
+
+    public async Task<bool> DeleteAsync(string tenantId, string name, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var row = await db.Set<TEntity>().FirstOrDefaultAsync(e => e.TenantId == tenantId && e.Name == name, cancellationToken);
+        if (row is null)
+        {
+            return false;
+        }
+
+        db.Set<TEntity>().Remove(row);
+        await db.SaveChangesAsync(cancellationToken);
+        return true;
+    }
+
+    protected abstract string NameOf(TItem item);
+
+    protected abstract TEntity NewRow(string tenantId, string name, DateTime at);
+
+    /// <summary>Writes the item into the row, as changed at <paramref name="at"/>.</summary>
+    protected abstract void Apply(TEntity row, TItem item, DateTime at);
+
+    protected abstract TItem ToItem(TEntity row);
+
+    private Stored<TItem> ToStored(TEntity row) => new(ToItem(row), row.CreatedAt, row.UpdatedAt);
+}
+
+/// <summary>Skills in the database.</summary>
+internal sealed class EfSkillStore(IDbContextFactory<ConclaveDbContext> contexts) : EfTenantItemStore<Skill, SkillEntity>(contexts)
+{
+    protected override string NameOf(Skill item) => item.Name;
+
+    protected override SkillEntity NewRow(string tenantId, string name, DateTime at) =>
+        new() { TenantId = tenantId, Name = name, Description = string.Empty, Instructions = string.Empty, CreatedAt = at };
+
+    protected override void Apply(SkillEntity row, Skill item, DateTime at)
+    {
+        row.Description = item.Description;
+        row.Keywords = [.. item.Keywords];
+        row.Instructions = item.Instructions;
+        row.Tools = item.Tools?.ToList();
+        row.Mode = item.Mode;
+        row.Model = item.Model;
+        row.ConfirmationTimeoutSeconds = item.ConfirmationTimeoutSeconds;
+        row.AskHumanTimeoutSeconds = item.AskHumanTimeoutSeconds;
+        row.UpdatedAt = at;
+    }
+
+    protected override Skill ToItem(SkillEntity row) => new(
+        row.Name, row.Description, row.Keywords, row.Instructions, row.Tools, row.Mode, row.Model, row.ConfirmationTimeoutSeconds, row.AskHumanTimeoutSeconds);
+}
+
+/// <summary>A tenant's own experts in the database.</summary>
+internal sealed class EfExpertStore(IDbContextFactory<ConclaveDbContext> contexts) : EfTenantItemStore<Expert, ExpertEntity>(contexts)
+{
+    protected override string NameOf(Expert item) => item.Name;
+
+    protected override ExpertEntity NewRow(string tenantId, string name, DateTime at) =>
+        new() { TenantId = tenantId, Name = name, Role = string.Empty, Instructions = string.Empty, CreatedAt = at };
+
+    protected override void Apply(ExpertEntity row, Expert item, DateTime at)
+    {
+        row.Role = item.Role;
+        row.Instructions = item.Instructions;
+        row.Tools = item.Tools?.ToList();
+        row.Model = item.Model;
+        row.UpdatedAt = at;
+    }
+
+    protected override Expert ToItem(ExpertEntity row) => new(row.Name, row.Role, row.Instructions, row.Tools, row.Model);
+}
