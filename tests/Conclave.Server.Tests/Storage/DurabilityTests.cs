@@ -84,6 +84,9 @@ public sealed class DurabilityTests
         {
             ["Conclave__Auth__AdminKey"] = ConclaveTestServer.AdminKey,
             ["Conclave__Llm__Builtin__TokenDelayMs"] = "0",
+
+            // The client reads as fast as it can but may fall behind a model this fast; it is not to be dropped for it.
+            ["Conclave__WebSocket__SendQueueCapacity"] = "1000000",
         }))
         {
             var (socket, created) = await process.OpenSessionAsync();
