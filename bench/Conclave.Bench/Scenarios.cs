@@ -89,11 +89,7 @@ internal static class Scenarios
         return (Percentile(all, 0.50), Percentile(all, 0.99), completed, all.Length, watch.Elapsed, cpu.TotalMicroseconds / Math.Max(1, all.Length));
     }
 
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted[sorted.Length / 2];
-    }
+    private static double Median(IEnumerable<double> values) => Percentile([.. values.Order()], 0.50);
 
     /// <summary>Scenario 3: sockets that only stay connected; the server's resident memory per socket.</summary>
     public static async Task<double> IdleDensityAsync(ServerUnderTest server, int sockets)

@@ -134,9 +134,15 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         using var entered = await writes.EnterAsync(cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.RunWaitRequests.Where(w => w.RunId == runId).ExecuteDeleteAsync(cancellationToken);
-        await db.RunWaits.Where(w => w.RunId == runId).ExecuteDeleteAsync(cancellationToken);
+        await DeleteWaitsAsync(db, db.Runs.Where(r => r.Id == runId).Select(r => r.Id), cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Deletes the stored waits of the runs <paramref name="runIds"/> selects (a wait's requests, then its row); the caller holds the write gate.</summary>
+    internal static async Task DeleteWaitsAsync(ConclaveDbContext db, IQueryable<string> runIds, CancellationToken cancellationToken)
+    {
+        await db.RunWaitRequests.Where(w => runIds.Contains(w.RunId)).ExecuteDeleteAsync(cancellationToken);
+        await db.RunWaits.Where(w => runIds.Contains(w.RunId)).ExecuteDeleteAsync(cancellationToken);
     }
 
     private MessageEntity NewMessage(string sessionId, string runId, HistoryMessage message) => new()

@@ -65,8 +65,7 @@ internal sealed class EfSessionStore(IDbContextFactory<ConclaveDbContext> contex
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.Events.Where(e => e.SessionId == sessionId).ExecuteDeleteAsync(cancellationToken);
         await db.Messages.Where(m => m.SessionId == sessionId).ExecuteDeleteAsync(cancellationToken);
-        await db.RunWaitRequests.Where(w => db.Runs.Any(r => r.Id == w.RunId && r.SessionId == sessionId)).ExecuteDeleteAsync(cancellationToken);
-        await db.RunWaits.Where(w => db.Runs.Any(r => r.Id == w.RunId && r.SessionId == sessionId)).ExecuteDeleteAsync(cancellationToken);
+        await EfRunStore.DeleteWaitsAsync(db, db.Runs.Where(r => r.SessionId == sessionId).Select(r => r.Id), cancellationToken);
         await db.Runs.Where(r => r.SessionId == sessionId).ExecuteDeleteAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }

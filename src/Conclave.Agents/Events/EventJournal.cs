@@ -70,23 +70,18 @@ public sealed partial class EventJournal : IDisposable
             + StringBytes(sessionEvent.Type) + json.Length;
         lock (_lock)
         {
-            return AppendUnlocked(sessionEvent, json, length);
+            // Written in place, in the mapped segment.
+            var record = Reserve(length);
+            var body = record[HeaderBytes..];
+            body[0] = EventRecord;
+            var at = 1 + WriteString(body[1..], sessionEvent.SessionId);
+            BinaryPrimitives.WriteInt64LittleEndian(body[at..], sessionEvent.EventId);
+            at += sizeof(long);
+            at += WriteString(body[at..], sessionEvent.RunId);
+            at += WriteString(body[at..], sessionEvent.Type);
+            json.CopyTo(body[at..]);
+            return Seal(record);
         }
-    }
-
-    private JournalPosition AppendUnlocked(SessionEvent sessionEvent, ReadOnlySpan<byte> json, int length)
-    {
-        // Written in place, in the mapped segment.
-        var record = Reserve(length);
-        var body = record[HeaderBytes..];
-        body[0] = EventRecord;
-        var at = 1 + WriteString(body[1..], sessionEvent.SessionId);
-        BinaryPrimitives.WriteInt64LittleEndian(body[at..], sessionEvent.EventId);
-        at += sizeof(long);
-        at += WriteString(body[at..], sessionEvent.RunId);
-        at += WriteString(body[at..], sessionEvent.Type);
-        json.CopyTo(body[at..]);
-        return Seal(record);
     }
 
     /// <summary>
@@ -97,23 +92,18 @@ public sealed partial class EventJournal : IDisposable
     {
         lock (_lock)
         {
-            MarkStoredUnlocked(position);
-        }
-    }
-
-    private void MarkStoredUnlocked(JournalPosition position)
-    {
-        var record = Reserve(MarkBytes);
-        var body = record[HeaderBytes..];
-        body[0] = StoredMark;
-        BinaryPrimitives.WriteInt64LittleEndian(body[1..], position.Segment);
-        BinaryPrimitives.WriteInt64LittleEndian(body[(1 + sizeof(long))..], position.Offset);
-        Seal(record);
-        while (_full.TryPeek(out var full) && full.Index < position.Segment)
-        {
-            // Taken off the list once gone: one that cannot be deleted now is tried again at the next mark.
-            File.Delete(full.Path);
-            _full.Dequeue();
+            var record = Reserve(MarkBytes);
+            var body = record[HeaderBytes..];
+            body[0] = StoredMark;
+            BinaryPrimitives.WriteInt64LittleEndian(body[1..], position.Segment);
+            BinaryPrimitives.WriteInt64LittleEndian(body[(1 + sizeof(long))..], position.Offset);
+            Seal(record);
+            while (_full.TryPeek(out var full) && full.Index < position.Segment)
+            {
+                // Taken off the list once gone: one that cannot be deleted now is tried again at the next mark.
+                File.Delete(full.Path);
+                _full.Dequeue();
+            }
         }
     }
 
@@ -126,46 +116,40 @@ public sealed partial class EventJournal : IDisposable
     {
         ArgumentNullException.ThrowIfNull(store);
         var previous = Segments().Where(s => s.Index < _firstOwnIndex).OrderBy(s => s.Index).ToList();
-        var storedBefore = new JournalPosition(0, 0);
+
+        // Each segment read once; its records are in order, and the last stored mark says where to begin.
+        var records = new List<Record>();
         foreach (var (index, path) in previous)
         {
-            foreach (var record in Records(index, await File.ReadAllBytesAsync(path, cancellationToken), path))
-            {
-                if (record.StoredBefore is { } mark && mark.CompareTo(storedBefore) > 0)
-                {
-                    storedBefore = mark;
-                }
-            }
+            records.AddRange(Records(index, await File.ReadAllBytesAsync(path, cancellationToken), path));
         }
 
+        var storedBefore = records.Select(r => r.StoredBefore).OfType<JournalPosition>().DefaultIfEmpty(new JournalPosition(0, 0)).Max();
         var restored = 0;
         var storedUpTo = new Dictionary<string, long>(StringComparer.Ordinal);
         var batch = new List<SessionEvent>(batchSize);
-        foreach (var (index, path) in previous.Where(s => s.Index >= storedBefore.Segment))
+        foreach (var record in records)
         {
-            foreach (var record in Records(index, await File.ReadAllBytesAsync(path, cancellationToken), path: null))
+            if (record.Event is not { } sessionEvent || record.End.CompareTo(storedBefore) <= 0)
             {
-                if (record.Event is not { } sessionEvent || record.End.CompareTo(storedBefore) <= 0)
-                {
-                    continue;
-                }
+                continue;
+            }
 
-                if (!storedUpTo.TryGetValue(sessionEvent.SessionId, out var upTo))
-                {
-                    upTo = await store.GetLastEventIdAsync(sessionEvent.SessionId, cancellationToken);
-                }
+            if (!storedUpTo.TryGetValue(sessionEvent.SessionId, out var upTo))
+            {
+                upTo = await store.GetLastEventIdAsync(sessionEvent.SessionId, cancellationToken);
+            }
 
-                if (sessionEvent.EventId > upTo)
-                {
-                    batch.Add(sessionEvent);
-                    upTo = sessionEvent.EventId;
-                }
+            if (sessionEvent.EventId > upTo)
+            {
+                batch.Add(sessionEvent);
+                upTo = sessionEvent.EventId;
+            }
 
-                storedUpTo[sessionEvent.SessionId] = upTo;
-                if (batch.Count >= batchSize)
-                {
-                    restored += await StoreAsync(store, batch, cancellationToken);
-                }
+            storedUpTo[sessionEvent.SessionId] = upTo;
+            if (batch.Count >= batchSize)
+            {
+                restored += await StoreAsync(store, batch, cancellationToken);
             }
         }
 
@@ -254,7 +238,7 @@ public sealed partial class EventJournal : IDisposable
     }
 
     /// <summary>The whole records of a segment, in order; <paramref name="path"/> names it in the log if it ends in a torn one.</summary>
-    private IEnumerable<Record> Records(long index, byte[] bytes, string? path)
+    private IEnumerable<Record> Records(long index, byte[] bytes, string path)
     {
         var offset = 0;
         while (TryReadBody(bytes, offset, out var bodyLength))
@@ -268,7 +252,7 @@ public sealed partial class EventJournal : IDisposable
                 : new Record(end, ReadEvent(body.Span[1..]), null);
         }
 
-        if (path is not null && bytes.AsSpan(offset).ContainsAnyExcept((byte)0))
+        if (bytes.AsSpan(offset).ContainsAnyExcept((byte)0))
         {
             // The previous process died inside a write: what it was writing was never published.
             LogTornTail(Path.GetFileName(path), bytes.Length - offset);

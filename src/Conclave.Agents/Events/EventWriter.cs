@@ -14,6 +14,7 @@ namespace Conclave.Agents.Events;
 /// </summary>
 public sealed partial class EventWriter : BackgroundService
 {
+    private static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(50);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
     private readonly Channel<QueueItem> _journaled = Channel.CreateUnbounded<QueueItem>(new UnboundedChannelOptions { SingleReader = true });
@@ -64,11 +65,7 @@ public sealed partial class EventWriter : BackgroundService
             return WaitAndJournalAsync(sessionEvent, counted: true);
         }
 
-        if (!sessionEvent.IsTerminal)
-        {
-            _hub.Publish(sessionEvent);
-        }
-
+        PublishJournaled(sessionEvent);
         return ValueTask.CompletedTask;
     }
 
@@ -238,18 +235,27 @@ public sealed partial class EventWriter : BackgroundService
             counted = TryTakeRoom();
         }
 
-        var delay = TimeSpan.FromMilliseconds(50);
+        var delay = FirstRetryDelay;
         while (!TryJournal(sessionEvent))
         {
             await Task.Delay(delay, CancellationToken.None);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+            delay = NextRetryDelay(delay);
         }
 
+        PublishJournaled(sessionEvent);
+    }
+
+    /// <summary>Hands a journaled event to its subscribers; a terminal event waits until it is stored.</summary>
+    private void PublishJournaled(SessionEvent sessionEvent)
+    {
         if (!sessionEvent.IsTerminal)
         {
             _hub.Publish(sessionEvent);
         }
     }
+
+    /// <summary>Doubles a retry's delay, up to <see cref="MaxRetryDelay"/>.</summary>
+    private static TimeSpan NextRetryDelay(TimeSpan delay) => TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
 
     /// <summary>Counts one more event in the backlog if it has room; a waiter that finds none counts for nothing.</summary>
     private bool TryTakeRoom()
@@ -333,7 +339,7 @@ public sealed partial class EventWriter : BackgroundService
 
     private async Task StoreWithRetryAsync(List<SessionEvent> batch, CancellationToken stoppingToken)
     {
-        var delay = TimeSpan.FromMilliseconds(50);
+        var delay = FirstRetryDelay;
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -346,7 +352,7 @@ public sealed partial class EventWriter : BackgroundService
                 // Events are never dropped: runs wait on the full queue until storage answers again.
                 LogStoreFailed(ex, batch.Count, attempt);
                 await Task.Delay(delay, CancellationToken.None);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+                delay = NextRetryDelay(delay);
             }
         }
     }

@@ -123,6 +123,16 @@ public abstract class DurableWaits
 
     /// <summary>Forgets the loop's stored wait, if it has one: answered, it no longer needs to outlive the process.</summary>
     internal abstract Task EndAsync(Run run);
+
+    /// <summary>Deletes the run's stored wait, if it has one; the run counts as waiting durably until that is done.</summary>
+    internal static async Task ForgetAsync(IRunStore store, Run run)
+    {
+        if (run.HasDurableWait)
+        {
+            await store.DeleteWaitAsync(run.Id, CancellationToken.None);
+            run.HasDurableWait = false;
+        }
+    }
 }
 
 /// <summary>Stores the waits of a run's own agent loop (one at a time) with its checkpoint.</summary>
@@ -153,14 +163,7 @@ public sealed partial class AgentWaits(IRunStore store, IReadOnlyList<string>? t
     }
 
     /// <inheritdoc />
-    internal override async Task EndAsync(Run run)
-    {
-        if (run.HasDurableWait)
-        {
-            await store.DeleteWaitAsync(run.Id, CancellationToken.None);
-            run.HasDurableWait = false;
-        }
-    }
+    internal override Task EndAsync(Run run) => ForgetAsync(store, run);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The wait of run {RunId} on request {RequestId} could not be stored; it will not outlive this process")]
     private partial void LogNotStored(Exception exception, string runId, string requestId);

@@ -36,11 +36,7 @@ internal sealed partial class RunExecution(
         {
             // A team the agent convenes gets what the skill gives (its instructions, if it still exists), and never more
             // tools than the run had.
-            var skill = checkpoint.Skill is null ? null : await setup.FindSkillAsync(run.Request.TenantId, checkpoint.Skill, ct);
-            if (skill is not null)
-            {
-                run.Timeouts = run.Timeouts.For(skill);
-            }
+            var skill = await TakeUpSkillAsync(run, checkpoint.Skill, ct);
 
             var loop = new AgentLoop(model, runs, gate, tokens, agent.MaxSteps);
             return await loop.ResumeAsync(
@@ -52,15 +48,25 @@ internal sealed partial class RunExecution(
     public Task ResumeTeamAsync(Run run, TeamCheckpoint checkpoint, IReadOnlyDictionary<string, RestoredWait> waits) =>
         RunToEndAsync(run, async ct =>
         {
-            if (checkpoint.Skill is not null && await setup.FindSkillAsync(run.Request.TenantId, checkpoint.Skill, ct) is { } skill)
-            {
-                run.Timeouts = run.Timeouts.For(skill);
-            }
-
+            await TakeUpSkillAsync(run, checkpoint.Skill, ct);
             var brief = new TeamBrief(checkpoint.Goal, checkpoint.Experts, checkpoint.Instructions, checkpoint.AllowedTools, WorkspaceOf(run), checkpoint.Skill);
             var synthesis = await TeamOf(durable: true).ResumeAsync(run, brief, checkpoint, waits, ct);
             return new AgentAnswer(synthesis, ChatFinishReason.Stop.Value);
         });
+
+    /// <summary>
+    /// The skill a resumed run was shaped by, if it still exists, with its wait timeouts applied to the run's new requests.
+    /// </summary>
+    private async Task<Skill?> TakeUpSkillAsync(Run run, string? name, CancellationToken cancellationToken)
+    {
+        var skill = name is null ? null : await setup.FindSkillAsync(run.Request.TenantId, name, cancellationToken);
+        if (skill is not null)
+        {
+            run.Timeouts = run.Timeouts.For(skill);
+        }
+
+        return skill;
+    }
 
     /// <summary>
     /// The run's answer, then its one terminal event, stored before the run is recorded as ended; a run suspended for a
@@ -105,10 +111,7 @@ internal sealed partial class RunExecution(
                 // and recovery then sees the stored terminal event and does not add another.
                 try
                 {
-                    if (run.HasDurableWait)
-                    {
-                        await runs.DeleteWaitAsync(run.Id, CancellationToken.None); // it ended while waiting
-                    }
+                    await DurableWaits.ForgetAsync(runs, run); // it may have ended while waiting
 
                     await runs.EndRunAsync(run.Id, status, CancellationToken.None);
                 }

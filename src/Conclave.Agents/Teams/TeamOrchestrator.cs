@@ -58,7 +58,7 @@ public sealed class TeamOrchestrator(
         var members = plan.Select(t => t.Expert).Distinct().Select(name => new TeamMember(name, roles[name].Role)).ToList();
         await run.EmitAsync(new TeamFormedEvent(team.Id, brief.Goal, members));
         await run.EmitAsync(team.Snapshot());
-        return await FinishAsync(run, brief, team, roles, new Dictionary<string, (AgentCheckpoint, RestoredWait)>(), cancellationToken, null);
+        return await FinishAsync(run, brief, team, roles, new Dictionary<string, ResumedExpert>(), cancellationToken);
     }
 
     /// <summary>
@@ -75,14 +75,14 @@ public sealed class TeamOrchestrator(
         ArgumentNullException.ThrowIfNull(waits);
         var team = TeamState.From(checkpoint);
         var roles = brief.Experts.ToDictionary(e => e.Name, StringComparer.Ordinal);
-        var resumed = new Dictionary<string, (AgentCheckpoint, RestoredWait)>(StringComparer.Ordinal);
+        var resumed = new Dictionary<string, ResumedExpert>(StringComparer.Ordinal);
         foreach (var (taskId, wait) in checkpoint.Waiting)
         {
             if (waits.TryGetValue(wait.RequestId, out var restored))
             {
                 if (AgentCheckpoint.FromJson(wait.Agent) is { } agent)
                 {
-                    resumed[taskId] = (agent, restored);
+                    resumed[taskId] = new ResumedExpert(agent, restored, wait.Agent);
                 }
                 else
                 {
@@ -94,23 +94,18 @@ public sealed class TeamOrchestrator(
 
         // Clients see where the team stands again: what is done, and what is running (again).
         await run.EmitAsync(team.Snapshot());
-        return await FinishAsync(run, brief, team, roles, resumed, cancellationToken, checkpoint.Waiting);
+        return await FinishAsync(run, brief, team, roles, resumed, cancellationToken);
     }
 
     private async Task<string> FinishAsync(
-        Run run,
-        TeamBrief brief,
-        TeamState team,
-        Dictionary<string, Expert> roles,
-        Dictionary<string, (AgentCheckpoint, RestoredWait)> resumed,
-        CancellationToken cancellationToken,
-        IReadOnlyDictionary<string, ExpertWait>? restoredAgents)
+        Run run, TeamBrief brief, TeamState team, Dictionary<string, Expert> roles, Dictionary<string, ResumedExpert> resumed,
+        CancellationToken cancellationToken)
     {
         var waits = waitsLogger is null ? null : new TeamWaits(store, run, waiting => Checkpoint(brief, team, roles, waiting), waitsLogger);
-        foreach (var (taskId, (_, wait)) in resumed)
+        foreach (var (taskId, expert) in resumed)
         {
             // Stored already: every save from here keeps it until it ends.
-            waits?.Restore(taskId, wait.Request, restoredAgents![taskId].Agent);
+            waits?.Track(taskId, expert.Wait.Request, expert.AgentJson);
         }
 
         try
@@ -177,11 +172,11 @@ public sealed class TeamOrchestrator(
     }
 
     private async Task ExecuteAsync(
-        Run run, TeamBrief brief, TeamState team, Dictionary<string, Expert> roles, Dictionary<string, (AgentCheckpoint, RestoredWait)> resumed,
+        Run run, TeamBrief brief, TeamState team, Dictionary<string, Expert> roles, Dictionary<string, ResumedExpert> resumed,
         TeamWaits? waits, CancellationToken cancellationToken)
     {
         var running = new Dictionary<Task<TaskOutcome>, PlanTask>();
-        void Start(PlanTask task, (AgentCheckpoint, RestoredWait)? resume)
+        void Start(PlanTask task, ResumedExpert? resume)
         {
             var dependencies = task.Dependencies.Select(d => (team.Tasks[d], team.Results[d])).ToList();
             running[Task.Run(() => WorkAsync(run, brief, team.Id, roles[task.Expert], task, dependencies, resume, waits, cancellationToken), CancellationToken.None)] = task;
@@ -190,9 +185,9 @@ public sealed class TeamOrchestrator(
         try
         {
             // A resumed team: the tasks that were running when the process stopped (waiting on a person, or not) go on.
-            foreach (var task in team.Plan.Where(t => team.StatusOf(t.TaskId) == Running))
+            foreach (var task in team.Plan.Where(t => team.Status[t.TaskId] == Running))
             {
-                Start(task, resumed.TryGetValue(task.TaskId, out var resume) ? resume : null);
+                Start(task, resumed.GetValueOrDefault(task.TaskId));
             }
 
             while (true)
@@ -252,7 +247,7 @@ public sealed class TeamOrchestrator(
         Expert expert,
         PlanTask task,
         List<(PlanTask, string)> dependencies,
-        (AgentCheckpoint Checkpoint, RestoredWait Wait)? resume,
+        ResumedExpert? resume,
         TeamWaits? waits,
         CancellationToken cancellationToken)
     {
@@ -268,8 +263,8 @@ public sealed class TeamOrchestrator(
         var loop = new AgentLoop(model, store, gate, tokens, maxSteps);
         try
         {
-            var answer = resume is { } r
-                ? await loop.ResumeAsync(output, r.Checkpoint, r.Wait, expertTools, toolContext, deadline.Token, chatOptions, durable)
+            var answer = resume is not null
+                ? await loop.ResumeAsync(output, resume.Checkpoint, resume.Wait, expertTools, toolContext, deadline.Token, chatOptions, durable)
                 : await loop.RunAsync(
                     output,
                     [new(ChatRole.System, TeamPrompts.ExpertSystem(expert)), new(ChatRole.User, TeamPrompts.ExpertTask(brief.Goal, task, dependencies))],
@@ -366,6 +361,9 @@ public sealed class TeamOrchestrator(
 
     private sealed record TaskOutcome(string Content, TaskFailure? Failure);
 
+    /// <summary>An expert a previous process left waiting: its loop, its wait taken up again, and the loop as stored.</summary>
+    private sealed record ResumedExpert(AgentCheckpoint Checkpoint, RestoredWait Wait, string AgentJson);
+
     /// <summary>
     /// The plan and where each task stands; changed only by the orchestrator's own loop, under its own lock, which the
     /// checkpoint of waiting experts takes too.
@@ -410,8 +408,6 @@ public sealed class TeamOrchestrator(
         public IEnumerable<PlanTask> Ready() =>
             Plan.Where(t => Status[t.TaskId] == Pending && t.Dependencies.All(d => Status[d] == Done));
 
-        public string StatusOf(string taskId) => Status[taskId];
-
         public void Set(string taskId, string status)
         {
             lock (this)
@@ -434,26 +430,21 @@ public sealed class TeamOrchestrator(
         {
             lock (this)
             {
-                FailUnlocked(taskId, failure);
-            }
-        }
-
-        private void FailUnlocked(string taskId, TaskFailure failure)
-        {
-            Status[taskId] = Failed;
-            Failures[taskId] = failure;
-            FirstFailureCode ??= failure.Code;
-            bool changed;
-            do
-            {
-                changed = false;
-                foreach (var task in Plan.Where(t => Status[t.TaskId] == Pending && t.Dependencies.Any(d => Status[d] is Failed or Cancelled)))
+                Status[taskId] = Failed;
+                Failures[taskId] = failure;
+                FirstFailureCode ??= failure.Code;
+                bool changed;
+                do
                 {
-                    Status[task.TaskId] = Cancelled;
-                    changed = true;
+                    changed = false;
+                    foreach (var task in Plan.Where(t => Status[t.TaskId] == Pending && t.Dependencies.Any(d => Status[d] is Failed or Cancelled)))
+                    {
+                        Status[task.TaskId] = Cancelled;
+                        changed = true;
+                    }
                 }
+                while (changed);
             }
-            while (changed);
         }
 
         /// <summary>Marks every unfinished task cancelled; false when there was none.</summary>

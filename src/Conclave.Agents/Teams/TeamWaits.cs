@@ -87,8 +87,11 @@ internal sealed partial class TeamWaits(IRunStore store, Run run, Func<IReadOnly
     /// <summary>The waits of the expert working on <paramref name="taskId"/>.</summary>
     public DurableWaits For(string taskId, IReadOnlyList<string>? toolNames) => new ExpertWaits(this, taskId, toolNames);
 
-    /// <summary>Takes up a wait a previous process stored (it is stored already): it stays in every save until it ends.</summary>
-    public void Restore(string taskId, WaitRequest request, string agent)
+    /// <summary>
+    /// Counts an expert's wait in every save from now until it ends: one just opened, or one a previous process stored
+    /// and this one took up again.
+    /// </summary>
+    public void Track(string taskId, WaitRequest request, string agent)
     {
         lock (_open)
         {
@@ -110,12 +113,7 @@ internal sealed partial class TeamWaits(IRunStore store, Run run, Func<IReadOnly
 
             if (open.Count == 0)
             {
-                if (run.HasDurableWait)
-                {
-                    await store.DeleteWaitAsync(run.Id, CancellationToken.None);
-                    run.HasDurableWait = false;
-                }
-
+                await DurableWaits.ForgetAsync(store, run);
                 return;
             }
 
@@ -134,14 +132,10 @@ internal sealed partial class TeamWaits(IRunStore store, Run run, Func<IReadOnly
         }
     }
 
-    private async Task OpenAsync(string taskId, OpenedWait opened, string agent)
+    private Task OpenAsync(string taskId, OpenedWait opened, string agent)
     {
-        lock (_open)
-        {
-            _open[taskId] = (opened.ToRequest(), agent);
-        }
-
-        await SaveAsync();
+        Track(taskId, opened.ToRequest(), agent);
+        return SaveAsync();
     }
 
     private async Task CloseAsync(string taskId)

@@ -3,9 +3,6 @@ using Conclave.Agents.Events;
 using Conclave.Storage.Sqlite;
 using Conclave.Server.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Conclave.Server.Tests.Storage;
@@ -109,24 +106,15 @@ public sealed class EventStoreTests
     public async Task EventsStoredBeforeRowsHeldSeveralReadBackAfterTheUpgrade()
     {
         using var temp = new TempDataDir();
-        var options = new DbContextOptionsBuilder<ConclaveDbContext>().UseSqlite($"Data Source={Path.Combine(temp.Path, "conclave.db")}").Options;
-        await using (var db = new ConclaveDbContext(options))
-        {
-            await db.GetService<IMigrator>().MigrateAsync("20261124001226_SkillModel");
-            await using var connection = new SqliteConnection(db.Database.GetConnectionString());
-            await connection.OpenAsync();
-            await using var insert = connection.CreateCommand();
-            insert.CommandText =
-                """
-                INSERT INTO sessions (Id, TenantId, Title, CreatedAt, UpdatedAt) VALUES ('sess_old', 'admin', NULL, '2026-11-24 00:00:00', '2026-11-24 00:00:00');
-                INSERT INTO events (SessionId, EventId, RunId, Type, Payload, CreatedAt) VALUES
-                  ('sess_old', 1, 'run_1', 'token', '{"type":"token","event_id":1}', '2026-11-24 00:00:00'),
-                  ('sess_old', 2, 'run_1', 'token', '{"type":"token","event_id":2}', '2026-11-24 00:00:00');
-                """;
-            await insert.ExecuteNonQueryAsync();
-        }
-
-        SqliteConnection.ClearAllPools();
+        await OlderSchema.CreateAsync(
+            temp.Path,
+            "20261124001226_SkillModel",
+            """
+            INSERT INTO sessions (Id, TenantId, Title, CreatedAt, UpdatedAt) VALUES ('sess_old', 'admin', NULL, '2026-11-24 00:00:00', '2026-11-24 00:00:00');
+            INSERT INTO events (SessionId, EventId, RunId, Type, Payload, CreatedAt) VALUES
+              ('sess_old', 1, 'run_1', 'token', '{"type":"token","event_id":1}', '2026-11-24 00:00:00'),
+              ('sess_old', 2, 'run_1', 'token', '{"type":"token","event_id":2}', '2026-11-24 00:00:00');
+            """);
         await using var server = await ConclaveTestServer.StartAsync(dataDir: temp.Path);
         var store = server.Services.GetRequiredService<IEventStore>();
 

@@ -2,8 +2,6 @@ using Conclave.Agents.Runs;
 using Conclave.Server.Tests.Infrastructure;
 using Conclave.Storage.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace Conclave.Server.Tests.Storage;
 
@@ -14,17 +12,18 @@ public sealed class MigrationTests
     public async Task AWaitStoredBeforeTeamWaitsKeepsItsRequestAndCheckpointAfterTheUpgrade()
     {
         using var temp = new TempDataDir();
-        var options = new DbContextOptionsBuilder<ConclaveDbContext>().UseSqlite($"Data Source={Path.Combine(temp.Path, "conclave.db")}").Options;
+        await OlderSchema.CreateAsync(
+            temp.Path,
+            "20261202021439_RunWaits",
+            """
+            INSERT INTO runs (Id, SessionId, TenantId, Status, StartedAt, InputTokens, OutputTokens, UsageAtEventId)
+            VALUES ('run_1', 's1', 'admin', 'running', '2026-12-02 01:00:00', 3, 4, 7);
+            INSERT INTO run_waits (RunId, RequestId, Kind, Announcement, AnnouncementEventId, ExpiresAt, Checkpoint)
+            VALUES ('run_1', 'req_1', 'Question', '{"type":"ask_human"}', 7, NULL, '{"checkpoint":1}');
+            """);
+        var options = OlderSchema.OptionsFor(temp.Path);
         await using (var db = new ConclaveDbContext(options))
         {
-            await db.GetService<IMigrator>().MigrateAsync("20261202021439_RunWaits");
-            await db.Database.ExecuteSqlRawAsync(
-                """
-                INSERT INTO runs (Id, SessionId, TenantId, Status, StartedAt, InputTokens, OutputTokens, UsageAtEventId)
-                VALUES ('run_1', 's1', 'admin', 'running', '2026-12-02 01:00:00', 3, 4, 7);
-                INSERT INTO run_waits (RunId, RequestId, Kind, Announcement, AnnouncementEventId, ExpiresAt, Checkpoint)
-                VALUES ('run_1', 'req_1', 'Question', '{{"type":"ask_human"}}', 7, NULL, '{{"checkpoint":1}}');
-                """);
             await db.Database.MigrateAsync();
         }
 
