@@ -21,6 +21,7 @@ using Conclave.Server.Skills;
 using Conclave.Server.Startup;
 using Conclave.Storage.Sqlite;
 using Conclave.Server.Tools;
+using Conclave.Server.WebClient;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
@@ -54,6 +55,7 @@ public static class ConclaveServer
         ArgumentNullException.ThrowIfNull(app);
         app.UseRequestLogging();
         app.UseExceptionHandler();
+        app.UseWebClient();
         app.UseCors();
         FrameBatchingUpgrade.UseFrameBatching(app);
         app.UseWebSockets();
@@ -66,6 +68,7 @@ public static class ConclaveServer
         app.MapExpertsApi();
         app.MapToolsApi();
         app.MapApiKeysApi();
+        app.MapCallerApi();
         app.MapRunsApi();
         app.MapChatSocket();
         app.MapOpenApi();
@@ -115,6 +118,7 @@ public static class ConclaveServer
     private static IServiceCollection AddApiKeyAuth(this IServiceCollection services)
     {
         services.AddSingleton<ApiKeyRegistry>();
+        services.AddSingleton<ChatTickets>();
         services.AddAuthentication(ApiKeyAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
@@ -143,7 +147,7 @@ public static class ConclaveServer
         services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
             .WithOrigins([.. origins])
             .WithHeaders(ApiKeyAuthenticationHandler.HeaderName, "Authorization", "Content-Type")
-            .WithMethods("GET", "POST", "PUT", "DELETE")
+            .WithMethods("GET", "POST", "PUT", "PATCH", "DELETE")
             .WithExposedHeaders("X-Next-Cursor", "Location")));
         services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>());
         return services;

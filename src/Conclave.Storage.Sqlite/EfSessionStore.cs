@@ -21,6 +21,19 @@ internal sealed class EfSessionStore(IDbContextFactory<ConclaveDbContext> contex
         await db.SaveChangesAsync(cancellationToken);
     }
 
+    public async Task<bool> UpdateAsync(SessionRecord session, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        using var entered = await writes.EnterAsync(cancellationToken);
+        var changed = await db.Sessions
+            .Where(s => s.Id == session.Id && s.TenantId == session.TenantId)
+            .ExecuteUpdateAsync(
+                set => set.SetProperty(s => s.Title, session.Title).SetProperty(s => s.Metadata, session.Metadata).SetProperty(s => s.UpdatedAt, session.UpdatedAt),
+                cancellationToken);
+        return changed == 1;
+    }
+
     public async Task<SessionRecord?> FindAsync(string tenantId, string sessionId, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);

@@ -23,6 +23,12 @@ public interface ISessionStore
     /// <summary>Stores a new session.</summary>
     Task AddAsync(SessionRecord session, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Stores a session's new title, metadata and update time (its id and tenant say which); false when that tenant has
+    /// no such session.
+    /// </summary>
+    Task<bool> UpdateAsync(SessionRecord session, CancellationToken cancellationToken = default);
+
     /// <summary>The tenant's session with that id; null when there is none, or it is another tenant's.</summary>
     Task<SessionRecord?> FindAsync(string tenantId, string sessionId, CancellationToken cancellationToken = default);
 

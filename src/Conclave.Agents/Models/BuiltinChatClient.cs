@@ -158,6 +158,11 @@ public sealed partial class BuiltinChatClient(IOptions<BuiltinModelOptions> opti
     private static Reply FirstTurn(string text, int turn, bool expert, bool asks)
     {
         var callId = $"call_{turn.ToString(CultureInfo.InvariantCulture)}";
+        if (!expert && Echo().Match(text) is { Success: true } echo)
+        {
+            return Reply.Answer("The user wants these words back as they are.", echo.Groups[1].Value);
+        }
+
         if (asks && AskMe().Match(text) is { Success: true } ask)
         {
             var question = ask.Groups[1].Value.Trim();
@@ -254,6 +259,9 @@ public sealed partial class BuiltinChatClient(IOptions<BuiltinModelOptions> opti
         Arithmetic().IsMatch(text) && text.Any(char.IsAsciiDigit) && text.AsSpan(1).IndexOfAny("+-*/%^") >= 0;
 
     private static int CountWords(string text) => text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length;
+
+    [GeneratedRegex(@"^echo:[ \t]*(.+)$", RegexOptions.IgnoreCase | RegexOptions.Singleline)]
+    private static partial Regex Echo();
 
     [GeneratedRegex(@"^ask me:\s*(.+)$", RegexOptions.IgnoreCase | RegexOptions.Singleline)]
     private static partial Regex AskMe();

@@ -29,6 +29,8 @@ namespace Conclave.Server.Json;
 [JsonSerializable(typeof(List<ApiKeyResponse>))]
 [JsonSerializable(typeof(RunResponse))]
 [JsonSerializable(typeof(List<RunResponse>))]
+[JsonSerializable(typeof(MeResponse))]
+[JsonSerializable(typeof(ChatTicketResponse))]
 [JsonSerializable(typeof(HealthResponse))]
 [JsonSerializable(typeof(ReadinessResponse))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -25,6 +25,8 @@ internal static class SessionsApi
         group.MapPost("/", CreateAsync).WithSummary("Creates a session.");
         group.MapGet("/", ListAsync).WithSummary("Lists the caller's sessions, newest first; the X-Next-Cursor header gives the next page.");
         group.MapGet("/{id}", GetAsync).WithSummary("Gets a session.");
+        group.MapPatch("/{id}", UpdateAsync).WithSummary("Changes a session's title and/or metadata: a field left out stays, null clears it.")
+            .Accepts<JsonElement>("application/json").ProducesValidationProblem();
         group.MapDelete("/{id}", DeleteAsync).WithSummary("Deletes a session: cancels its run, closes its sockets, removes its data and workspace.");
         group.MapGet("/{id}/messages", MessagesAsync).WithSummary("The session's history, oldest first.");
         group.MapGet("/{id}/events", EventsAsync).WithSummary("Stored events with event_id above `after`, in order.");
@@ -77,6 +79,48 @@ internal static class SessionsApi
     {
         var session = await FindAsync(sessions, id, http);
         return session is null ? NotFoundProblem(id) : TypedResults.Ok(ToResponse(session, runs.GetActive(id)?.RunId));
+    }
+
+    private static async Task<Results<Ok<SessionResponse>, ProblemHttpResult, ValidationProblem>> UpdateAsync(
+        string id, JsonElement body, HttpContext http, ISessionStore sessions, RunCoordinator runs, TimeProvider time)
+    {
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            return TypedResults.ValidationProblem(new Validation().Add("body", "The body must be a JSON object.").Errors);
+        }
+
+        var hasTitle = body.TryGetProperty("title", out var title);
+        var hasMetadata = body.TryGetProperty("metadata", out var metadata);
+        var validation = new Validation()
+            .Require(!hasTitle || title.ValueKind is JsonValueKind.String or JsonValueKind.Null, "title", "The title must be a string or null.")
+            .Require(!hasTitle || JsonText.IsValid(title), "title", "The title holds text that is not valid Unicode (an unpaired surrogate escape).");
+        if (!validation.IsValid)
+        {
+            return TypedResults.ValidationProblem(validation.Errors);
+        }
+
+        var change = new CreateSessionRequest(hasTitle ? title.GetString() : null, hasMetadata ? metadata : null);
+        validation = change.Validate();
+        if (!validation.IsValid)
+        {
+            return TypedResults.ValidationProblem(validation.Errors);
+        }
+
+        var session = await FindAsync(sessions, id, http);
+        if (session is null)
+        {
+            return NotFoundProblem(id);
+        }
+
+        var updated = session with
+        {
+            Title = hasTitle ? change.Title : session.Title,
+            Metadata = !hasMetadata ? session.Metadata : metadata.ValueKind == JsonValueKind.Object ? metadata.GetRawText() : null,
+            UpdatedAt = time.GetUtcNow().UtcDateTime,
+        };
+        return await sessions.UpdateAsync(updated, http.RequestAborted)
+            ? TypedResults.Ok(ToResponse(updated, runs.GetActive(id)?.RunId))
+            : NotFoundProblem(id);
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(

@@ -43,6 +43,19 @@ public sealed class BuiltinChatClientTests
     }
 
     [Fact]
+    public async Task EchoAnswersTheTextExactlyWithItsLinesAndMarkupInWordSizedTokens()
+    {
+        const string text = "# Title\n\n```js\nconst x = 1;\n```\n<img src=x onerror=alert(1)> use tool calculator stream 3 words";
+
+        var updates = await StreamAsync(Model(), User("echo: " + text));
+
+        var tokens = updates.SelectMany(u => u.Contents).OfType<TextContent>().Select(c => c.Text).ToList();
+        Assert.Equal(text, string.Concat(tokens));
+        Assert.True(tokens.Count > 5, "streamed as many tokens, not one");
+        Assert.DoesNotContain(updates.SelectMany(u => u.Contents), c => c is FunctionCallContent);
+    }
+
+    [Fact]
     public async Task TheLastUpdateCarriesUsageAndFinishesWithStop()
     {
         var updates = await StreamAsync(Model(), User("stream 5 words"));

@@ -49,7 +49,8 @@ internal sealed class ConclaveTestServer : IAsyncDisposable
         IDictionary<string, string?>? settings = null,
         IChatClient? model = null,
         string? dataDir = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        string? webRoot = null)
     {
         var ownsDataDir = dataDir is null;
         dataDir ??= Directory.CreateTempSubdirectory("conclave-test-").FullName;
@@ -57,6 +58,7 @@ internal sealed class ConclaveTestServer : IAsyncDisposable
         {
             EnvironmentName = "Testing",
             ContentRootPath = AppContext.BaseDirectory,
+            WebRootPath = webRoot,
         });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -124,12 +126,17 @@ internal sealed class ConclaveTestServer : IAsyncDisposable
         return (body.GetProperty("id").GetString()!, body.GetProperty("key").GetString()!);
     }
 
-    public Uri SocketUri(string sessionId, string? key = AdminKey, long? lastEventId = null)
+    public Uri SocketUri(string sessionId, string? key = AdminKey, long? lastEventId = null, string? ticket = null)
     {
         var query = new List<string>();
         if (key is not null)
         {
             query.Add($"api_key={Uri.EscapeDataString(key)}");
+        }
+
+        if (ticket is not null)
+        {
+            query.Add($"ticket={Uri.EscapeDataString(ticket)}");
         }
 
         if (lastEventId is not null)
@@ -179,7 +186,7 @@ internal sealed class ConclaveTestServer : IAsyncDisposable
     }
 
     /// <summary>Tries an upgrade and returns the HTTP status it was refused with (101 when it was accepted).</summary>
-    public async Task<int> UpgradeStatusAsync(string sessionId, string? key = AdminKey, string? origin = null)
+    public async Task<int> UpgradeStatusAsync(string sessionId, string? key = AdminKey, string? origin = null, string? ticket = null)
     {
         using var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
@@ -190,7 +197,7 @@ internal sealed class ConclaveTestServer : IAsyncDisposable
 
         try
         {
-            await socket.ConnectAsync(SocketUri(sessionId, key), CancellationToken.None);
+            await socket.ConnectAsync(SocketUri(sessionId, key, ticket: ticket), CancellationToken.None);
             return (int)socket.HttpStatusCode;
         }
         catch (WebSocketException)

@@ -84,6 +84,61 @@ public sealed class SessionsApiTests
     }
 
     [Fact]
+    public async Task PatchChangesOnlyTheFieldsItNamesAndNullClearsOne()
+    {
+        await using var server = await ConclaveTestServer.StartAsync();
+        using var created = await server.Http.PostAsJsonAsync("/api/v1/sessions", new { title = "old", metadata = new { tag = "a" } });
+        var session = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var id = session.GetProperty("id").GetString();
+
+        using var renamed = await server.Http.PatchAsync($"/api/v1/sessions/{id}", JsonContent.Create(new { title = "new" }));
+        var afterRename = await renamed.Content.ReadFromJsonAsync<JsonElement>();
+        using var cleared = await server.Http.PatchAsync($"/api/v1/sessions/{id}", new StringContent("""{"metadata":null}""", Encoding.UTF8, "application/json"));
+        var stored = await server.Http.GetFromJsonAsync<JsonElement>($"/api/v1/sessions/{id}");
+
+        Assert.Equal(HttpStatusCode.OK, renamed.StatusCode);
+        Assert.Equal("new", afterRename.GetProperty("title").GetString());
+        Assert.Equal("a", afterRename.GetProperty("metadata").GetProperty("tag").GetString());
+        Assert.True(afterRename.GetProperty("updated_at").GetDateTime() >= session.GetProperty("updated_at").GetDateTime());
+        Assert.Equal(HttpStatusCode.OK, cleared.StatusCode);
+        Assert.Equal("new", stored.GetProperty("title").GetString());
+        Assert.Equal(JsonValueKind.Null, stored.GetProperty("metadata").ValueKind);
+        Assert.Equal(session.GetProperty("created_at").GetDateTime(), stored.GetProperty("created_at").GetDateTime());
+    }
+
+    [Theory]
+    [InlineData("""{"title": 5}""", "title")]
+    [InlineData("""{"title": "\ud800"}""", "title")]
+    [InlineData("""{"metadata": [1]}""", "metadata")]
+    [InlineData("""[]""", "body")]
+    public async Task PatchWithABadBodyIs400NamingTheFieldAndChangesNothing(string body, string field)
+    {
+        await using var server = await ConclaveTestServer.StartAsync();
+        var id = await server.CreateSessionAsync();
+
+        using var response = await server.Http.PatchAsync($"/api/v1/sessions/{id}", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        await ProblemAssert.NamesFieldAsync(response, field);
+        var stored = await server.Http.GetFromJsonAsync<JsonElement>($"/api/v1/sessions/{id}");
+        Assert.Equal("test", stored.GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public async Task PatchOfAnotherTenantsSessionIs404AndChangesNothing()
+    {
+        await using var server = await ConclaveTestServer.StartAsync();
+        var id = await server.CreateSessionAsync();
+        var (_, key) = await server.CreateTenantKeyAsync("intruder");
+        using var tenant = server.CreateClient(key);
+
+        using var response = await tenant.PatchAsync($"/api/v1/sessions/{id}", JsonContent.Create(new { title = "mine now" }));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var stored = await server.Http.GetFromJsonAsync<JsonElement>($"/api/v1/sessions/{id}");
+        Assert.Equal("test", stored.GetProperty("title").GetString());
+    }
+
+    [Fact]
     public async Task UnknownSessionIs404Problem()
     {
         await using var server = await ConclaveTestServer.StartAsync();

@@ -31,6 +31,21 @@ public abstract class SessionStoreContract
     }
 
     [Fact]
+    public async Task AnUpdateChangesTitleMetadataAndTimeOfTheTenantsSessionOnly()
+    {
+        await using var storage = await StartAsync();
+        var session = new SessionRecord("s01", "t1", "old", "{\"k\":1}", At, At);
+        await storage.Sessions.AddAsync(session);
+        var changed = session with { Title = null, Metadata = "{\"k\":2}", UpdatedAt = At.AddHours(1) };
+
+        Assert.False(await storage.Sessions.UpdateAsync(changed with { TenantId = "t2" }));
+        Assert.Equal(session, await storage.Sessions.FindAsync("t1", "s01"));
+        Assert.True(await storage.Sessions.UpdateAsync(changed));
+        Assert.Equal(changed, await storage.Sessions.FindAsync("t1", "s01"));
+        Assert.False(await storage.Sessions.UpdateAsync(changed with { Id = "missing" }));
+    }
+
+    [Fact]
     public async Task RemovingASessionThenItsDataLeavesNothingOfItAndTouchesNoOtherSession()
     {
         await using var storage = await StartAsync();
