@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Conclave's one test command: build, .NET tests, then the end-to-end suite against a real server.
+# Conclave's one test command: build (the web client too), .NET tests, the web client's unit tests, then the
+# end-to-end suites against a real server: Python over the protocol, and the web client in real Chromium.
 #
 #   ./test.sh                  everything
 #   ./test.sh -k resume        extra arguments go to pytest (the e2e suite)
 #
 # Environment switches:
 #   SKIP_DOTNET_TESTS=1   skip `dotnet test` (still builds: the e2e server needs it)
-#   SKIP_E2E=1            skip the e2e suite (and its Debian packages)
+#   SKIP_E2E=1            skip both e2e suites (and their Debian packages)
+#   SKIP_WEB_E2E=1        skip the browser suite only (and Chromium)
 #   SKIP_BENCH_SMOKE=1    skip the benchmark's smoke run
 #   DOTNET_TEST_ARGS=...  extra arguments for `dotnet test`, split on spaces (e.g. "--filter Category=Fast")
 #   E2E_PYTHON=...        the Python with pytest & co. (default /usr/bin/python3, the Debian one)
@@ -19,6 +21,9 @@ SOLUTION=Conclave.slnx
 SERVER_PROJECT_DIR=src/Conclave.Server
 SERVER_DLL=$SERVER_PROJECT_DIR/bin/Release/net10.0/Conclave.Server.dll
 E2E_PACKAGES=(python3-pytest python3-pytest-asyncio python3-websockets python3-httpx)
+# Debian's Chromium for the browser suite: Playwright cannot download a browser here, so it is pointed at this one.
+WEB_E2E_PACKAGES=(chromium)
+CHROMIUM=/usr/bin/chromium
 PY=${E2E_PYTHON:-/usr/bin/python3}
 [[ -x $PY ]] || PY=python3
 
@@ -35,7 +40,7 @@ install_e2e_packages() {
             dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
         done
     elif ! "$PY" -c 'import pytest, pytest_asyncio, websockets, httpx' 2>/dev/null; then
-        die "no dpkg here: install pytest, pytest-asyncio, websockets and httpx for $PY yourself"
+        die "no dpkg here: install pytest, pytest-asyncio, websockets and httpx for $PY (and Chromium at $CHROMIUM) yourself"
     fi
     [[ ${#missing[@]} -eq 0 ]] && return 0
 
@@ -50,11 +55,13 @@ install_e2e_packages() {
 }
 
 if [[ ${SKIP_E2E:-0} != 1 ]]; then
+    [[ ${SKIP_WEB_E2E:-0} == 1 ]] || E2E_PACKAGES+=("${WEB_E2E_PACKAGES[@]}")
     install_e2e_packages
 fi
 
 # ─── (b) build ───────────────────────────────────────────────────────────────
 command -v dotnet >/dev/null 2>&1 || die "dotnet is not on PATH (the SDK in global.json is needed)"
+command -v npm >/dev/null 2>&1 || die "npm is not on PATH (the server's build builds the web client in web/ with it)"
 [[ -f $SOLUTION ]] || die "$SOLUTION not found in $ROOT"
 
 step "dotnet restore"
@@ -70,6 +77,10 @@ if [[ ${SKIP_DOTNET_TESTS:-0} != 1 ]]; then
 else
     step "dotnet test skipped (SKIP_DOTNET_TESTS=1)"
 fi
+
+# ─── (c1) the web client's unit tests (Node's own test runner) ───────────────
+step "web client unit tests: npm run test:unit (web/)"
+(cd web && npm run --silent test:unit)
 
 # ─── (c2) the benchmark at smoke sizes: it must keep working; it asserts no speed ───
 if [[ ${SKIP_BENCH_SMOKE:-0} != 1 ]]; then
@@ -154,10 +165,17 @@ until healthy; do
 done
 echo "server is up (pid $SERVER_PID)"
 
-# ─── (e) the e2e suite ───────────────────────────────────────────────────────
+# ─── (e) the e2e suites ──────────────────────────────────────────────────────
 step "e2e suite: $PY -m pytest tests/e2e"
 CONCLAVE_BASE_URL=$BASE_URL CONCLAVE_API_KEY=$ADMIN_KEY PYTHONDONTWRITEBYTECODE=1 \
     "$PY" -m pytest tests/e2e -v -p no:cacheprovider "$@" || E2E_STATUS=$?
+
+if [[ ${SKIP_WEB_E2E:-0} != 1 ]]; then
+    step "browser suite: npm run test:e2e (web/, Chromium at $CHROMIUM; screenshots in web/test-results/screenshots)"
+    (cd web && CONCLAVE_BASE_URL=$BASE_URL CONCLAVE_API_KEY=$ADMIN_KEY CHROMIUM_PATH=$CHROMIUM npm run --silent test:e2e) || E2E_STATUS=$?
+else
+    step "browser suite skipped (SKIP_WEB_E2E=1)"
+fi
 
 if ! kill -0 "$SERVER_PID" 2>/dev/null; then
     echo "test.sh: the server died during the e2e suite" >&2
