@@ -8,7 +8,10 @@ internal static class ApiKeys
 {
     private const string Prefix = "ck_";
 
-    public static string Generate() => Prefix + Base64Url(RandomNumberGenerator.GetBytes(32));
+    public static string Generate() => Secret(Prefix);
+
+    /// <summary>256 random bits, base64url, after <paramref name="prefix"/>: a key, or another secret of its kind.</summary>
+    public static string Secret(string prefix) => prefix + Base64Url(RandomNumberGenerator.GetBytes(32));
 
     public static byte[] Hash(string key) => SHA256.HashData(Encoding.UTF8.GetBytes(key));
 

@@ -10,14 +10,13 @@ namespace Conclave.Server.Auth;
 /// </summary>
 internal sealed class ChatTickets
 {
-    /// <summary>Above this many tickets, issuing one first sweeps out the expired.</summary>
-    private const int SweepAbove = 1024;
     private const string Prefix = "tkt_";
 
     private readonly ConcurrentDictionary<string, Issued> _tickets = new(StringComparer.Ordinal);
     private readonly ApiKeyRegistry _keys;
     private readonly TimeProvider _time;
     private readonly TimeSpan _lifetime;
+    private long _nextSweepTicks;
 
     public ChatTickets(ApiKeyRegistry keys, TimeProvider time, IOptions<AuthOptions> options)
     {
@@ -31,15 +30,8 @@ internal sealed class ChatTickets
     public (string Ticket, DateTime ExpiresAt) Issue(Caller caller)
     {
         var now = _time.GetUtcNow();
-        if (_tickets.Count > SweepAbove)
-        {
-            foreach (var entry in _tickets.Where(e => e.Value.ExpiresAt <= now).ToList())
-            {
-                _tickets.TryRemove(entry);
-            }
-        }
-
-        var ticket = Prefix + ApiKeys.Generate()[3..];
+        SweepExpired(now);
+        var ticket = ApiKeys.Secret(Prefix);
         var expiresAt = now + _lifetime;
         _tickets[HashOf(ticket)] = new Issued(caller, expiresAt);
         return (ticket, expiresAt.UtcDateTime);
@@ -56,9 +48,26 @@ internal sealed class ChatTickets
         return issued.ExpiresAt > _time.GetUtcNow() && !_keys.IsRevoked(issued.Caller.KeyId) ? issued.Caller : null;
     }
 
-    private void Forget(string keyId)
+    /// <summary>
+    /// Drops expired tickets, at most once a lifetime: no ticket is kept two lifetimes unused, and a sweep's scan is
+    /// shared by every ticket issued in between, however many are out.
+    /// </summary>
+    private void SweepExpired(DateTimeOffset now)
     {
-        foreach (var entry in _tickets.Where(e => e.Value.Caller.KeyId == keyId).ToList())
+        var due = Interlocked.Read(ref _nextSweepTicks);
+        if (now.UtcTicks < due || Interlocked.CompareExchange(ref _nextSweepTicks, (now + _lifetime).UtcTicks, due) != due)
+        {
+            return;
+        }
+
+        RemoveWhere(issued => issued.ExpiresAt <= now);
+    }
+
+    private void Forget(string keyId) => RemoveWhere(issued => issued.Caller.KeyId == keyId);
+
+    private void RemoveWhere(Func<Issued, bool> drop)
+    {
+        foreach (var entry in _tickets.Where(e => drop(e.Value)).ToList())
         {
             _tickets.TryRemove(entry);
         }
