@@ -34,6 +34,10 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
         await Task.Delay(500);
     }
 
+    /// <summary>How many methods the server's just-in-time compiler has compiled so far (every tier).</summary>
+    public async Task<long> ServerCompiledMethodsAsync() =>
+        long.Parse(await _http.GetStringAsync("/bench/compiled"), System.Globalization.CultureInfo.InvariantCulture);
+
     public async Task<long> ServerAllocatedBytesAsync() =>
         long.Parse(await _http.GetStringAsync("/bench/allocated"), System.Globalization.CultureInfo.InvariantCulture);
 

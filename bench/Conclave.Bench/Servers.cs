@@ -69,6 +69,7 @@ internal static class Servers
     private static void MapAllocationProbe(WebApplication app)
     {
         app.MapGet("/bench/allocated", () => Results.Text(GC.GetTotalAllocatedBytes(precise: true).ToString(CultureInfo.InvariantCulture)));
+        app.MapGet("/bench/compiled", () => Results.Text(System.Runtime.JitInfo.GetCompiledMethodCount().ToString(CultureInfo.InvariantCulture)));
         app.MapPost("/bench/collect", () =>
         {
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
