@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Conclave's one test command: build (the web client too), .NET tests, the web client's unit tests, then the
-# end-to-end suites against a real server: Python over the protocol, and the web client in real Chromium.
+# Conclave's one test command: build (the web client too), .NET tests (on SQLite and on a real PostgreSQL server it
+# starts), the web client's unit tests, then the end-to-end suites against a real server: Python over the protocol,
+# and the web client in real Chromium.
 #
 #   ./test.sh                  everything
 #   ./test.sh -k resume        extra arguments go to pytest (the e2e suite)
 #
 # Environment switches:
-#   SKIP_DOTNET_TESTS=1   skip `dotnet test` (still builds: the e2e server needs it)
+#   SKIP_DOTNET_TESTS=1   skip `dotnet test` (still builds: the e2e server needs it), and PostgreSQL with it
 #   SKIP_E2E=1            skip both e2e suites (and their Debian packages)
 #   SKIP_WEB_E2E=1        skip the browser suite only (and Chromium)
 #   SKIP_BENCH_SMOKE=1    skip the benchmark's smoke run
@@ -32,16 +33,13 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 step() { printf '\n==> %s\n' "$*"; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
 
-# ─── (a) the e2e suite's Debian packages ─────────────────────────────────────
-install_e2e_packages() {
+# ─── (a) Debian packages: the e2e suites' and PostgreSQL's ───────────────────
+# Installs those of the given packages that are missing.
+install_debian_packages() {
     local missing=() pkg
-    if command -v dpkg >/dev/null 2>&1; then
-        for pkg in "${E2E_PACKAGES[@]}"; do
-            dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-        done
-    elif ! "$PY" -c 'import pytest, pytest_asyncio, websockets, httpx' 2>/dev/null; then
-        die "no dpkg here: install pytest, pytest-asyncio, websockets and httpx for $PY (and Chromium at $CHROMIUM) yourself"
-    fi
+    for pkg in "$@"; do
+        dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+    done
     [[ ${#missing[@]} -eq 0 ]] && return 0
 
     step "installing ${missing[*]}"
@@ -56,8 +54,43 @@ install_e2e_packages() {
 
 if [[ ${SKIP_E2E:-0} != 1 ]]; then
     [[ ${SKIP_WEB_E2E:-0} == 1 ]] || E2E_PACKAGES+=("${WEB_E2E_PACKAGES[@]}")
-    install_e2e_packages
+    if command -v dpkg >/dev/null 2>&1; then
+        install_debian_packages "${E2E_PACKAGES[@]}"
+    elif ! "$PY" -c 'import pytest, pytest_asyncio, websockets, httpx' 2>/dev/null; then
+        die "no dpkg here: install pytest, pytest-asyncio, websockets and httpx for $PY (and Chromium at $CHROMIUM) yourself"
+    fi
 fi
+
+# shellcheck source=tests/infra/postgres.sh
+source tests/infra/postgres.sh
+
+# What the run leaves behind (the e2e server's data, PostgreSQL) goes when it ends, however it ends.
+TMP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/conclave-e2e.XXXXXX")
+SERVER_LOG=$TMP_DIR/server.log
+SERVER_PID=
+
+cleanup() {
+    local rc=$?
+    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        for _ in $(seq 1 50); do
+            kill -0 "$SERVER_PID" 2>/dev/null || break
+            sleep 0.2
+        done
+        kill -KILL "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    if [[ $rc -ne 0 && -s $SERVER_LOG ]]; then
+        printf '\n==> last 200 lines of the server log (%s)\n' "$SERVER_LOG" >&2
+        tail -n 200 "$SERVER_LOG" >&2 || true
+    fi
+    stop_postgres
+    rm -rf "$TMP_DIR"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # ─── (b) build ───────────────────────────────────────────────────────────────
 command -v dotnet >/dev/null 2>&1 || die "dotnet is not on PATH (the SDK in global.json is needed)"
@@ -71,6 +104,8 @@ dotnet build "$SOLUTION" -c Release --no-restore
 
 # ─── (c) .NET tests ──────────────────────────────────────────────────────────
 if [[ ${SKIP_DOTNET_TESTS:-0} != 1 ]]; then
+    # The storage contract suite (and the tests on PostgreSQL) need a real PostgreSQL server.
+    start_postgres
     read -r -a dotnet_test_args <<<"${DOTNET_TEST_ARGS:-}"
     step "dotnet test -c Release ${DOTNET_TEST_ARGS:-}"
     dotnet test "$SOLUTION" -c Release --no-build "${dotnet_test_args[@]}"
@@ -102,32 +137,7 @@ fi
 # ─── (d) a real server on a free loopback port ───────────────────────────────
 [[ -f $SERVER_DLL ]] || die "$SERVER_DLL not found after the build"
 
-TMP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/conclave-e2e.XXXXXX")
-SERVER_LOG=$TMP_DIR/server.log
-SERVER_PID=
 E2E_STATUS=0
-
-cleanup() {
-    local rc=$?
-    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.2
-        done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    if [[ $rc -ne 0 && -s $SERVER_LOG ]]; then
-        printf '\n==> last 200 lines of the server log (%s)\n' "$SERVER_LOG" >&2
-        tail -n 200 "$SERVER_LOG" >&2 || true
-    fi
-    rm -rf "$TMP_DIR"
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 ADMIN_KEY=$("$PY" -c 'import secrets; print("e2e-admin-" + secrets.token_hex(24))')

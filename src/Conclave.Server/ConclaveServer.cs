@@ -19,6 +19,7 @@ using Conclave.Server.Runs;
 using Conclave.Server.Sessions;
 using Conclave.Server.Skills;
 using Conclave.Server.Startup;
+using Conclave.Storage.Postgres;
 using Conclave.Storage.Sqlite;
 using Conclave.Server.Tools;
 using Conclave.Server.WebClient;
@@ -40,7 +41,7 @@ public static class ConclaveServer
         builder.Logging.AddFilter(RequestLogging.HostingDiagnosticsCategory, LogLevel.None);
         builder.Services
             .AddConclaveOptions()
-            .AddStorage()
+            .AddStorage(builder.Configuration)
             .AddModel()
             .AddConclaveAgents()
             .AddApiKeyAuth()
@@ -105,11 +106,21 @@ public static class ConclaveServer
         where T : class =>
         services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
 
-    private static IServiceCollection AddStorage(this IServiceCollection services)
+    private static IServiceCollection AddStorage(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddConclaveSqliteStorage(
-            sp => sp.GetRequiredService<IOptions<ConclaveOptions>>().Value.DataPath,
-            sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.BusyTimeoutMs);
+        // The provider decides which services exist, so it is read here; the options' validation at start names a bad one.
+        var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
+        if (storage is { Provider: StorageProvider.Postgres, ConnectionString: { Length: > 0 } connectionString })
+        {
+            services.AddConclavePostgresStorage(connectionString);
+        }
+        else
+        {
+            services.AddConclaveSqliteStorage(
+                sp => sp.GetRequiredService<IOptions<ConclaveOptions>>().Value.DataPath,
+                sp => sp.GetRequiredService<IOptions<StorageOptions>>().Value.BusyTimeoutMs);
+        }
+
         services.AddSingleton<DataDirectoryLock>();
         services.AddHostedService<DatabaseInitializer>();
         return services;

@@ -3,18 +3,18 @@ using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Conclave.Storage.Sqlite;
+namespace Conclave.Storage.EntityFramework;
 
 /// <summary>Conclave's database: sessions, their history and events, runs, skills and API keys.</summary>
 internal sealed class ConclaveDbContext(DbContextOptions<ConclaveDbContext> options) : DbContext(options)
 {
     public DbSet<SessionEntity> Sessions => Set<SessionEntity>();
 
-    /// <summary>Saves in the process's turn for SQLite writes (<see cref="SqliteWriteGate"/>), whatever the save ends in.</summary>
+    /// <summary>Saves in the process's turn for writes (<see cref="WriteGate"/>), whatever the save ends in.</summary>
     public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         // Design-time tools make contexts without the application's services; they write alone.
-        var gate = this.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.ApplicationServiceProvider?.GetService<SqliteWriteGate>();
+        var gate = this.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.ApplicationServiceProvider?.GetService<WriteGate>();
         if (gate is null)
         {
             return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);

@@ -1,6 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 
-namespace Conclave.Storage.Sqlite;
+namespace Conclave.Storage.EntityFramework;
 
 /// <summary>API keys in the database (their hashes).</summary>
 internal sealed class EfApiKeyStore(IDbContextFactory<ConclaveDbContext> contexts) : IApiKeyStore

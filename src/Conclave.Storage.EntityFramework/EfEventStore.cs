@@ -1,21 +1,18 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Conclave.Agents.Events;
-using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using SQLitePCL;
 
-namespace Conclave.Storage.Sqlite;
+namespace Conclave.Storage.EntityFramework;
 
 /// <summary>
 /// The event log in the database. Appends are the hot path (a row per token, were each event its own row): so
-/// consecutive events of one run and type in a batch share a row, whose payload is the JSON array of them, and a
-/// batch is one transaction of prepared multi-row INSERTs straight to SQLite. Reads go through EF Core and split
-/// such rows back into events.
+/// consecutive events of one run and type in a batch share a row, whose payload is the JSON array of them, and each
+/// provider writes a batch's rows its own fastest way (<see cref="WriteRowsAsync"/>). Reads go through EF Core and
+/// split such rows back into events.
 /// </summary>
-internal sealed class EfEventStore(IDbContextFactory<ConclaveDbContext> contexts, SqliteWriteGate writes, TimeProvider time) : IEventStore
+internal abstract class EfEventStore(IDbContextFactory<ConclaveDbContext> contexts) : IEventStore
 {
     /// <summary>The most events one row holds; reads rely on it to find the row holding an id by the primary key.</summary>
     internal const int MaxEventsPerRow = 1_024;
@@ -23,44 +20,48 @@ internal sealed class EfEventStore(IDbContextFactory<ConclaveDbContext> contexts
     // A row grows past this only by its first event.
     private const int MaxBytesPerRow = 256 * 1024;
 
-    // Rows per INSERT statement: fewer statements to step through (SQLite allows 32766 parameters, 7 a row).
-    private const int RowsPerStatement = 64;
-    private const int ColumnsPerRow = 7;
-    private const string SqliteDateTimeFormat = "yyyy-MM-dd HH:mm:ss.FFFFFFF";
+    protected IDbContextFactory<ConclaveDbContext> Contexts => contexts;
 
-    // Many rows at once while they last, then one at a time.
-    private static readonly (int Rows, string Sql)[] Inserts = [(RowsPerStatement, InsertSql(RowsPerStatement)), (1, InsertSql(1))];
-
-    public async Task AppendAsync(IReadOnlyList<SessionEvent> batch, CancellationToken cancellationToken = default)
+    public Task AppendAsync(IReadOnlyList<SessionEvent> batch, CancellationToken cancellationToken = default)
     {
         var events = BySession(batch);
-        var rows = RowsOf(events);
-        using var entered = await writes.EnterAsync(cancellationToken);
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        var connection = (SqliteConnection)db.Database.GetDbConnection();
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        return WriteRowsAsync(events, RowsOf(events), cancellationToken);
+    }
 
-        // SQLite runs in this process: its async calls would only wrap these synchronous ones in tasks. The statements
-        // go to SQLite itself (SQLitePCLRaw, under Microsoft.Data.Sqlite), bound by position from the events' own
-        // UTF-8 bytes: no lookup of parameters by name, no string per payload, no boxing.
-        var insert = new RowInsert(connection.Handle!, events, time.GetUtcNow().UtcDateTime);
-        var written = 0;
-        foreach (var (perStatement, sql) in Inserts)
+    /// <summary>
+    /// Writes one batch in one transaction: a row per range of <paramref name="rows"/>, each range consecutive events of
+    /// <paramref name="events"/> (one session, run and type): session, first and last event id, run, type, the payload
+    /// (<see cref="Payload"/>) and the time it was stored.
+    /// </summary>
+    protected abstract Task WriteRowsAsync(IReadOnlyList<SessionEvent> events, List<Range> rows, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The payload of a row: an event's own JSON when it is alone, else the JSON array of them, joined in
+    /// <paramref name="scratch"/> (and so valid until its next use).
+    /// </summary>
+    protected static ReadOnlyMemory<byte> Payload(IReadOnlyList<SessionEvent> events, Range row, ArrayBufferWriter<byte> scratch)
+    {
+        var (offset, count) = row.GetOffsetAndLength(events.Count);
+        if (count == 1)
         {
-            if (rows.Count - written >= perStatement)
-            {
-                written = insert.Run(sql, perStatement, rows, written);
-            }
+            return events[offset].Utf8Json;
         }
 
-        await transaction.CommitAsync(cancellationToken);
+        scratch.ResetWrittenCount();
+        for (var i = offset; i < offset + count; i++)
+        {
+            scratch.Write(i == offset ? "["u8 : ","u8);
+            scratch.Write(events[i].Utf8Json.Span);
+        }
+
+        scratch.Write("]"u8);
+        return scratch.WrittenMemory;
     }
 
     public async Task<IReadOnlyList<SessionEvent>> ReadAfterAsync(
         string sessionId, long afterEventId, int limit, CancellationToken cancellationToken = default)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var db = await Contexts.CreateDbContextAsync(cancellationToken);
 
         // The row holding the first event wanted starts at most MaxEventsPerRow - 1 ids before it: a key range.
         var from = afterEventId - MaxEventsPerRow;
@@ -95,7 +96,7 @@ internal sealed class EfEventStore(IDbContextFactory<ConclaveDbContext> contexts
 
     public async Task<long> GetLastEventIdAsync(string sessionId, CancellationToken cancellationToken = default)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        await using var db = await Contexts.CreateDbContextAsync(cancellationToken);
         return await db.Events
             .Where(e => e.SessionId == sessionId)
             .OrderByDescending(e => e.EventId)
@@ -186,102 +187,5 @@ internal sealed class EfEventStore(IDbContextFactory<ConclaveDbContext> contexts
 
             eventId++;
         }
-    }
-
-    private static string InsertSql(int rows)
-    {
-        var sql = new StringBuilder("INSERT INTO events (SessionId, EventId, LastEventId, RunId, Type, Payload, CreatedAt) VALUES ");
-        for (var row = 0; row < rows; row++)
-        {
-            sql.Append(row == 0 ? "(?,?,?,?,?,?,?)" : ",(?,?,?,?,?,?,?)");
-        }
-
-        return sql.ToString();
-    }
-
-    /// <summary>Binds and steps the INSERTs of one batch.</summary>
-    private sealed class RowInsert
-    {
-        private readonly sqlite3 _database;
-        private readonly IReadOnlyList<SessionEvent> _events;
-        private readonly byte[] _storedAt;
-
-        public RowInsert(sqlite3 database, IReadOnlyList<SessionEvent> events, DateTime storedAt)
-        {
-            _database = database;
-            _events = events;
-
-            // As EF Core writes a DateTime to SQLite, so that its reads parse it.
-            _storedAt = Encoding.UTF8.GetBytes(storedAt.ToString(SqliteDateTimeFormat, CultureInfo.InvariantCulture));
-        }
-
-        /// <summary>Inserts rows <paramref name="perStatement"/> at a time from <paramref name="written"/> on while they last; returns how far it got.</summary>
-        public int Run(string sql, int perStatement, List<Range> rows, int written)
-        {
-            Check(raw.sqlite3_prepare_v2(_database, sql, out var statement));
-            using (statement)
-            {
-                for (; rows.Count - written >= perStatement; written += perStatement)
-                {
-                    for (var row = 0; row < perStatement; row++)
-                    {
-                        Bind(statement, (row * ColumnsPerRow) + 1, rows[written + row]);
-                    }
-
-                    if (raw.sqlite3_step(statement) != raw.SQLITE_DONE)
-                    {
-                        Check(raw.sqlite3_errcode(_database));
-                    }
-
-                    Check(raw.sqlite3_reset(statement));
-                }
-            }
-
-            return written;
-        }
-
-        private void Bind(sqlite3_stmt statement, int first, Range row)
-        {
-            var (offset, count) = row.GetOffsetAndLength(_events.Count);
-            var e = _events[offset];
-            Check(raw.sqlite3_bind_text16(statement, first, e.SessionId));
-            Check(raw.sqlite3_bind_int64(statement, first + 1, e.EventId));
-            Check(raw.sqlite3_bind_int64(statement, first + 2, e.EventId + count - 1));
-            Check(e.RunId is null ? raw.sqlite3_bind_null(statement, first + 3) : raw.sqlite3_bind_text16(statement, first + 3, e.RunId));
-            Check(raw.sqlite3_bind_text16(statement, first + 4, e.Type));
-            Check(count == 1 ? raw.sqlite3_bind_text(statement, first + 5, e.Utf8Json.Span) : BindJoined(statement, first + 5, offset, count));
-            Check(raw.sqlite3_bind_text(statement, first + 6, _storedAt));
-        }
-
-        /// <summary>Binds the events of a row as a JSON array, joined in a pooled buffer: SQLite keeps a copy.</summary>
-        private int BindJoined(sqlite3_stmt statement, int index, int offset, int count)
-        {
-            var length = count + 1;
-            for (var i = offset; i < offset + count; i++)
-            {
-                length += _events[i].Utf8Json.Length;
-            }
-
-            var buffer = ArrayPool<byte>.Shared.Rent(length);
-            try
-            {
-                var written = 0;
-                for (var i = offset; i < offset + count; i++)
-                {
-                    buffer[written++] = i == offset ? (byte)'[' : (byte)',';
-                    _events[i].Utf8Json.Span.CopyTo(buffer.AsSpan(written));
-                    written += _events[i].Utf8Json.Length;
-                }
-
-                buffer[written++] = (byte)']';
-                return raw.sqlite3_bind_text(statement, index, buffer.AsSpan(0, written));
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-        }
-
-        private void Check(int result) => SqliteException.ThrowExceptionForRC(result, _database);
     }
 }

@@ -1,6 +1,6 @@
 using Conclave.Agents.Teams;
 
-namespace Conclave.Storage.Sqlite;
+namespace Conclave.Storage.EntityFramework;
 
 /// <summary>The runtime's view of a tenant's own stored experts.</summary>
 internal sealed class EfExpertCatalog(ITenantItemStore<Expert> experts) : IExpertCatalog

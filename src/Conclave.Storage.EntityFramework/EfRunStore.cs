@@ -2,10 +2,10 @@ using Conclave.Agents.Events;
 using Conclave.Agents.Runs;
 using Microsoft.EntityFrameworkCore;
 
-namespace Conclave.Storage.Sqlite;
+namespace Conclave.Storage.EntityFramework;
 
 /// <summary>Runs and session history in the database.</summary>
-internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, SqliteWriteGate writes, TimeProvider time) : IRunStore
+internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, WriteGate writes, TimeProvider time) : IRunStore
 {
     public async Task<IReadOnlyList<HistoryMessage>> LoadHistoryAsync(string sessionId, int limit, CancellationToken cancellationToken = default)
     {
@@ -52,13 +52,15 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
     {
         ArgumentNullException.ThrowIfNull(usage);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var (input, output) = (usage.InputTokens, usage.OutputTokens);
         using var entered = await writes.EnterAsync(cancellationToken);
-        await db.Database.ExecuteSqlInterpolatedAsync(
-            $"""
-            UPDATE runs SET InputTokens = max(InputTokens, {usage.InputTokens}), OutputTokens = max(OutputTokens, {usage.OutputTokens}),
-                UsageAtEventId = max(UsageAtEventId, {atEventId})
-            WHERE Id = {runId}
-            """,
+
+        // Only ever upwards: a late write of older figures leaves newer ones in place.
+        await db.Runs.Where(r => r.Id == runId).ExecuteUpdateAsync(
+            set => set
+                .SetProperty(r => r.InputTokens, r => r.InputTokens > input ? r.InputTokens : input)
+                .SetProperty(r => r.OutputTokens, r => r.OutputTokens > output ? r.OutputTokens : output)
+                .SetProperty(r => r.UsageAtEventId, r => r.UsageAtEventId > atEventId ? r.UsageAtEventId : atEventId),
             cancellationToken);
     }
 

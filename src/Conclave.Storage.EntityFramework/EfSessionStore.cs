@@ -1,9 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 
-namespace Conclave.Storage.Sqlite;
+namespace Conclave.Storage.EntityFramework;
 
 /// <summary>Sessions in the database.</summary>
-internal sealed class EfSessionStore(IDbContextFactory<ConclaveDbContext> contexts, SqliteWriteGate writes) : ISessionStore
+internal sealed class EfSessionStore(IDbContextFactory<ConclaveDbContext> contexts, WriteGate writes) : ISessionStore
 {
     public async Task AddAsync(SessionRecord session, CancellationToken cancellationToken = default)
     {

@@ -1,6 +1,6 @@
 using Conclave.Agents.Skills;
 
-namespace Conclave.Storage.Sqlite;
+namespace Conclave.Storage.EntityFramework;
 
 /// <summary>The runtime's view of the stored skills: the items, without when they were made.</summary>
 internal sealed class EfSkillCatalog(ITenantItemStore<Skill> skills) : ISkillCatalog

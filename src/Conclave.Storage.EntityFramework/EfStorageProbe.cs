@@ -1,9 +1,9 @@
 using Microsoft.EntityFrameworkCore;
 
-namespace Conclave.Storage.Sqlite;
+namespace Conclave.Storage.EntityFramework;
 
-/// <summary>Asks the database file the least there is to ask.</summary>
-internal sealed class SqliteProbe(IDbContextFactory<ConclaveDbContext> contexts) : IStorageProbe
+/// <summary>Asks the database the least there is to ask.</summary>
+internal sealed class EfStorageProbe(IDbContextFactory<ConclaveDbContext> contexts) : IStorageProbe
 {
     public async Task CheckAsync(CancellationToken cancellationToken = default)
     {

@@ -2,7 +2,7 @@ using Conclave.Agents.Skills;
 using Conclave.Agents.Teams;
 using Microsoft.EntityFrameworkCore;
 
-namespace Conclave.Storage.Sqlite;
+namespace Conclave.Storage.EntityFramework;
 
 /// <summary>A tenant's named items in one table: the rows and the items map both ways, the rest is the same for every kind.</summary>
 internal abstract class EfTenantItemStore<TItem, TEntity>(IDbContextFactory<ConclaveDbContext> contexts) : ITenantItemStore<TItem>

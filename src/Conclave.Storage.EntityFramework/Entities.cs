@@ -1,4 +1,4 @@
-namespace Conclave.Storage.Sqlite;
+namespace Conclave.Storage.EntityFramework;
 
 /// <summary>A session row.</summary>
 internal sealed class SessionEntity

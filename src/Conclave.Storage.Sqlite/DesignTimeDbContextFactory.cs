@@ -1,3 +1,4 @@
+using Conclave.Storage.EntityFramework;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 
@@ -7,5 +8,5 @@ namespace Conclave.Storage.Sqlite;
 internal sealed class DesignTimeDbContextFactory : IDesignTimeDbContextFactory<ConclaveDbContext>
 {
     public ConclaveDbContext CreateDbContext(string[] args) =>
-        new(new DbContextOptionsBuilder<ConclaveDbContext>().UseSqlite("Data Source=design-time.db").Options);
+        new(new DbContextOptionsBuilder<ConclaveDbContext>().UseSqlite("Data Source=design-time.db", SqliteStorage.UseMigrations).Options);
 }

@@ -1,8 +1,6 @@
-using Conclave.Agents.Events;
-using Conclave.Agents.Runs;
-using Conclave.Agents.Skills;
-using Conclave.Agents.Teams;
+using Conclave.Storage.EntityFramework;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Conclave.Storage.Sqlite;
@@ -27,27 +25,24 @@ public static class SqliteStorage
         {
             var folder = dataPath(sp);
             Directory.CreateDirectory(folder);
-            options.UseSqlite($"Data Source={Path.Combine(folder, FileName)}").AddInterceptors(new SqlitePragmas(busyTimeoutMs(sp)));
+            options.UseSqlite($"Data Source={Path.Combine(folder, FileName)}", UseMigrations).AddInterceptors(new SqlitePragmas(busyTimeoutMs(sp)));
         });
-        services.AddSingleton<SqliteWriteGate>();
-        services.AddSingleton<IEventStore, EfEventStore>();
-        services.AddSingleton<IRunStore, EfRunStore>();
-        services.AddSingleton<ISkillCatalog, EfSkillCatalog>();
-        services.AddSingleton<IExpertCatalog, EfExpertCatalog>();
-        services.AddSingleton<ISessionStore, EfSessionStore>();
-        services.AddSingleton<IApiKeyStore, EfApiKeyStore>();
-        services.AddSingleton<IStorageProbe, SqliteProbe>();
-        services.AddSingleton<ITenantItemStore<Skill>, EfSkillStore>();
-        services.AddSingleton<ITenantItemStore<Expert>, EfExpertStore>();
-        return services;
+        services.AddSingleton<IStorageSchema, Schema>();
+        return services.AddEfStores<SqliteEventStore>(WriteGate.OneAtATime());
     }
 
-    /// <summary>Brings the schema up to date and switches the file to WAL; call once at start, before anything else uses it.</summary>
-    public static async Task MigrateAsync(IServiceProvider services, CancellationToken cancellationToken)
+    /// <summary>The shared model's migrations for SQLite are this assembly's.</summary>
+    internal static void UseMigrations(SqliteDbContextOptionsBuilder sqlite) =>
+        sqlite.MigrationsAssembly(typeof(SqliteStorage).Assembly.GetName().Name);
+
+    /// <summary>Brings the schema up to date and switches the file to WAL.</summary>
+    private sealed class Schema(IDbContextFactory<ConclaveDbContext> contexts) : IStorageSchema
     {
-        ArgumentNullException.ThrowIfNull(services);
-        await using var db = await services.GetRequiredService<IDbContextFactory<ConclaveDbContext>>().CreateDbContextAsync(cancellationToken);
-        await db.Database.MigrateAsync(cancellationToken);
-        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", cancellationToken);
+        public async Task MigrateAsync(CancellationToken cancellationToken = default)
+        {
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            await db.Database.MigrateAsync(cancellationToken);
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", cancellationToken);
+        }
     }
 }

@@ -24,10 +24,26 @@ internal sealed class CorsOptions
     public List<string> Origins { get; set; } = [];
 }
 
+/// <summary>Where sessions, runs and events are stored.</summary>
+internal enum StorageProvider
+{
+    /// <summary>One SQLite file in the data folder: one process on one machine.</summary>
+    Sqlite,
+
+    /// <summary>A PostgreSQL database (<see cref="StorageOptions.ConnectionString"/>).</summary>
+    Postgres,
+}
+
 /// <summary>Storage settings (<c>Conclave:Storage</c>).</summary>
-internal sealed class StorageOptions
+internal sealed class StorageOptions : IValidatableObject
 {
     public const string Section = "Conclave:Storage";
+
+    /// <summary>Which database: <c>Sqlite</c> (the default) or <c>Postgres</c>.</summary>
+    public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
+
+    /// <summary>The PostgreSQL connection string (Npgsql's keywords); required with <c>Postgres</c>, not used otherwise.</summary>
+    public string? ConnectionString { get; set; }
 
     /// <summary>How long a statement waits for a locked SQLite database before failing.</summary>
     [Range(0, 600_000)]
@@ -40,4 +56,13 @@ internal sealed class StorageOptions
     /// </summary>
     [Range(1, 1_024)]
     public int MinThreads { get; set; } = 8;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Provider == StorageProvider.Postgres && string.IsNullOrWhiteSpace(ConnectionString))
+        {
+            yield return new ValidationResult(
+                "Conclave:Storage:ConnectionString is required when Conclave:Storage:Provider is Postgres.", [nameof(ConnectionString)]);
+        }
+    }
 }

@@ -3,18 +3,17 @@ using Conclave.Agents.Runs;
 using Conclave.Server.Auth;
 using Conclave.Server.Options;
 using Conclave.Storage;
-using Conclave.Storage.Sqlite;
 using Microsoft.Extensions.Options;
 
 namespace Conclave.Server.Startup;
 
 /// <summary>
 /// Prepares storage before the server takes requests: keeps enough threads for SQLite's blocking calls, locks the data
-/// folder, applies migrations, switches SQLite to WAL, makes sure an admin key exists, stores the events a crashed process
+/// folder, applies migrations (switching SQLite to WAL), makes sure an admin key exists, stores the events a crashed process
 /// journaled but had not stored, and ends (or resumes waiting) the runs it left open.
 /// </summary>
 internal sealed class DatabaseInitializer(
-    IServiceProvider services,
+    IStorageSchema schema,
     DataDirectoryLock dataLock,
     IApiKeyStore apiKeys,
     ApiKeyRegistry keys,
@@ -31,7 +30,7 @@ internal sealed class DatabaseInitializer(
         ThreadPool.GetMinThreads(out var workers, out var completionPorts);
         ThreadPool.SetMinThreads(Math.Max(workers, options.Value.MinThreads), completionPorts);
         dataLock.Acquire();
-        await SqliteStorage.MigrateAsync(services, cancellationToken);
+        await schema.MigrateAsync(cancellationToken);
         await AdminKeyBootstrap.EnsureAdminKeyAsync(apiKeys, keys, time, Console.Out);
 
         await journal.RestoreAsync(events, eventOptions.Value.MaxBatchSize, cancellationToken);

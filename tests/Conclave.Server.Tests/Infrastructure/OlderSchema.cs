@@ -1,3 +1,4 @@
+using Conclave.Storage.EntityFramework;
 using Conclave.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -11,7 +12,7 @@ internal static class OlderSchema
 {
     /// <summary>The context options of the database in <paramref name="dataDir"/>.</summary>
     public static DbContextOptions<ConclaveDbContext> OptionsFor(string dataDir) =>
-        new DbContextOptionsBuilder<ConclaveDbContext>().UseSqlite($"Data Source={Path.Combine(dataDir, SqliteStorage.FileName)}").Options;
+        new DbContextOptionsBuilder<ConclaveDbContext>().UseSqlite($"Data Source={Path.Combine(dataDir, SqliteStorage.FileName)}", SqliteStorage.UseMigrations).Options;
 
     /// <summary>
     /// Migrates the database in <paramref name="dataDir"/> up to <paramref name="migrationId"/>, runs <paramref name="sql"/>

@@ -1,4 +1,5 @@
 using Conclave.Agents.Events;
+using Conclave.Storage.EntityFramework;
 using Conclave.Storage.Sqlite;
 using Conclave.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,7 +23,7 @@ public sealed class ResumeUnderStorageLagTests
             ["Conclave:Events:MaxBatchSize"] = "1",
             ["Conclave:Llm:Builtin:TokenDelayMs"] = "0",
         },
-        services: services => services.AddSingleton<IEventStore>(sp => new LateNewestIdStore(ActivatorUtilities.CreateInstance<EfEventStore>(sp))));
+        services: services => services.AddSingleton<IEventStore>(sp => new LateNewestIdStore(ActivatorUtilities.CreateInstance<SqliteEventStore>(sp))));
         var others = new List<TestSocket>();
         for (var i = 0; i < 2; i++)
         {

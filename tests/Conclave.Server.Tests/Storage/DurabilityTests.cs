@@ -75,19 +75,32 @@ public sealed class DurabilityTests
     }
 
     [Fact]
-    public async Task KilledMidStreamEveryEventAClientReceivedIsStoredUnchangedAndResumingEndsWithOneError()
+    public Task KilledMidStreamEveryEventAClientReceivedIsStoredUnchangedAndResumingEndsWithOneError() =>
+        KilledMidStreamEveryEventAClientReceivedIsStoredAsync(storage: null);
+
+    /// <summary>
+    /// A server process killed mid-stream, restarted on the same data folder: every event a client received is stored
+    /// unchanged, and resuming ends with one terminal error. <paramref name="storage"/> adds storage settings (none: SQLite).
+    /// </summary>
+    internal static async Task KilledMidStreamEveryEventAClientReceivedIsStoredAsync(IDictionary<string, string?>? storage)
     {
         using var temp = new TempDataDir();
         string session;
         var received = new List<JsonElement>();
-        await using (var process = await ServerProcess.StartAsync(temp.Path, new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["Conclave__Auth__AdminKey"] = ConclaveTestServer.AdminKey,
             ["Conclave__Llm__Builtin__TokenDelayMs"] = "0",
 
             // The client reads as fast as it can but may fall behind a model this fast; it is not to be dropped for it.
             ["Conclave__WebSocket__SendQueueCapacity"] = "1000000",
-        }))
+        };
+        foreach (var (name, value) in storage ?? new Dictionary<string, string?>())
+        {
+            environment[name.Replace(":", "__", StringComparison.Ordinal)] = value!;
+        }
+
+        await using (var process = await ServerProcess.StartAsync(temp.Path, environment))
         {
             var (socket, created) = await process.OpenSessionAsync();
             await using var opened = socket;
@@ -112,7 +125,7 @@ public sealed class DurabilityTests
             received.AddRange(socket.Received.Skip(1));
         }
 
-        await using var server = await ConclaveTestServer.RestartOnAsync(temp.Path);
+        await using var server = await ConclaveTestServer.RestartOnAsync(temp.Path, storage);
         var stored = new Dictionary<long, string>();
         for (var after = 0L; ;)
         {
@@ -201,7 +214,7 @@ public sealed class DurabilityTests
 
         public IEventStore Wrap(IServiceProvider services)
         {
-            _inner = ActivatorUtilities.CreateInstance<Conclave.Storage.Sqlite.EfEventStore>(services);
+            _inner = ActivatorUtilities.CreateInstance<Conclave.Storage.Sqlite.SqliteEventStore>(services);
             return new Store(this);
         }
 

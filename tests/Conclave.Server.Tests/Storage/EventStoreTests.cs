@@ -1,5 +1,6 @@
 using System.Text;
 using Conclave.Agents.Events;
+using Conclave.Storage.EntityFramework;
 using Conclave.Storage.Sqlite;
 using Conclave.Server.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;

@@ -1,5 +1,6 @@
 using Conclave.Agents.Runs;
 using Conclave.Server.Tests.Infrastructure;
+using Conclave.Storage.EntityFramework;
 using Conclave.Storage.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
@@ -28,7 +29,7 @@ public sealed class MigrationTests
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        var store = new EfRunStore(new Contexts(options), new SqliteWriteGate(), TimeProvider.System);
+        var store = new EfRunStore(new Contexts(options), WriteGate.OneAtATime(), TimeProvider.System);
         var open = Assert.Single(await store.ListOpenRunsAsync());
 
         Assert.Equal("{\"checkpoint\":1}", open.Wait!.Checkpoint);

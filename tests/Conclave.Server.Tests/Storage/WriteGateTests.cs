@@ -1,3 +1,4 @@
+using Conclave.Storage.EntityFramework;
 using Conclave.Storage.Sqlite;
 using Conclave.Server.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
@@ -11,7 +12,7 @@ public sealed class WriteGateTests
     public async Task ASaveWaitsForTheGateAndAFailedSaveLetsTheNextOneIn()
     {
         await using var server = await ConclaveTestServer.StartAsync();
-        var gate = server.Services.GetRequiredService<SqliteWriteGate>();
+        var gate = server.Services.GetRequiredService<WriteGate>();
         var contexts = server.Services.GetRequiredService<IDbContextFactory<ConclaveDbContext>>();
 
         Task<int> waiting;
@@ -33,7 +34,7 @@ public sealed class WriteGateTests
     public async Task ASaveCancelledWhileWaitingLeavesTheGateToItsHolder()
     {
         await using var server = await ConclaveTestServer.StartAsync();
-        var gate = server.Services.GetRequiredService<SqliteWriteGate>();
+        var gate = server.Services.GetRequiredService<WriteGate>();
         var contexts = server.Services.GetRequiredService<IDbContextFactory<ConclaveDbContext>>();
 
         Task<int> next;

@@ -1,0 +1,61 @@
+using Npgsql;
+
+namespace Conclave.Server.Tests.Infrastructure;
+
+/// <summary>
+/// A fresh, empty database on the real PostgreSQL server that <c>./test.sh</c> starts, dropped on dispose. The server
+/// is named by <c>CONCLAVE_TEST_POSTGRES</c>, a connection string of a role that may create databases.
+/// </summary>
+public sealed class PostgresDatabase : IAsyncDisposable
+{
+    public const string ServerVariable = "CONCLAVE_TEST_POSTGRES";
+
+    private readonly string _server;
+
+    private PostgresDatabase(string server, string name)
+    {
+        _server = server;
+        Name = name;
+        ConnectionString = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
+    }
+
+    public string Name { get; }
+
+    public string ConnectionString { get; }
+
+    /// <summary>The settings that put a test server's storage on this database.</summary>
+    public IDictionary<string, string?> Settings => new Dictionary<string, string?>
+    {
+        ["Conclave:Storage:Provider"] = "Postgres",
+        ["Conclave:Storage:ConnectionString"] = ConnectionString,
+    };
+
+    public static async Task<PostgresDatabase> CreateAsync()
+    {
+        var server = Environment.GetEnvironmentVariable(ServerVariable);
+        if (string.IsNullOrWhiteSpace(server))
+        {
+            throw new InvalidOperationException(
+                $"{ServerVariable} is not set: ./test.sh starts PostgreSQL and sets it (or leave these tests out with --filter Category!=Postgres).");
+        }
+
+        var database = new PostgresDatabase(server, $"conclave_test_{Guid.NewGuid():N}");
+        await database.ExecuteOnServerAsync($"CREATE DATABASE \"{database.Name}\"");
+        return database;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        NpgsqlConnection.ClearAllPools();
+        await ExecuteOnServerAsync($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)");
+    }
+
+    /// <summary>Runs a statement on the server's maintenance database (not on this one).</summary>
+    public async Task ExecuteOnServerAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_server);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}

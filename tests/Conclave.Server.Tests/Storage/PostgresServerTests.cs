@@ -1,0 +1,82 @@
+using System.Net;
+using Conclave.Server.Tests.Infrastructure;
+using Npgsql;
+
+namespace Conclave.Server.Tests.Storage;
+
+/// <summary>The whole server on PostgreSQL: chats, history and resume from the database alone, readiness.</summary>
+[Trait("Category", "Postgres")]
+public sealed class PostgresServerTests
+{
+    [Fact]
+    public async Task ARunStoredInPostgresReadsBackOnAnotherServerWithAnEmptyDataFolder()
+    {
+        await using var database = await PostgresDatabase.CreateAsync();
+        string session;
+        List<System.Text.Json.JsonElement> seen;
+        await using (var first = await ConclaveTestServer.StartAsync(database.Settings))
+        {
+            session = await first.CreateSessionAsync();
+            await using var socket = await first.ConnectAsync(session);
+            seen = await socket.ChatAsync("stream 300 words");
+            Assert.Equal("final_answer", seen[^1].Type());
+        }
+
+        // A second server with a data folder of its own: no journal, nothing but PostgreSQL to read from.
+        await using var second = await ConclaveTestServer.StartAsync(database.Settings);
+        await using var resumed = await second.ConnectAsync(session, lastEventId: 0);
+        var replayed = await resumed.ReceiveUntilAsync(f => f.IsTerminal());
+        Assert.Equal(seen.Select(f => f.GetRawText()), replayed.Select(f => f.GetRawText()));
+
+        var history = await second.Http.GetStringAsync($"/api/v1/sessions/{session}/messages");
+        Assert.Contains("stream 300 words", history, StringComparison.Ordinal);
+        Assert.Contains(seen.Tokens()[..40], history, StringComparison.Ordinal);
+
+        // The session goes on where it was: the next run's ids follow the stored ones.
+        var next = await resumed.ChatAsync("hello again");
+        Assert.Equal(seen[^1].EventId() + 1, next[0].EventId());
+    }
+
+    [Fact]
+    public async Task KilledMidStreamEveryEventAClientReceivedIsStoredInPostgresUnchanged()
+    {
+        await using var database = await PostgresDatabase.CreateAsync();
+        await DurabilityTests.KilledMidStreamEveryEventAClientReceivedIsStoredAsync(database.Settings);
+    }
+
+    [Fact]
+    public async Task ReadinessFailsWhenPostgresIsGoneAndRecoversWhenItIsBack()
+    {
+        await using var database = await PostgresDatabase.CreateAsync();
+        await using var server = await ConclaveTestServer.StartAsync(database.Settings);
+        using var anonymous = server.CreateClient(key: null);
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/readyz")).StatusCode);
+
+        // The server's role loses the right to connect: what an unreachable database looks like from the server.
+        await database.ExecuteOnServerAsync($"ALTER DATABASE \"{database.Name}\" ALLOW_CONNECTIONS false");
+        await database.ExecuteOnServerAsync(
+            $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database.Name}' AND pid <> pg_backend_pid()");
+        NpgsqlConnection.ClearAllPools();
+        var down = await anonymous.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
+        Assert.Equal("application/problem+json", down.Content.Headers.ContentType?.MediaType);
+
+        await database.ExecuteOnServerAsync($"ALTER DATABASE \"{database.Name}\" ALLOW_CONNECTIONS true");
+        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/readyz")).StatusCode);
+    }
+}
+
+/// <summary>Storage settings that cannot work stop the start.</summary>
+public sealed class StorageSettingsTests
+{
+    [Fact]
+    public async Task PostgresWithoutAConnectionStringStopsTheStartNamingTheSetting()
+    {
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => ConclaveTestServer.StartAsync(new Dictionary<string, string?>
+        {
+            ["Conclave:Storage:Provider"] = "Postgres",
+        }));
+
+        Assert.Contains("Conclave:Storage:ConnectionString", failure.Message, StringComparison.Ordinal);
+    }
+}
