@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Conclave's one test command: build (the web client too), .NET tests (on SQLite and on a real PostgreSQL server it
-# starts), the web client's unit tests, then the end-to-end suites against a real server: Python over the protocol,
+# Conclave's one test command: build (the web client too), .NET tests (on SQLite, and on real PostgreSQL and Redis
+# servers it starts), the web client's unit tests, then the end-to-end suites against a real server: Python over the protocol,
 # and the web client in real Chromium.
 #
 #   ./test.sh                  everything
 #   ./test.sh -k resume        extra arguments go to pytest (the e2e suite)
 #
 # Environment switches:
-#   SKIP_DOTNET_TESTS=1   skip `dotnet test` (still builds: the e2e server needs it), and PostgreSQL with it
+#   SKIP_DOTNET_TESTS=1   skip `dotnet test` (still builds: the e2e server needs it), and PostgreSQL and Redis with it
 #   SKIP_E2E=1            skip both e2e suites (and their Debian packages)
 #   SKIP_WEB_E2E=1        skip the browser suite only (and Chromium)
 #   SKIP_BENCH_SMOKE=1    skip the benchmark's smoke run
@@ -63,6 +63,8 @@ fi
 
 # shellcheck source=tests/infra/postgres.sh
 source tests/infra/postgres.sh
+# shellcheck source=tests/infra/redis.sh
+source tests/infra/redis.sh
 
 # What the run leaves behind (the e2e server's data, PostgreSQL) goes when it ends, however it ends.
 TMP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/conclave-e2e.XXXXXX")
@@ -84,6 +86,7 @@ cleanup() {
         printf '\n==> last 200 lines of the server log (%s)\n' "$SERVER_LOG" >&2
         tail -n 200 "$SERVER_LOG" >&2 || true
     fi
+    stop_redis
     stop_postgres
     rm -rf "$TMP_DIR"
     exit "$rc"
@@ -104,8 +107,10 @@ dotnet build "$SOLUTION" -c Release --no-restore
 
 # ─── (c) .NET tests ──────────────────────────────────────────────────────────
 if [[ ${SKIP_DOTNET_TESTS:-0} != 1 ]]; then
-    # The storage contract suite (and the tests on PostgreSQL) need a real PostgreSQL server.
+    # The storage contract suite and the tests on PostgreSQL need a real PostgreSQL server; those of several
+    # instances, a real Redis server too.
     start_postgres
+    start_redis
     read -r -a dotnet_test_args <<<"${DOTNET_TEST_ARGS:-}"
     step "dotnet test -c Release ${DOTNET_TEST_ARGS:-}"
     dotnet test "$SOLUTION" -c Release --no-build "${dotnet_test_args[@]}"

@@ -19,6 +19,7 @@ using Conclave.Server.Runs;
 using Conclave.Server.Sessions;
 using Conclave.Server.Skills;
 using Conclave.Server.Startup;
+using Conclave.Cluster.Redis;
 using Conclave.Storage.Postgres;
 using Conclave.Storage.Sqlite;
 using Conclave.Server.Tools;
@@ -44,6 +45,7 @@ public static class ConclaveServer
             .AddStorage(builder.Configuration)
             .AddModel()
             .AddConclaveAgents()
+            .AddCluster(builder.Configuration)
             .AddApiKeyAuth()
             .AddChatSockets()
             .AddHttpApi(builder.Configuration);
@@ -81,6 +83,9 @@ public static class ConclaveServer
         services.AddValidatedOptions<ConclaveOptions>(ConclaveOptions.Section);
         services.AddValidatedOptions<CorsOptions>(CorsOptions.Section);
         services.AddValidatedOptions<StorageOptions>(StorageOptions.Section);
+        services.AddValidatedOptions<ClusterOptions>(ClusterOptions.Section).Validate<IOptions<StorageOptions>>(
+            (cluster, storage) => string.IsNullOrWhiteSpace(cluster.Redis) || storage.Value.Provider == StorageProvider.Postgres,
+            "Conclave:Cluster:Redis needs Conclave:Storage:Provider Postgres: the instances share one PostgreSQL database.");
         services.AddValidatedOptions<AuthOptions>(AuthOptions.Section);
         services.AddValidatedOptions<ChatSocketOptions>(ChatSocketOptions.Section);
         services.AddValidatedOptions<EventWriterOptions>("Conclave:Events")
@@ -123,6 +128,18 @@ public static class ConclaveServer
 
         services.AddSingleton<DataDirectoryLock>();
         services.AddHostedService<DatabaseInitializer>();
+        return services;
+    }
+
+    /// <summary>With <c>Conclave:Cluster:Redis</c>, this process is one of several instances (after the runtime, whose one-process parts it replaces).</summary>
+    private static IServiceCollection AddCluster(this IServiceCollection services, IConfiguration configuration)
+    {
+        var cluster = configuration.GetSection(ClusterOptions.Section).Get<ClusterOptions>() ?? new ClusterOptions();
+        if (!string.IsNullOrWhiteSpace(cluster.Redis))
+        {
+            services.AddConclaveRedisCluster(new RedisClusterOptions(cluster.Redis, cluster.ChannelPrefix, TimeSpan.FromMilliseconds(cluster.ControlTimeoutMs)));
+        }
+
         return services;
     }
 

@@ -77,11 +77,28 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
     public async Task<IReadOnlyList<OpenRun>> ListOpenRunsAsync(CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await OpenRunsAsync(db, db.Runs, cancellationToken);
+    }
+
+    public async Task<OpenRun?> FindOpenRunAsync(string sessionId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return (await OpenRunsAsync(db, db.Runs.Where(r => r.SessionId == sessionId), cancellationToken)).FirstOrDefault();
+    }
+
+    /// <summary>The open runs among <paramref name="runs"/>, oldest first, each with its stored wait.</summary>
+    private static async Task<List<OpenRun>> OpenRunsAsync(ConclaveDbContext db, IQueryable<RunEntity> runs, CancellationToken cancellationToken)
+    {
         var running = ToText(RunStatus.Running);
-        var open = await db.Runs.AsNoTracking()
+        var open = await runs.AsNoTracking()
             .Where(r => r.Status == running)
             .OrderBy(r => r.StartedAt)
             .ToListAsync(cancellationToken);
+        if (open.Count == 0)
+        {
+            return [];
+        }
+
         var ids = open.ConvertAll(r => r.Id);
         var waits = await db.RunWaits.AsNoTracking().Where(w => ids.Contains(w.RunId)).ToDictionaryAsync(w => w.RunId, cancellationToken);
         var requests = (await db.RunWaitRequests.AsNoTracking().Where(w => ids.Contains(w.RunId)).ToListAsync(cancellationToken))

@@ -11,6 +11,8 @@ namespace Conclave.Agents.Events;
 /// in batches behind (one write for all that queued up meanwhile), and a run's terminal event is published only once it
 /// and everything before it is stored there. Until an event is stored it stays in its session's unstored tail, which
 /// readers take before they read the store (subscribe, take the tail, read the store): so they miss nothing.
+/// With <see cref="EventWriterOptions.PublishOnceStored"/> (several processes on one database, where no other process
+/// could read this one's journal) nothing is journaled: each batch is stored, then its events are published.
 /// </summary>
 public sealed partial class EventWriter : BackgroundService
 {
@@ -24,6 +26,7 @@ public sealed partial class EventWriter : BackgroundService
     private readonly ISessionEventHub _hub;
     private readonly int _maxBatchSize;
     private readonly int _capacity;
+    private readonly bool _publishOnceStored;
 
     // One order for the journal and the store's queue, so that a stored mark covers just what is stored.
     private readonly Lock _journalLock = new();
@@ -45,6 +48,7 @@ public sealed partial class EventWriter : BackgroundService
         _logger = logger;
         _maxBatchSize = options.Value.MaxBatchSize;
         _capacity = options.Value.QueueCapacity;
+        _publishOnceStored = options.Value.PublishOnceStored;
     }
 
     /// <summary>
@@ -147,7 +151,7 @@ public sealed partial class EventWriter : BackgroundService
                     MakeRoom(batch.Count);
                     foreach (var sessionEvent in batch)
                     {
-                        if (sessionEvent.IsTerminal)
+                        if (_publishOnceStored || sessionEvent.IsTerminal)
                         {
                             _hub.Publish(sessionEvent);
                         }
@@ -195,12 +199,20 @@ public sealed partial class EventWriter : BackgroundService
 
     /// <summary>
     /// Writes the event to the journal, then to its session's unstored tail and the store's queue, in one order for all
-    /// sessions; false when the journal could not be written (nothing of it was kept).
+    /// sessions; false when the journal could not be written (nothing of it was kept). Published once stored, an event
+    /// goes only to the store's queue.
     /// </summary>
     private bool TryJournal(SessionEvent sessionEvent)
     {
         lock (_journalLock)
         {
+            if (_publishOnceStored)
+            {
+                return _journaled.Writer.TryWrite(new QueueItem(sessionEvent, null, default))
+                    ? true
+                    : throw new InvalidOperationException("The event writer has stopped.");
+            }
+
             JournalPosition position;
             try
             {
@@ -245,10 +257,10 @@ public sealed partial class EventWriter : BackgroundService
         PublishJournaled(sessionEvent);
     }
 
-    /// <summary>Hands a journaled event to its subscribers; a terminal event waits until it is stored.</summary>
+    /// <summary>Hands a journaled event to its subscribers; a terminal event (and any, when published once stored) waits until it is stored.</summary>
     private void PublishJournaled(SessionEvent sessionEvent)
     {
-        if (!sessionEvent.IsTerminal)
+        if (!_publishOnceStored && !sessionEvent.IsTerminal)
         {
             _hub.Publish(sessionEvent);
         }
@@ -307,6 +319,11 @@ public sealed partial class EventWriter : BackgroundService
 
     private void MarkStored(JournalPosition position)
     {
+        if (_publishOnceStored)
+        {
+            return;
+        }
+
         try
         {
             lock (_journalLock)

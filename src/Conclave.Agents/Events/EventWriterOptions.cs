@@ -16,6 +16,13 @@ public sealed class EventWriterOptions
     [Range(1, 100_000)]
     public int MaxBatchSize { get; set; } = 2_048;
 
+    /// <summary>
+    /// Publish each event only once it is stored, and journal nothing: for several processes on one database, where
+    /// a client's event must outlive the process that made it without that process's disk. The host sets it (the
+    /// server: when it runs as one of several instances).
+    /// </summary>
+    public bool PublishOnceStored { get; set; }
+
     /// <summary>The folder of the <see cref="EventJournal"/>; the host sets it (the server: <c>journal</c> in its data folder).</summary>
     [Required]
     public string JournalPath { get; set; } = "";

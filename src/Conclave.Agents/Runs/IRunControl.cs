@@ -11,4 +11,7 @@ public interface IRunControl
 
     /// <summary>Answers a pending request of the session's active run; false when no such request is pending.</summary>
     Task<bool> AnswerAsync(string sessionId, string requestId, RequestKind kind, HumanAnswer answer, CancellationToken cancellationToken = default);
+
+    /// <summary>The session's active run and its open requests, wherever it executes; null when it has none.</summary>
+    Task<ActiveRun?> FindActiveAsync(string sessionId, CancellationToken cancellationToken = default);
 }

@@ -90,4 +90,7 @@ public interface IRunStore
 
     /// <summary>Every run recorded as running.</summary>
     Task<IReadOnlyList<OpenRun>> ListOpenRunsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The session's open run, with its stored wait, or null when it has none (whichever process runs it).</summary>
+    Task<OpenRun?> FindOpenRunAsync(string sessionId, CancellationToken cancellationToken = default);
 }

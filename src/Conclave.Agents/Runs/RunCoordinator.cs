@@ -151,6 +151,10 @@ public sealed partial class RunCoordinator : IRunControl
     public ActiveRun? GetActive(string sessionId) => _active.GetActive(sessionId);
 
     /// <inheritdoc />
+    public Task<ActiveRun?> FindActiveAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        Task.FromResult(GetActive(sessionId));
+
+    /// <inheritdoc />
     public Task<bool> CancelAsync(string sessionId, string? runId, CancellationToken cancellationToken = default) =>
         Task.FromResult(_active.Cancel(sessionId, runId));
 

@@ -232,7 +232,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     /// <summary>Sends <c>connected</c>, then the events the client missed; returns the newest id sent.</summary>
     private async Task<long> SendConnectedAndMissedAsync(SessionEventFeed.Opening feed, CancellationToken cancellationToken)
     {
-        var active = _runs.GetActive(SessionId);
+        var active = await _control.FindActiveAsync(SessionId, cancellationToken);
         var pending = active?.Pending.Select(e => JsonDocument.Parse(e.Utf8Json).RootElement).ToList() ?? [];
         var connected = new ConnectedFrame(SessionId, 1, Server, feed.NewestStored, active?.RunId, pending, Now());
         await SendAsync(JsonSerializer.SerializeToUtf8Bytes(connected, ServerFramesJsonContext.Wire.ConnectedFrame), cancellationToken);

@@ -66,3 +66,23 @@ internal sealed class StorageOptions : IValidatableObject
         }
     }
 }
+
+/// <summary>Several instances on one database, joined through Redis (<c>Conclave:Cluster</c>).</summary>
+internal sealed class ClusterOptions
+{
+    public const string Section = "Conclave:Cluster";
+
+    /// <summary>
+    /// The Redis server the instances share (StackExchange.Redis's configuration string, e.g. <c>redis:6379</c>); empty for
+    /// one instance alone. Requires <c>Conclave:Storage:Provider</c> <c>Postgres</c>.
+    /// </summary>
+    public string? Redis { get; set; }
+
+    /// <summary>The start of the Redis channels' names, so that deployments may share one Redis server.</summary>
+    [Required(AllowEmptyStrings = false)]
+    public string ChannelPrefix { get; set; } = "conclave";
+
+    /// <summary>How long a <c>cancel</c> or an answer sent to this instance waits for the instance running the run.</summary>
+    [Range(100, 60_000)]
+    public int ControlTimeoutMs { get; set; } = 2_000;
+}

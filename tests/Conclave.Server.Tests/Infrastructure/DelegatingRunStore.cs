@@ -27,4 +27,7 @@ internal class DelegatingRunStore(IRunStore store) : IRunStore
 
     public virtual Task<IReadOnlyList<OpenRun>> ListOpenRunsAsync(CancellationToken cancellationToken = default) =>
         store.ListOpenRunsAsync(cancellationToken);
+
+    public virtual Task<OpenRun?> FindOpenRunAsync(string sessionId, CancellationToken cancellationToken = default) =>
+        store.FindOpenRunAsync(sessionId, cancellationToken);
 }

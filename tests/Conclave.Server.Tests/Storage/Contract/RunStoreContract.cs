@@ -51,6 +51,26 @@ public abstract class RunStoreContract
     }
 
     [Fact]
+    public async Task ASessionsOpenRunIsFoundWithItsWaitAndNotOnceItEnded()
+    {
+        await using var storage = await StartAsync();
+        var session = await storage.NewSessionAsync();
+        var other = await storage.NewSessionAsync();
+        await storage.Runs.BeginRunAsync(new RunRecord("run_1", session, "admin", null, Start), "hello");
+        await storage.Runs.BeginRunAsync(new RunRecord("run_2", other, "admin", null, Start), "hello");
+        var question = new WaitRequest("req_q", RequestKind.Question, "{\"type\":\"ask_human\"}", 5, null);
+        await storage.Runs.SaveWaitAsync(new RunWait("run_1", [question], "checkpoint"));
+
+        var found = await storage.Runs.FindOpenRunAsync(session);
+        await storage.Runs.EndRunAsync("run_1", RunStatus.Completed);
+
+        Assert.Equal("run_1", found?.RunId);
+        Assert.Equal([question], found!.Wait!.Requests);
+        Assert.Null(await storage.Runs.FindOpenRunAsync(session));
+        Assert.Equal("run_2", (await storage.Runs.FindOpenRunAsync(other))?.RunId);
+    }
+
+    [Fact]
     public async Task RecordedUsageOnlyGrowsAndAnOpenRunReportsIt()
     {
         await using var storage = await StartAsync();

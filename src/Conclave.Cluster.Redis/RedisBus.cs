@@ -1,0 +1,182 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Conclave.Cluster.Redis;
+
+/// <summary>
+/// This process's connection to the other instances through Redis pub/sub: one channel that carries every session's
+/// events (delivered in the order each publisher sent them), one for control requests to whichever instance runs the
+/// run, and one per instance for the replies it waits for. Connects at start; StackExchange.Redis reconnects and
+/// resubscribes by itself after a failure.
+/// </summary>
+internal sealed partial class RedisBus(RedisClusterOptions options, ILogger<RedisBus> logger) : IHostedService, IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<Guid, PendingRequest> _waiting = new();
+    private ConnectionMultiplexer? _redis;
+
+    /// <summary>This process's id among the instances.</summary>
+    public Guid InstanceId { get; } = Guid.NewGuid();
+
+    /// <summary>Another instance's event, in the order it published them.</summary>
+    public event Action<Conclave.Agents.Events.SessionEvent>? RemoteEvent;
+
+    /// <summary>Carries out another instance's control request; answers whether this process did (<see cref="RemoteControl"/> sets it).</summary>
+    public Func<ControlRequest, Task<bool>>? ControlHandler { get; set; }
+
+    private RedisChannel EventsChannel => RedisChannel.Literal($"{options.ChannelPrefix}:events");
+
+    private RedisChannel ControlChannel => RedisChannel.Literal($"{options.ChannelPrefix}:control");
+
+    private RedisChannel RepliesChannel(Guid instance) => RedisChannel.Literal($"{options.ChannelPrefix}:replies:{instance:N}");
+
+    private ISubscriber Subscriber => (_redis ?? throw new InvalidOperationException("The Redis bus has not started.")).GetSubscriber();
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var configuration = ConfigurationOptions.Parse(options.Configuration);
+        configuration.AbortOnConnectFail = false;
+        configuration.ClientName = $"conclave-{InstanceId:N}";
+        _redis = await ConnectionMultiplexer.ConnectAsync(configuration);
+        _redis.ConnectionFailed += (_, e) => LogConnectionFailed(e.Exception, e.EndPoint?.ToString(), e.FailureType);
+        _redis.ConnectionRestored += (_, e) => LogConnectionRestored(e.EndPoint?.ToString());
+
+        // Events: one queue, handled one at a time, so that a session's events reach its sockets in the order sent.
+        var events = await Subscriber.SubscribeAsync(EventsChannel);
+        events.OnMessage(message =>
+        {
+            if (EventCodec.TryDecode(message.Message, InstanceId, out var sessionEvent))
+            {
+                RemoteEvent?.Invoke(sessionEvent);
+            }
+        });
+
+        var control = await Subscriber.SubscribeAsync(ControlChannel);
+        control.OnMessage(async message => await OnControlAsync(message.Message));
+        var replies = await Subscriber.SubscribeAsync(RepliesChannel(InstanceId));
+        replies.OnMessage(message => OnReply(message.Message));
+        LogStarted(InstanceId);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Sends an event of this process to the other instances; does not wait (the connection keeps their order).</summary>
+    public void Publish(Conclave.Agents.Events.SessionEvent sessionEvent) =>
+        Subscriber.Publish(EventsChannel, EventCodec.Encode(sessionEvent, InstanceId), CommandFlags.FireAndForget);
+
+    /// <summary>
+    /// Asks the other instances to carry out a control request; true as soon as one did, false when every one answered
+    /// no, or none answered within <see cref="RedisClusterOptions.ControlTimeout"/>.
+    /// </summary>
+    public async Task<bool> RequestAsync(ControlRequest request, CancellationToken cancellationToken)
+    {
+        var id = Guid.NewGuid();
+        var pending = new PendingRequest();
+        _waiting[id] = pending;
+        try
+        {
+            var receivers = await Subscriber.PublishAsync(ControlChannel, ControlCodec.EncodeRequest(request with { Id = id, From = InstanceId }));
+
+            // Every instance receives it, this one too (which ignores its own): the others' answers are all there is to wait for.
+            pending.Expect((int)receivers - 1);
+            return await pending.Answer.WaitAsync(options.ControlTimeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        finally
+        {
+            _waiting.TryRemove(id, out _);
+        }
+    }
+
+    private async Task OnControlAsync(RedisValue message)
+    {
+        if (!ControlCodec.TryDecodeRequest(message, out var request) || request.From == InstanceId || ControlHandler is not { } handler)
+        {
+            return;
+        }
+
+        bool done;
+        try
+        {
+            done = await handler(request);
+        }
+        catch (Exception ex)
+        {
+            LogControlFailed(ex, request.Kind, request.SessionId);
+            done = false;
+        }
+
+        await Subscriber.PublishAsync(RepliesChannel(request.From), ControlCodec.EncodeReply(request.Id, done));
+    }
+
+    private void OnReply(RedisValue message)
+    {
+        if (ControlCodec.TryDecodeReply(message, out var id, out var done) && _waiting.TryGetValue(id, out var pending))
+        {
+            pending.Replied(done);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Joined the instances on Redis as {InstanceId}")]
+    private partial void LogStarted(Guid instanceId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The connection to Redis at {EndPoint} failed ({FailureType}); reconnecting")]
+    private partial void LogConnectionFailed(Exception? exception, string? endPoint, ConnectionFailureType failureType);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The connection to Redis at {EndPoint} is back")]
+    private partial void LogConnectionRestored(string? endPoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Carrying out another instance's {Kind} for session {SessionId} failed")]
+    private partial void LogControlFailed(Exception exception, ControlKind kind, string sessionId);
+
+    /// <summary>A control request's answers: yes at the first instance that carried it out, no once every one said no.</summary>
+    private sealed class PendingRequest
+    {
+        private readonly TaskCompletionSource<bool> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly Lock _lock = new();
+        private int _expected = -1;
+        private int _noes;
+
+        public Task<bool> Answer => _answer.Task;
+
+        /// <summary>How many instances will answer: known only once the request is out, maybe after some answered.</summary>
+        public void Expect(int instances)
+        {
+            lock (_lock)
+            {
+                _expected = instances;
+                if (_noes >= _expected)
+                {
+                    _answer.TrySetResult(false);
+                }
+            }
+        }
+
+        public void Replied(bool done)
+        {
+            lock (_lock)
+            {
+                if (done)
+                {
+                    _answer.TrySetResult(true);
+                }
+                else if (++_noes >= _expected && _expected >= 0)
+                {
+                    _answer.TrySetResult(false);
+                }
+            }
+        }
+    }
+}

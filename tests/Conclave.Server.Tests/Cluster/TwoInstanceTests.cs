@@ -1,0 +1,107 @@
+using Conclave.Server.Tests.Infrastructure;
+
+namespace Conclave.Server.Tests.Cluster;
+
+/// <summary>Two servers on one PostgreSQL database, joined through a real Redis: a run on one, watched and steered from the other.</summary>
+[Trait("Category", "Cluster")]
+public sealed class TwoInstanceTests
+{
+    [Fact]
+    public async Task ARunOnAReachesASocketOnBLiveInOrderAsOnA()
+    {
+        await using var cluster = await TwoInstances.StartAsync();
+        var session = await cluster.A.CreateSessionAsync();
+        await using var onA = await cluster.A.ConnectAsync(session);
+        await using var onB = await cluster.B.ConnectAsync(session);
+
+        var sent = await onA.ChatAsync("stream 500 words");
+        var watched = await onB.ReceiveRunEndAsync();
+
+        Assert.Equal("final_answer", sent[^1].Type());
+        Assert.Equal(sent.Select(f => f.GetRawText()), watched.Select(f => f.GetRawText()));
+    }
+
+    [Fact]
+    public async Task ASocketOnBResumesARunOfAWithNoGapAndNoDuplicate()
+    {
+        await using var cluster = await TwoInstances.StartAsync(new Dictionary<string, string?> { ["Conclave:Llm:Builtin:TokenDelayMs"] = "5" });
+        var session = await cluster.A.CreateSessionAsync();
+        await using var onA = await cluster.A.ConnectAsync(session);
+        await onA.SendAsync(new { type = "message", content = "stream 200 words" });
+        var seen = (await onA.ReceiveUntilAsync(f => f.Type() == "token" && f.EventId() >= 40)).Last().EventId();
+
+        await using var onB = await cluster.B.ConnectAsync(session, lastEventId: seen);
+        var rest = await onB.ReceiveRunEndAsync();
+        var all = await onA.ReceiveRunEndAsync();
+
+        Assert.Equal(Enumerable.Range((int)seen + 1, rest.Count).Select(i => (long)i), rest.Select(f => f.EventId()));
+        Assert.Equal(all.Where(f => f.EventId() > seen).Select(f => f.GetRawText()), rest.Select(f => f.GetRawText()));
+    }
+
+    [Fact]
+    public async Task CancelSentToBStopsARunOnA()
+    {
+        await using var cluster = await TwoInstances.StartAsync(new Dictionary<string, string?> { ["Conclave:Llm:Builtin:TokenDelayMs"] = "20" });
+        var session = await cluster.A.CreateSessionAsync();
+        await using var onA = await cluster.A.ConnectAsync(session);
+        await onA.SendAsync(new { type = "message", content = "stream 100000 words" });
+        await onA.ReceiveTypeAsync("token");
+
+        await using var onB = await cluster.B.ConnectAsync(session);
+        Assert.NotNull(onB.Connected.Str("active_run_id"));
+        await onB.SendAsync(new { type = "cancel" });
+        var end = (await onA.ReceiveRunEndAsync(TimeSpan.FromSeconds(5)))[^1];
+
+        Assert.Equal("error", end.Type());
+        Assert.Equal("cancelled", end.Str("code"));
+    }
+
+    [Fact]
+    public async Task APendingApprovalOfARunOnAIsListedOnBAndApprovedFromThere()
+    {
+        await using var cluster = await TwoInstances.StartAsync();
+        var session = await cluster.A.CreateSessionAsync();
+        await using var onA = await cluster.A.ConnectAsync(session);
+        await onA.SendAsync(new { type = "message", content = "use tool write_file {\"path\": \"x.txt\", \"content\": \"1\"}" });
+        var request = await onA.ReceiveTypeAsync("confirmation_request");
+
+        await using var onB = await cluster.B.ConnectAsync(session);
+        var pending = Assert.Single(onB.Connected.GetProperty("pending").EnumerateArray());
+        Assert.Equal(request.Str("run_id"), onB.Connected.Str("active_run_id"));
+        Assert.Equal(request.GetRawText(), pending.GetRawText());
+
+        await onB.SendAsync(new { type = "confirmation_reply", request_id = pending.Str("request_id"), approved = true });
+        var end = (await onA.ReceiveRunEndAsync())[^1];
+        Assert.StartsWith("Tool write_file returned:", end.Str("content"), StringComparison.Ordinal);
+        Assert.Equal(end.GetRawText(), (await onB.ReceiveRunEndAsync())[^1].GetRawText());
+    }
+
+    [Fact]
+    public async Task AnAnswerFromBToAQuestionOfARunOnAReachesTheModel()
+    {
+        await using var cluster = await TwoInstances.StartAsync();
+        var session = await cluster.A.CreateSessionAsync();
+        await using var onA = await cluster.A.ConnectAsync(session);
+        await onA.SendAsync(new { type = "message", content = "ask me: which colour?" });
+        var ask = await onA.ReceiveTypeAsync("ask_human");
+
+        await using var onB = await cluster.B.ConnectAsync(session);
+        await onB.SendAsync(new { type = "reply", request_id = ask.Str("request_id"), content = "teal" });
+        var end = (await onA.ReceiveRunEndAsync())[^1];
+
+        Assert.Contains("teal", end.Str("content"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnAnswerToNoPendingRequestIsRefusedOnBWithoutWaitingForever()
+    {
+        await using var cluster = await TwoInstances.StartAsync();
+        var session = await cluster.A.CreateSessionAsync();
+        await using var onB = await cluster.B.ConnectAsync(session);
+
+        await onB.SendAsync(new { type = "reply", request_id = "req_nothing", content = "x" });
+        var error = await onB.ReceiveTypeAsync("error", TimeSpan.FromSeconds(10));
+
+        Assert.Equal("unknown_request", error.Str("code"));
+    }
+}
