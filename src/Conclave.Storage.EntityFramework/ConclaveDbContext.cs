@@ -78,6 +78,9 @@ internal sealed class ConclaveDbContext(DbContextOptions<ConclaveDbContext> opti
             e.HasKey(r => r.Id);
             e.HasIndex(r => r.Status);
             e.HasIndex(r => r.SessionId);
+
+            // One running run per session, whichever process runs it: what keeps two instances from starting two.
+            e.HasIndex(r => r.SessionId, "IX_runs_one_running_per_session").IsUnique().HasFilter("\"Status\" = 'running'");
         });
         modelBuilder.Entity<RunWaitEntity>(e =>
         {

@@ -38,7 +38,27 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
             StartedAt = run.StartedAt,
         });
         db.Messages.Add(NewMessage(run.SessionId, run.RunId, new HistoryMessage(HistoryMessage.User, userMessage)));
-        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            // The index of one running run per session refused it when another process's run holds the session.
+            if (await HasRunningRunAsync(run.SessionId, cancellationToken))
+            {
+                throw new RunInProgressException(run.SessionId);
+            }
+
+            throw;
+        }
+    }
+
+    private async Task<bool> HasRunningRunAsync(string sessionId, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var running = ToText(RunStatus.Running);
+        return await db.Runs.AnyAsync(r => r.SessionId == sessionId && r.Status == running, cancellationToken);
     }
 
     public async Task AppendMessageAsync(string sessionId, string runId, HistoryMessage message, CancellationToken cancellationToken = default)

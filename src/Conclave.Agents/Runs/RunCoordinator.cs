@@ -90,6 +90,11 @@ public sealed partial class RunCoordinator : IRunControl
             _active.Remove(run);
             throw;
         }
+        catch (RunInProgressException)
+        {
+            _active.Remove(run);
+            return new StartRunResult(null, ErrorCodes.RunInProgress, "The session already has an active run; wait for it to end or cancel it.");
+        }
         catch (Exception ex)
         {
             LogRunFailedToStart(ex, run.Id, run.SessionId);

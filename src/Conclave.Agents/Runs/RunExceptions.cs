@@ -26,3 +26,6 @@ public sealed class ToolStepLimitException(int maxSteps)
 
 /// <summary>The session of a run no longer exists (it was deleted); the run does not start.</summary>
 public sealed class SessionGoneException(string sessionId) : Exception($"The session '{sessionId}' does not exist.");
+
+/// <summary>The session already has a run recorded as running (on this process or another); the new one does not start.</summary>
+public sealed class RunInProgressException(string sessionId) : Exception($"The session '{sessionId}' already has a running run.");

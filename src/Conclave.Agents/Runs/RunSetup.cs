@@ -23,7 +23,8 @@ internal sealed class RunSetup(
         (await skills.ListAsync(tenantId, cancellationToken)).FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.Ordinal));
 
     /// <summary>
-    /// Gives the run its event log and records it with the user's message, in its turn. Throws
+    /// Records the run with the user's message, then gives it its event log, in its turn. Throws <see cref="RunInProgressException"/>
+    /// when another process's run holds the session, and
     /// <see cref="OperationCanceledException"/> when the asker went away while waiting for the turn (nothing recorded).
     /// </summary>
     public async Task RecordAsync(Run run, CancellationToken cancellationToken)
@@ -31,12 +32,14 @@ internal sealed class RunSetup(
         await _turns.WaitAsync(cancellationToken);
         try
         {
-            var lastEventId = await events.GetLastEventIdAsync(run.SessionId, CancellationToken.None);
-            run.Attach(new SessionEventLog(run.SessionId, lastEventId, writer, time));
             await runs.BeginRunAsync(
                 new RunRecord(run.Id, run.SessionId, run.Request.TenantId, run.Request.MessageId, time.GetUtcNow().UtcDateTime),
                 run.Request.Content,
                 CancellationToken.None);
+
+            // Read once the run holds the session: a run of another process before it has stored its last event by now.
+            var lastEventId = await events.GetLastEventIdAsync(run.SessionId, CancellationToken.None);
+            run.Attach(new SessionEventLog(run.SessionId, lastEventId, writer, time));
         }
         finally
         {

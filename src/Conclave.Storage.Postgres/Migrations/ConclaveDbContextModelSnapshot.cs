@@ -198,6 +198,10 @@ namespace Conclave.Storage.Postgres.Migrations
 
                     b.HasIndex("Status");
 
+                    b.HasIndex(new[] { "SessionId" }, "IX_runs_one_running_per_session")
+                        .IsUnique()
+                        .HasFilter("\"Status\" = 'running'");
+
                     b.ToTable("runs", (string)null);
                 });
 

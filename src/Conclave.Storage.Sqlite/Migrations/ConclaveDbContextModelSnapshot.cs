@@ -190,6 +190,10 @@ namespace Conclave.Storage.Sqlite.Migrations
 
                     b.HasIndex("Status");
 
+                    b.HasIndex(new[] { "SessionId" }, "IX_runs_one_running_per_session")
+                        .IsUnique()
+                        .HasFilter("\"Status\" = 'running'");
+
                     b.ToTable("runs", (string)null);
                 });
 

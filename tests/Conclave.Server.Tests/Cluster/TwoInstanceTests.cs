@@ -39,6 +39,30 @@ public sealed class TwoInstanceTests
     }
 
     [Fact]
+    public async Task AMessageOnBWhileTheSessionsRunGoesOnAIsRefusedAsRunInProgress()
+    {
+        await using var cluster = await TwoInstances.StartAsync(new Dictionary<string, string?> { ["Conclave:Llm:Builtin:TokenDelayMs"] = "20" });
+        var session = await cluster.A.CreateSessionAsync();
+        await using var onA = await cluster.A.ConnectAsync(session);
+        await onA.SendAsync(new { type = "message", content = "stream 50 words" });
+        await onA.ReceiveTypeAsync("token");
+
+        await using var onB = await cluster.B.ConnectAsync(session);
+        await onB.SendAsync(new { type = "message", content = "stream 3 words" });
+        var refused = await onB.ReceiveTypeAsync("error");
+        Assert.Equal("run_in_progress", refused.Str("code"));
+        Assert.Null(refused.Str("run_id"));
+
+        // Once A's run ended (B's socket sees that too), B takes the next one, its ids right after A's.
+        var endOnA = (await onA.ReceiveRunEndAsync())[^1];
+        Assert.Equal(endOnA.GetRawText(), (await onB.ReceiveRunEndAsync())[^1].GetRawText());
+        var next = await onB.ChatAsync("stream 3 words");
+        Assert.Equal("final_answer", next[^1].Type());
+        Assert.NotEqual(endOnA.Str("run_id"), next[^1].Str("run_id"));
+        Assert.Equal(endOnA.EventId() + 1, next[0].EventId());
+    }
+
+    [Fact]
     public async Task CancelSentToBStopsARunOnA()
     {
         await using var cluster = await TwoInstances.StartAsync(new Dictionary<string, string?> { ["Conclave:Llm:Builtin:TokenDelayMs"] = "20" });

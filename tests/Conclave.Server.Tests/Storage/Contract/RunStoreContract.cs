@@ -51,6 +51,24 @@ public abstract class RunStoreContract
     }
 
     [Fact]
+    public async Task ASessionHoldsOneRunningRunAtATime()
+    {
+        await using var storage = await StartAsync();
+        var session = await storage.NewSessionAsync();
+        await storage.Runs.BeginRunAsync(new RunRecord("run_1", session, "admin", null, Start), "hello");
+
+        await Assert.ThrowsAsync<RunInProgressException>(
+            () => storage.Runs.BeginRunAsync(new RunRecord("run_2", session, "admin", null, Start), "again"));
+        await storage.Runs.EndRunAsync("run_1", RunStatus.Completed);
+        await storage.Runs.BeginRunAsync(new RunRecord("run_3", session, "admin", null, Start), "now");
+
+        Assert.Equal("run_3", (await storage.Runs.FindOpenRunAsync(session))?.RunId);
+        Assert.Equal(
+            [new HistoryMessage(HistoryMessage.User, "hello"), new HistoryMessage(HistoryMessage.User, "now")],
+            await storage.Runs.LoadHistoryAsync(session, 10));
+    }
+
+    [Fact]
     public async Task ASessionsOpenRunIsFoundWithItsWaitAndNotOnceItEnded()
     {
         await using var storage = await StartAsync();
