@@ -29,6 +29,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<RunCoordinator>();
         services.AddSingleton<IRunControl>(sp => sp.GetRequiredService<RunCoordinator>());
         services.AddSingleton<RunRecovery>();
+        services.AddSingleton<InstanceIdentity>();
         services.AddHostedService<RunShutdown>();
         services.AddHttpClient(HttpGetTool.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(sp => HttpGetTool.CreateHandler(sp.GetRequiredService<IOptions<ToolOptions>>().Value.HttpGet));

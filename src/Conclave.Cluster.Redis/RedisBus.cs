@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Conclave.Agents.Runs;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
@@ -11,16 +12,19 @@ namespace Conclave.Cluster.Redis;
 /// run, and one per instance for the replies it waits for. Connects at start; StackExchange.Redis reconnects and
 /// resubscribes by itself after a failure.
 /// </summary>
-internal sealed partial class RedisBus(RedisClusterOptions options, ILogger<RedisBus> logger) : IHostedService, IAsyncDisposable
+internal sealed partial class RedisBus(RedisClusterOptions options, InstanceIdentity instance, ILogger<RedisBus> logger) : IHostedService, IClusterProbe, IAsyncDisposable
 {
     private readonly ConcurrentDictionary<Guid, PendingRequest> _waiting = new();
     private ConnectionMultiplexer? _redis;
 
     /// <summary>This process's id among the instances.</summary>
-    public Guid InstanceId { get; } = Guid.NewGuid();
+    public Guid InstanceId { get; } = Guid.ParseExact(instance.Id, "N");
 
     /// <summary>Another instance's event, in the order it published them.</summary>
     public event Action<Conclave.Agents.Events.SessionEvent>? RemoteEvent;
+
+    /// <summary>The connection to Redis is back after a failure: what was published meanwhile did not arrive.</summary>
+    public event Action? Reconnected;
 
     /// <summary>Carries out another instance's control request; answers whether this process did (<see cref="RemoteControl"/> sets it).</summary>
     public Func<ControlRequest, Task<bool>>? ControlHandler { get; set; }
@@ -40,7 +44,11 @@ internal sealed partial class RedisBus(RedisClusterOptions options, ILogger<Redi
         configuration.ClientName = $"conclave-{InstanceId:N}";
         _redis = await ConnectionMultiplexer.ConnectAsync(configuration);
         _redis.ConnectionFailed += (_, e) => LogConnectionFailed(e.Exception, e.EndPoint?.ToString(), e.FailureType);
-        _redis.ConnectionRestored += (_, e) => LogConnectionRestored(e.EndPoint?.ToString());
+        _redis.ConnectionRestored += (_, e) =>
+        {
+            LogConnectionRestored(e.EndPoint?.ToString());
+            Reconnected?.Invoke();
+        };
 
         // Events: one queue, handled one at a time, so that a session's events reach its sockets in the order sent.
         var events = await Subscriber.SubscribeAsync(EventsChannel);
@@ -60,6 +68,16 @@ internal sealed partial class RedisBus(RedisClusterOptions options, ILogger<Redi
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task CheckAsync(CancellationToken cancellationToken = default)
+    {
+        if (_redis is not { IsConnected: true } redis)
+        {
+            throw new InvalidOperationException("Not connected to Redis.");
+        }
+
+        await redis.GetSubscriber().PingAsync().WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
+    }
 
     /// <summary>Sends an event of this process to the other instances; does not wait (the connection keeps their order).</summary>
     public void Publish(Conclave.Agents.Events.SessionEvent sessionEvent) =>

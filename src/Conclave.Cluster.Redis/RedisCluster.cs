@@ -17,6 +17,8 @@ public static class RedisCluster
         ArgumentNullException.ThrowIfNull(options);
         services.AddSingleton(options);
         services.AddSingleton<RedisBus>();
+        services.AddSingleton<IClusterProbe>(sp => sp.GetRequiredService<RedisBus>());
+        services.AddHostedService<InstanceLease>();
         services.AddHostedService<RemoteControl>();
         services.AddHostedService(sp => sp.GetRequiredService<RedisBus>());
         services.Replace(ServiceDescriptor.Singleton<ISessionEventHub, RedisSessionEventHub>());

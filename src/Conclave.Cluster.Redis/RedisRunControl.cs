@@ -6,19 +6,27 @@ namespace Conclave.Cluster.Redis;
 
 /// <summary>
 /// Steers runs wherever they execute: a run of this instance in memory, any other through the instance that runs it
-/// (asked over Redis). A run's open requests are read from the store, where every wait is kept before it goes out.
+/// (asked over Redis). A run's open requests are read from the store, where every wait is kept before it goes out. An
+/// answer to a request that is still open but that no instance holds (its instance died, and no other has taken the
+/// run over yet) waits for the takeover, at most the owner timeout and two heartbeats, and then lands.
 /// </summary>
 internal sealed class RedisRunControl : IRunControl
 {
+    private static readonly TimeSpan TakeoverPoll = TimeSpan.FromMilliseconds(250);
+
     private readonly RunCoordinator _local;
     private readonly RedisBus _bus;
     private readonly IRunStore _runs;
+    private readonly TimeSpan _takeover;
+    private readonly TimeProvider _time;
 
-    public RedisRunControl(RunCoordinator local, RedisBus bus, IRunStore runs)
+    public RedisRunControl(RunCoordinator local, RedisBus bus, IRunStore runs, RedisClusterOptions options, TimeProvider time)
     {
         _local = local;
         _bus = bus;
         _runs = runs;
+        _takeover = options.OwnerTimeout + (2 * options.Heartbeat);
+        _time = time;
     }
 
     public async Task<bool> CancelAsync(string sessionId, string? runId, CancellationToken cancellationToken = default) =>
@@ -29,10 +37,23 @@ internal sealed class RedisRunControl : IRunControl
         string sessionId, string requestId, RequestKind kind, HumanAnswer answer, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(answer);
-        return await _local.AnswerAsync(sessionId, requestId, kind, answer, cancellationToken)
-            || await _bus.RequestAsync(
-                new ControlRequest(ControlKind.Answer, sessionId, RequestId: requestId, RequestKind: kind, Approved: answer.Approved, Content: answer.Content),
-                cancellationToken);
+        var request = new ControlRequest(ControlKind.Answer, sessionId, RequestId: requestId, RequestKind: kind, Approved: answer.Approved, Content: answer.Content);
+        var deadline = _time.GetUtcNow() + _takeover;
+        while (true)
+        {
+            if (await _local.AnswerAsync(sessionId, requestId, kind, answer, cancellationToken) || await _bus.RequestAsync(request, cancellationToken))
+            {
+                return true;
+            }
+
+            var open = await _runs.FindOpenRunAsync(sessionId, cancellationToken);
+            if (open?.Wait?.Requests.Any(r => r.RequestId == requestId) != true || _time.GetUtcNow() > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(TakeoverPoll, _time, cancellationToken);
+        }
     }
 
     public async Task<ActiveRun?> FindActiveAsync(string sessionId, CancellationToken cancellationToken = default)

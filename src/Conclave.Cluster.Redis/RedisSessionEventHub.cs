@@ -1,20 +1,32 @@
 using Conclave.Agents.Events;
+using Microsoft.Extensions.Logging;
 
 namespace Conclave.Cluster.Redis;
 
 /// <summary>
 /// The event hub of one instance among several: its own sockets get its events in memory, as in one process, and every
-/// event also goes to the other instances through Redis, whose sockets get them from there.
+/// event also goes to the other instances through Redis, whose sockets get them from there. Pub/sub delivers at most
+/// once: what is lost on the way (Redis restarted, or the sending instance died between storing and sending) is read
+/// from the store by a reader whose next event skips ids. When the connection to Redis is back, each watched session's
+/// newest stored event is handed to its readers again, so that a run that ended meanwhile shows its end.
 /// </summary>
-internal sealed class RedisSessionEventHub : ISessionEventHub
+internal sealed partial class RedisSessionEventHub : ISessionEventHub
 {
+    // Again once after the reconnection, for what was published before the subscription was renewed.
+    private static readonly TimeSpan SecondLook = TimeSpan.FromSeconds(1);
+
     private readonly InProcessSessionEventHub _local = new();
     private readonly RedisBus _bus;
+    private readonly IEventStore _store;
+    private readonly ILogger<RedisSessionEventHub> _logger;
 
-    public RedisSessionEventHub(RedisBus bus)
+    public RedisSessionEventHub(RedisBus bus, IEventStore store, ILogger<RedisSessionEventHub> logger)
     {
         _bus = bus;
+        _store = store;
+        _logger = logger;
         bus.RemoteEvent += _local.Publish;
+        bus.Reconnected += () => _ = CatchUpAsync();
     }
 
     public IDisposable Subscribe(string sessionId, ISessionEventSubscriber subscriber) => _local.Subscribe(sessionId, subscriber);
@@ -24,4 +36,33 @@ internal sealed class RedisSessionEventHub : ISessionEventHub
         _local.Publish(sessionEvent);
         _bus.Publish(sessionEvent);
     }
+
+    private async Task CatchUpAsync()
+    {
+        try
+        {
+            await RepublishNewestAsync();
+            await Task.Delay(SecondLook);
+            await RepublishNewestAsync();
+        }
+        catch (Exception ex)
+        {
+            LogCatchUpFailed(ex);
+        }
+    }
+
+    private async Task RepublishNewestAsync()
+    {
+        foreach (var sessionId in _local.WatchedSessions)
+        {
+            var newest = await _store.GetLastEventIdAsync(sessionId);
+            if (newest > 0 && await _store.ReadAfterAsync(sessionId, newest - 1, 1) is [var last])
+            {
+                _local.Publish(last);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Catching the sockets up after Redis came back failed; they catch up at their session's next event")]
+    private partial void LogCatchUpFailed(Exception exception);
 }

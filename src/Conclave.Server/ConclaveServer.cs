@@ -85,7 +85,10 @@ public static class ConclaveServer
         services.AddValidatedOptions<StorageOptions>(StorageOptions.Section);
         services.AddValidatedOptions<ClusterOptions>(ClusterOptions.Section).Validate<IOptions<StorageOptions>>(
             (cluster, storage) => string.IsNullOrWhiteSpace(cluster.Redis) || storage.Value.Provider == StorageProvider.Postgres,
-            "Conclave:Cluster:Redis needs Conclave:Storage:Provider Postgres: the instances share one PostgreSQL database.");
+            "Conclave:Cluster:Redis needs Conclave:Storage:Provider Postgres: the instances share one PostgreSQL database.")
+            .Validate(
+                cluster => cluster.OwnerTimeoutSeconds >= 3 * cluster.HeartbeatSeconds,
+                "Conclave:Cluster:OwnerTimeoutSeconds must be at least three Conclave:Cluster:HeartbeatSeconds, or a live instance's runs could be taken over.");
         services.AddValidatedOptions<AuthOptions>(AuthOptions.Section);
         services.AddValidatedOptions<ChatSocketOptions>(ChatSocketOptions.Section);
         services.AddValidatedOptions<EventWriterOptions>("Conclave:Events")
@@ -137,7 +140,12 @@ public static class ConclaveServer
         var cluster = configuration.GetSection(ClusterOptions.Section).Get<ClusterOptions>() ?? new ClusterOptions();
         if (!string.IsNullOrWhiteSpace(cluster.Redis))
         {
-            services.AddConclaveRedisCluster(new RedisClusterOptions(cluster.Redis, cluster.ChannelPrefix, TimeSpan.FromMilliseconds(cluster.ControlTimeoutMs)));
+            services.AddConclaveRedisCluster(new RedisClusterOptions(
+                cluster.Redis,
+                cluster.ChannelPrefix,
+                TimeSpan.FromMilliseconds(cluster.ControlTimeoutMs),
+                TimeSpan.FromSeconds(cluster.HeartbeatSeconds),
+                TimeSpan.FromSeconds(cluster.OwnerTimeoutSeconds)));
         }
 
         return services;

@@ -38,6 +38,8 @@ internal sealed class ConclaveDbContext(DbContextOptions<ConclaveDbContext> opti
 
     public DbSet<RunWaitEntity> RunWaits => Set<RunWaitEntity>();
 
+    public DbSet<InstanceEntity> Instances => Set<InstanceEntity>();
+
     public DbSet<RunWaitRequestEntity> RunWaitRequests => Set<RunWaitRequestEntity>();
 
     public DbSet<SkillEntity> Skills => Set<SkillEntity>();
@@ -81,6 +83,11 @@ internal sealed class ConclaveDbContext(DbContextOptions<ConclaveDbContext> opti
 
             // One running run per session, whichever process runs it: what keeps two instances from starting two.
             e.HasIndex(r => r.SessionId, "IX_runs_one_running_per_session").IsUnique().HasFilter("\"Status\" = 'running'");
+        });
+        modelBuilder.Entity<InstanceEntity>(e =>
+        {
+            e.ToTable("instances");
+            e.HasKey(i => i.Id);
         });
         modelBuilder.Entity<RunWaitEntity>(e =>
         {

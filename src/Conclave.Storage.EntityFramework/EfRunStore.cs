@@ -36,6 +36,7 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
             MessageId = run.MessageId,
             Status = ToText(RunStatus.Running),
             StartedAt = run.StartedAt,
+            OwnerId = run.OwnerId,
         });
         db.Messages.Add(NewMessage(run.SessionId, run.RunId, new HistoryMessage(HistoryMessage.User, userMessage)));
         try
@@ -104,6 +105,51 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         return (await OpenRunsAsync(db, db.Runs.Where(r => r.SessionId == sessionId), cancellationToken)).FirstOrDefault();
+    }
+
+    public async Task HeartbeatAsync(string instanceId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var now = time.GetUtcNow().UtcDateTime;
+        int updated;
+        using (await writes.EnterAsync(cancellationToken))
+        {
+            updated = await db.Instances.Where(i => i.Id == instanceId).ExecuteUpdateAsync(set => set.SetProperty(i => i.HeartbeatAt, now), cancellationToken);
+        }
+
+        // Only this instance writes its row, so the first heartbeat is the one that adds it.
+        if (updated == 0)
+        {
+            db.Instances.Add(new InstanceEntity { Id = instanceId, HeartbeatAt = now });
+            await db.SaveChangesAsync(cancellationToken);
+        }
+    }
+
+    public async Task<IReadOnlyList<OpenRun>> ClaimOrphanedRunsAsync(string instanceId, DateTime ownersAliveSince, CancellationToken cancellationToken = default)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var running = ToText(RunStatus.Running);
+        var alive = db.Instances.Where(i => i.HeartbeatAt >= ownersAliveSince).Select(i => i.Id);
+        var orphaned = await db.Runs.AsNoTracking()
+            .Where(r => r.Status == running && r.OwnerId != instanceId && (r.OwnerId == null || !alive.Contains(r.OwnerId)))
+            .Select(r => new { r.Id, r.OwnerId })
+            .ToListAsync(cancellationToken);
+
+        // Each taken by one conditional update: of instances claiming at once, the first to change the owner has it.
+        var claimed = new List<string>();
+        foreach (var run in orphaned)
+        {
+            using var entered = await writes.EnterAsync(cancellationToken);
+            var taken = await db.Runs
+                .Where(r => r.Id == run.Id && r.Status == running && r.OwnerId == run.OwnerId)
+                .ExecuteUpdateAsync(set => set.SetProperty(r => r.OwnerId, instanceId), cancellationToken);
+            if (taken == 1)
+            {
+                claimed.Add(run.Id);
+            }
+        }
+
+        return claimed.Count == 0 ? [] : await OpenRunsAsync(db, db.Runs.Where(r => claimed.Contains(r.Id)), cancellationToken);
     }
 
     /// <summary>The open runs among <paramref name="runs"/>, oldest first, each with its stored wait.</summary>

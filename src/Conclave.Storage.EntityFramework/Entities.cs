@@ -82,6 +82,17 @@ internal sealed class RunEntity
 
     /// <summary>The session's newest event of the run when its usage was last recorded.</summary>
     public long UsageAtEventId { get; set; }
+
+    /// <summary>The instance executing the run (<c>instances.Id</c>); null for runs recorded before instances had ids.</summary>
+    public string? OwnerId { get; set; }
+}
+
+/// <summary>An instance of the service and when it last said it was alive.</summary>
+internal sealed class InstanceEntity
+{
+    public required string Id { get; set; }
+
+    public DateTime HeartbeatAt { get; set; }
 }
 
 /// <summary>A run's wait on people, kept so that it outlives the process: where the run stands, and its open requests.</summary>

@@ -15,6 +15,9 @@ public sealed class InProcessSessionEventHub : ISessionEventHub
         return new Subscription(this, sessionId, subscriber);
     }
 
+    /// <summary>The sessions that have subscribers now.</summary>
+    public IReadOnlyList<string> WatchedSessions => [.. _subscribers.Keys];
+
     /// <inheritdoc />
     public void Publish(SessionEvent sessionEvent)
     {

@@ -75,6 +75,42 @@ public sealed class SessionEventFeed(IEventStore store, EventWriter writer, ISes
         }
     }
 
+    private async IAsyncEnumerable<SessionEvent> GapAsync(
+        string sessionId, long afterEventId, long beforeEventId, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // Taken before the store is read, as at opening: an event leaves the tail only once it is stored.
+        var unstored = writer.Unstored(sessionId, afterEventId);
+        var last = afterEventId;
+        while (last < beforeEventId - 1)
+        {
+            var page = await store.ReadAfterAsync(sessionId, last, Math.Min(PageSize, (int)Math.Min(int.MaxValue, beforeEventId - 1 - last)), cancellationToken);
+            foreach (var stored in page)
+            {
+                if (stored.EventId >= beforeEventId)
+                {
+                    yield break;
+                }
+
+                last = stored.EventId;
+                yield return stored;
+            }
+
+            if (page.Count == 0)
+            {
+                break;
+            }
+        }
+
+        foreach (var published in unstored)
+        {
+            if (published.EventId > last && published.EventId < beforeEventId)
+            {
+                last = published.EventId;
+                yield return published;
+            }
+        }
+    }
+
     /// <summary>A reader's place in the session's events, and its live subscription.</summary>
     public sealed class Opening : IDisposable
     {
@@ -112,6 +148,14 @@ public sealed class SessionEventFeed(IEventStore store, EventWriter writer, ISes
         /// </summary>
         public IAsyncEnumerable<SessionEvent> ReadMissedAsync(CancellationToken cancellationToken = default) =>
             _feed.MissedAsync(this, cancellationToken);
+
+        /// <summary>
+        /// The events between two ids, for a reader whose live events skipped some: another instance's events reach it
+        /// through a bus that can lose a few (its connection failed, or the sending instance died between storing and
+        /// sending them). What is stored comes from the store.
+        /// </summary>
+        public IAsyncEnumerable<SessionEvent> ReadGapAsync(long afterEventId, long beforeEventId, CancellationToken cancellationToken = default) =>
+            _feed.GapAsync(SessionId, afterEventId, beforeEventId, cancellationToken);
 
         /// <summary>Ends the live subscription.</summary>
         public void Dispose() => _subscription.Dispose();

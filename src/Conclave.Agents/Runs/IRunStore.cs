@@ -19,7 +19,7 @@ public sealed record HistoryMessage(string Role, string Content, string? Tool = 
 }
 
 /// <summary>A run as recorded when it starts.</summary>
-public sealed record RunRecord(string RunId, string SessionId, string TenantId, string? MessageId, DateTime StartedAt);
+public sealed record RunRecord(string RunId, string SessionId, string TenantId, string? MessageId, DateTime StartedAt, string? OwnerId = null);
 
 /// <summary>A run that was still open when the process stopped.</summary>
 /// <param name="RunId">The run.</param>
@@ -93,4 +93,14 @@ public interface IRunStore
 
     /// <summary>The session's open run, with its stored wait, or null when it has none (whichever process runs it).</summary>
     Task<OpenRun?> FindOpenRunAsync(string sessionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Records that the instance <paramref name="instanceId"/> is alive now (its runs are not to be taken over).</summary>
+    Task HeartbeatAsync(string instanceId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Takes over, for <paramref name="instanceId"/>, the open runs whose owner is another instance that has not been
+    /// alive since <paramref name="ownersAliveSince"/> (or has no owner); returns them. Each run is taken by one instance
+    /// only, however many ask at once.
+    /// </summary>
+    Task<IReadOnlyList<OpenRun>> ClaimOrphanedRunsAsync(string instanceId, DateTime ownersAliveSince, CancellationToken cancellationToken = default);
 }

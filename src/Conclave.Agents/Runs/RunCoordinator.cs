@@ -37,13 +37,14 @@ public sealed partial class RunCoordinator : IRunControl
         IOptions<AskHumanOptions> askHuman,
         IOptions<TeamOptions> teams,
         IOptions<ContextOptions> context,
+        InstanceIdentity instance,
         TimeProvider time,
         ILogger<RunCoordinator> logger)
     {
         var tokens = new TokenCounter();
         var gate = new ConfirmationGate();
         _active = new ActiveRuns(time);
-        _setup = new RunSetup(skills, runs, events, writer, agent.Value, context.Value, tokens, time);
+        _setup = new RunSetup(skills, runs, events, writer, agent.Value, context.Value, tokens, instance, time);
         _execution = new RunExecution(model, tools, experts, runs, _setup, _active, gate, tokens, agent.Value, teams.Value, logger);
         _timeouts = new WaitTimeouts(confirmation.Value.Timeout, askHuman.Value.Timeout);
         _time = time;

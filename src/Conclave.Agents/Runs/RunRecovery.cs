@@ -5,16 +5,27 @@ using Microsoft.Extensions.Logging;
 namespace Conclave.Agents.Runs;
 
 /// <summary>
-/// Ends the runs a previous process left open (it crashed or was killed): each gets its terminal
-/// <c>error</c> (<c>internal</c>, retryable) in its session's log, so no client waits for it forever.
-/// Runs once at start, before any new run.
+/// Takes over the runs an instance left open when it stopped (it crashed, was killed, or stopped answering): a run that
+/// waits on a person waits again here; any other gets its terminal <c>error</c> (<c>internal</c>, retryable) in its
+/// session's log, so no client waits for it forever. One process alone does this once at start, before any new run, for
+/// every open run; one of several instances does it again and again, for the runs of instances no longer alive.
 /// </summary>
-public sealed partial class RunRecovery(IRunStore runs, IEventStore events, RunCoordinator coordinator, TimeProvider time, ILogger<RunRecovery> logger)
+public sealed partial class RunRecovery(
+    IRunStore runs,
+    IEventStore events,
+    ISessionEventHub hub,
+    RunCoordinator coordinator,
+    InstanceIdentity instance,
+    TimeProvider time,
+    ILogger<RunRecovery> logger)
 {
-    /// <summary>Ends every open run; returns how many there were.</summary>
-    public async Task<int> EndInterruptedRunsAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Takes over the open runs of every instance but this one that has not been alive since <paramref name="ownersAliveSince"/>
+    /// (<see cref="DateTime.MaxValue"/>: of every other instance); returns how many it took.
+    /// </summary>
+    public async Task<int> EndInterruptedRunsAsync(DateTime ownersAliveSince, CancellationToken cancellationToken = default)
     {
-        var open = await runs.ListOpenRunsAsync(cancellationToken);
+        var open = await runs.ClaimOrphanedRunsAsync(instance.Id, ownersAliveSince, cancellationToken);
         foreach (var run in open)
         {
             var lastEventId = await events.GetLastEventIdAsync(run.SessionId, cancellationToken);
@@ -44,6 +55,9 @@ public sealed partial class RunRecovery(IRunStore runs, IEventStore events, RunC
             };
             var sealedEvent = SessionEventLog.Seal(error, run.SessionId, lastEventId + 1, run.RunId, time.GetUtcNow().UtcDateTime);
             await events.AppendAsync([sealedEvent], cancellationToken);
+
+            // Stored, then sent to whoever watches the session (on any instance, when one took over another's run).
+            hub.Publish(sealedEvent);
             await runs.EndRunAsync(run.RunId, RunStatus.Failed, cancellationToken);
             LogEnded(run.RunId, run.SessionId);
         }
@@ -89,9 +103,9 @@ public sealed partial class RunRecovery(IRunStore runs, IEventStore events, RunC
         return json.RootElement.TryGetProperty("kind", out var kind) && (kind.ValueEquals("token") || kind.ValueEquals("thinking"));
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} of session {SessionId} waits on {RequestIds} again, as it did before the restart")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} of session {SessionId} waits on {RequestIds} again, here, as it did on the instance that stopped")]
     private partial void LogResumed(string runId, string sessionId, string requestIds);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} of session {SessionId} was left open by the previous process; ended it with error internal")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} of session {SessionId} was left open by an instance that stopped; ended it with error internal")]
     private partial void LogEnded(string runId, string sessionId);
 }

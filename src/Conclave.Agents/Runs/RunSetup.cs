@@ -14,8 +14,20 @@ internal sealed record RunPlan(SkillMatch? Match, string? TeamGoal, List<ChatMes
 /// run with its message, then reading skills and history into its <see cref="RunPlan"/>.
 /// </summary>
 internal sealed class RunSetup(
-    ISkillCatalog skills, IRunStore runs, IEventStore events, EventWriter writer, AgentOptions agent, ContextOptions context, TokenCounter tokens, TimeProvider time)
+    ISkillCatalog skills,
+    IRunStore runs,
+    IEventStore events,
+    EventWriter writer,
+    AgentOptions agent,
+    ContextOptions context,
+    TokenCounter tokens,
+    InstanceIdentity instance,
+    TimeProvider time)
 {
+    // How long a new run waits for another instance's run that is finishing up: 40 tries, 50 ms apart.
+    private const int FinishingAttempts = 40;
+    private static readonly TimeSpan FinishingRetryDelay = TimeSpan.FromMilliseconds(50);
+
     private readonly SemaphoreSlim _turns = new(agent.MaxConcurrentRunSetup, agent.MaxConcurrentRunSetup);
 
     /// <summary>The tenant's skill a client forces by name, or null when it has none of that name.</summary>
@@ -32,10 +44,7 @@ internal sealed class RunSetup(
         await _turns.WaitAsync(cancellationToken);
         try
         {
-            await runs.BeginRunAsync(
-                new RunRecord(run.Id, run.SessionId, run.Request.TenantId, run.Request.MessageId, time.GetUtcNow().UtcDateTime),
-                run.Request.Content,
-                CancellationToken.None);
+            await BeginAsync(run);
 
             // Read once the run holds the session: a run of another process before it has stored its last event by now.
             var lastEventId = await events.GetLastEventIdAsync(run.SessionId, CancellationToken.None);
@@ -45,6 +54,45 @@ internal sealed class RunSetup(
         {
             _turns.Release();
         }
+    }
+
+    /// <summary>
+    /// Records the run as running. A run of another instance that holds the session but whose terminal event is stored
+    /// is only finishing up (its record ends just after): the new run waits for it, a moment, as it would for one of
+    /// this process.
+    /// </summary>
+    private async Task BeginAsync(Run run)
+    {
+        var record = new RunRecord(run.Id, run.SessionId, run.Request.TenantId, run.Request.MessageId, time.GetUtcNow().UtcDateTime, instance.Id);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await runs.BeginRunAsync(record, run.Request.Content, CancellationToken.None);
+                return;
+            }
+            catch (RunInProgressException) when (attempt < FinishingAttempts)
+            {
+                if (!await HolderIsFinishingAsync(run.SessionId))
+                {
+                    throw;
+                }
+            }
+
+            await Task.Delay(FinishingRetryDelay, time);
+        }
+    }
+
+    private async Task<bool> HolderIsFinishingAsync(string sessionId)
+    {
+        if (await runs.FindOpenRunAsync(sessionId, CancellationToken.None) is not { } holder)
+        {
+            return true;
+        }
+
+        var newest = await events.GetLastEventIdAsync(sessionId, CancellationToken.None);
+        var last = newest == 0 ? [] : await events.ReadAfterAsync(sessionId, newest - 1, 1, CancellationToken.None);
+        return last is [{ IsTerminal: true } terminal] && terminal.RunId == holder.RunId;
     }
 
     /// <summary>

@@ -31,6 +31,9 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     private readonly Channel<OutgoingFrame> _outgoing;
     private readonly CancellationTokenSource _aborted = new();
     private readonly CancellationTokenSource _sending = new();
+
+    // The feed the send loop reads from: where a gap in the live events is filled from.
+    private SessionEventFeed.Opening? _feed;
     private TokenBucketRateLimiter? _rate;
     private CloseRequest? _close;
 
@@ -155,6 +158,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     {
         // Every close cancels sending (the abort comes only after this loop); no link to the abort is needed.
         var token = _sending.Token;
+        _feed = feed;
         try
         {
             var lastSent = await SendConnectedAndMissedAsync(feed, token);
@@ -219,6 +223,16 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
             if (frame.EventId != 0 && frame.EventId <= lastSent)
             {
                 continue; // already sent from the store
+            }
+
+            if (frame.EventId > lastSent + 1 && _feed is { } feed)
+            {
+                // Live events skipped some (another instance's, lost on the way): the store has them.
+                await foreach (var missed in feed.ReadGapAsync(lastSent, frame.EventId, cancellationToken))
+                {
+                    await SendAsync(missed.Utf8Json, cancellationToken);
+                    sent++;
+                }
             }
 
             await SendAsync(frame.Utf8Json, cancellationToken);

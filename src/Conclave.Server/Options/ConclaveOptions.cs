@@ -85,4 +85,15 @@ internal sealed class ClusterOptions
     /// <summary>How long a <c>cancel</c> or an answer sent to this instance waits for the instance running the run.</summary>
     [Range(100, 60_000)]
     public int ControlTimeoutMs { get; set; } = 2_000;
+
+    /// <summary>How often an instance records that it is alive, and looks for runs of instances that are not.</summary>
+    [Range(1, 60)]
+    public int HeartbeatSeconds { get; set; } = 2;
+
+    /// <summary>
+    /// An instance not heard from for this long is taken for dead: its streaming runs are ended, and its waiting runs
+    /// taken up, by another instance. At least three heartbeats.
+    /// </summary>
+    [Range(3, 600)]
+    public int OwnerTimeoutSeconds { get; set; } = 10;
 }

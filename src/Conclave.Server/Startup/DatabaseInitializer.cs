@@ -22,6 +22,7 @@ internal sealed class DatabaseInitializer(
     RunRecovery recovery,
     IOptions<StorageOptions> options,
     IOptions<EventWriterOptions> eventOptions,
+    IOptions<ClusterOptions> cluster,
     TimeProvider time)
     : IHostedService
 {
@@ -34,8 +35,13 @@ internal sealed class DatabaseInitializer(
         await AdminKeyBootstrap.EnsureAdminKeyAsync(apiKeys, keys, time, Console.Out);
 
         await journal.RestoreAsync(events, eventOptions.Value.MaxBatchSize, cancellationToken);
-        await recovery.EndInterruptedRunsAsync(cancellationToken);
+        await recovery.EndInterruptedRunsAsync(OwnersAliveSince(), cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    // One process alone owns every open run; one of several leaves the runs of the instances still alive to them.
+    private DateTime OwnersAliveSince() => string.IsNullOrWhiteSpace(cluster.Value.Redis)
+        ? DateTime.MaxValue
+        : time.GetUtcNow().UtcDateTime - TimeSpan.FromSeconds(cluster.Value.OwnerTimeoutSeconds);
 }

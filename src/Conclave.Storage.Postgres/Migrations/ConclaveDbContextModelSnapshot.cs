@@ -120,6 +120,19 @@ namespace Conclave.Storage.Postgres.Migrations
                     b.ToTable("experts", (string)null);
                 });
 
+            modelBuilder.Entity("Conclave.Storage.EntityFramework.InstanceEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("HeartbeatAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("instances", (string)null);
+                });
+
             modelBuilder.Entity("Conclave.Storage.EntityFramework.MessageEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -173,6 +186,9 @@ namespace Conclave.Storage.Postgres.Migrations
 
                     b.Property<long>("OutputTokens")
                         .HasColumnType("bigint");
+
+                    b.Property<string>("OwnerId")
+                        .HasColumnType("text");
 
                     b.Property<string>("SessionId")
                         .IsRequired()

@@ -114,6 +114,19 @@ namespace Conclave.Storage.Sqlite.Migrations
                     b.ToTable("experts", (string)null);
                 });
 
+            modelBuilder.Entity("Conclave.Storage.EntityFramework.InstanceEntity", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("HeartbeatAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("instances", (string)null);
+                });
+
             modelBuilder.Entity("Conclave.Storage.EntityFramework.MessageEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -165,6 +178,9 @@ namespace Conclave.Storage.Sqlite.Migrations
 
                     b.Property<long>("OutputTokens")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("OwnerId")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("SessionId")
                         .IsRequired()

@@ -19,6 +19,8 @@ public sealed class HealthAndOpenApiTests
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
         Assert.Equal("ready", ready.Str("status"));
         Assert.Equal("builtin", ready.Str("provider"));
+        Assert.Equal("sqlite", ready.Str("storage"));
+        Assert.Equal(JsonValueKind.Null, ready.GetProperty("redis").ValueKind);
         Assert.DoesNotContain(ConclaveTestServer.AdminKey, ready.GetRawText(), StringComparison.Ordinal);
     }
 

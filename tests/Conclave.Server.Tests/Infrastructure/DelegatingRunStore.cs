@@ -28,6 +28,12 @@ internal class DelegatingRunStore(IRunStore store) : IRunStore
     public virtual Task<IReadOnlyList<OpenRun>> ListOpenRunsAsync(CancellationToken cancellationToken = default) =>
         store.ListOpenRunsAsync(cancellationToken);
 
+    public virtual Task HeartbeatAsync(string instanceId, CancellationToken cancellationToken = default) =>
+        store.HeartbeatAsync(instanceId, cancellationToken);
+
+    public virtual Task<IReadOnlyList<OpenRun>> ClaimOrphanedRunsAsync(string instanceId, DateTime ownersAliveSince, CancellationToken cancellationToken = default) =>
+        store.ClaimOrphanedRunsAsync(instanceId, ownersAliveSince, cancellationToken);
+
     public virtual Task<OpenRun?> FindOpenRunAsync(string sessionId, CancellationToken cancellationToken = default) =>
         store.FindOpenRunAsync(sessionId, cancellationToken);
 }

@@ -27,6 +27,16 @@ internal sealed class TwoInstances : IAsyncDisposable
 
     public static async Task<TwoInstances> StartAsync(IDictionary<string, string?>? extra = null)
     {
+        var database = await PostgresDatabase.CreateAsync();
+        var settings = SettingsFor(database, extra);
+        var a = await ConclaveTestServer.StartAsync(settings);
+        var b = await ConclaveTestServer.StartAsync(settings);
+        return new TwoInstances(database, a, b, settings);
+    }
+
+    /// <summary>The settings of an instance of the service on <paramref name="database"/>, on channels of its own.</summary>
+    public static Dictionary<string, string?> SettingsFor(PostgresDatabase database, IDictionary<string, string?>? extra = null)
+    {
         var redis = Environment.GetEnvironmentVariable(RedisVariable);
         if (string.IsNullOrWhiteSpace(redis))
         {
@@ -34,7 +44,6 @@ internal sealed class TwoInstances : IAsyncDisposable
                 $"{RedisVariable} is not set: ./test.sh starts Redis and sets it (or leave these tests out with --filter Category!=Cluster).");
         }
 
-        var database = await PostgresDatabase.CreateAsync();
         var settings = new Dictionary<string, string?>(database.Settings)
         {
             ["Conclave:Cluster:Redis"] = redis,
@@ -45,10 +54,12 @@ internal sealed class TwoInstances : IAsyncDisposable
             settings[name] = value;
         }
 
-        var a = await ConclaveTestServer.StartAsync(settings);
-        var b = await ConclaveTestServer.StartAsync(settings);
-        return new TwoInstances(database, a, b, settings);
+        return settings;
     }
+
+    /// <summary>Settings as a server process's environment variables.</summary>
+    public static Dictionary<string, string> AsEnvironment(IDictionary<string, string?> settings) =>
+        settings.ToDictionary(s => s.Key.Replace(":", "__", StringComparison.Ordinal), s => s.Value ?? string.Empty);
 
     public async ValueTask DisposeAsync()
     {

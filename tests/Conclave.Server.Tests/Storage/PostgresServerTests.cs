@@ -50,7 +50,9 @@ public sealed class PostgresServerTests
         await using var database = await PostgresDatabase.CreateAsync();
         await using var server = await ConclaveTestServer.StartAsync(database.Settings);
         using var anonymous = server.CreateClient(key: null);
-        Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/readyz")).StatusCode);
+        var ready = await anonymous.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Contains("\"storage\":\"postgres\"", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         // The server's role loses the right to connect: what an unreachable database looks like from the server.
         await database.ExecuteOnServerAsync($"ALTER DATABASE \"{database.Name}\" ALLOW_CONNECTIONS false");

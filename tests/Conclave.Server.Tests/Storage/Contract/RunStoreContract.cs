@@ -51,6 +51,57 @@ public abstract class RunStoreContract
     }
 
     [Fact]
+    public async Task RunsOfALiveInstanceStayItsOwnAndThoseOfADeadOneAreTakenOverOnce()
+    {
+        await using var storage = await StartAsync();
+        var session = await storage.NewSessionAsync();
+        var other = await storage.NewSessionAsync();
+        await storage.Runs.HeartbeatAsync("instance_a");
+        await storage.Runs.BeginRunAsync(new RunRecord("run_1", session, "admin", null, Start, OwnerId: "instance_a"), "hello");
+        await storage.Runs.BeginRunAsync(new RunRecord("run_2", other, "admin", null, Start), "no owner recorded");
+        var aliveSince = DateTime.UtcNow.AddMinutes(-1);
+
+        var whileAlive = await storage.Runs.ClaimOrphanedRunsAsync("instance_b", aliveSince);
+        Assert.Equal(["run_2"], whileAlive.Select(r => r.RunId));
+
+        // instance_a falls silent (its last heartbeat is before the cut-off): b, alive, takes its run; c, asking after, finds none.
+        await storage.Runs.HeartbeatAsync("instance_b");
+        var afterSilence = DateTime.UtcNow.AddSeconds(-0.5);
+        await Task.Delay(1_000);
+        await storage.Runs.HeartbeatAsync("instance_b");
+        var takenByB = await storage.Runs.ClaimOrphanedRunsAsync("instance_b", afterSilence.AddSeconds(1));
+        var takenByC = await storage.Runs.ClaimOrphanedRunsAsync("instance_c", afterSilence.AddSeconds(1));
+
+        Assert.Equal(["run_1"], takenByB.Select(r => r.RunId));
+        Assert.Equal(session, takenByB[0].SessionId);
+        Assert.Empty(takenByC);
+    }
+
+    [Fact]
+    public async Task InstancesClaimingAtOnceTakeEachOrphanedRunOnce()
+    {
+        await using var storage = await StartAsync();
+        var sessions = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            sessions.Add(await storage.NewSessionAsync());
+            await storage.Runs.BeginRunAsync(new RunRecord($"run_{i}", sessions[^1], "admin", null, Start, OwnerId: "gone"), "hello");
+        }
+
+        // Four live instances find the same orphans at once; each run goes to one of them.
+        var aliveSince = DateTime.UtcNow.AddMinutes(-1);
+        for (var i = 0; i < 4; i++)
+        {
+            await storage.Runs.HeartbeatAsync($"instance_{i}");
+        }
+
+        var claims = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => storage.Runs.ClaimOrphanedRunsAsync($"instance_{i}", aliveSince)));
+
+        var taken = claims.SelectMany(c => c.Select(r => r.RunId)).Order().ToList();
+        Assert.Equal(Enumerable.Range(0, 6).Select(i => $"run_{i}").Order(), taken);
+    }
+
+    [Fact]
     public async Task ASessionHoldsOneRunningRunAtATime()
     {
         await using var storage = await StartAsync();
