@@ -10,9 +10,13 @@ internal enum ControlKind
 {
     Cancel,
     Answer,
+    Notice,
 }
 
-/// <summary>A control request between instances: a <c>cancel</c>, or an answer to a pending request, for a session's run.</summary>
+/// <summary>
+/// A control request between instances: a <c>cancel</c>, or an answer to a pending request, for a session's run; or a
+/// notice every instance acts on (its kind in <see cref="NoticeKind"/>, its subject in <see cref="SessionId"/>).
+/// </summary>
 internal sealed record ControlRequest(
     ControlKind Kind,
     string SessionId,
@@ -20,7 +24,8 @@ internal sealed record ControlRequest(
     string? RequestId = null,
     RequestKind? RequestKind = null,
     bool Approved = false,
-    string? Content = null)
+    string? Content = null,
+    string? NoticeKind = null)
 {
     public Guid Id { get; init; }
 

@@ -87,10 +87,17 @@ internal sealed partial class RedisBus(RedisClusterOptions options, InstanceIden
     /// Asks the other instances to carry out a control request; true as soon as one did, false when every one answered
     /// no, or none answered within <see cref="RedisClusterOptions.ControlTimeout"/>.
     /// </summary>
-    public async Task<bool> RequestAsync(ControlRequest request, CancellationToken cancellationToken)
+    public Task<bool> RequestAsync(ControlRequest request, CancellationToken cancellationToken) =>
+        SendAsync(request, untilAll: false, cancellationToken);
+
+    /// <summary>Tells every other instance, and waits until each answered, or <see cref="RedisClusterOptions.ControlTimeout"/>.</summary>
+    public Task BroadcastAsync(ControlRequest request, CancellationToken cancellationToken) =>
+        SendAsync(request, untilAll: true, cancellationToken);
+
+    private async Task<bool> SendAsync(ControlRequest request, bool untilAll, CancellationToken cancellationToken)
     {
         var id = Guid.NewGuid();
-        var pending = new PendingRequest();
+        var pending = new PendingRequest(untilAll);
         _waiting[id] = pending;
         try
         {
@@ -159,13 +166,16 @@ internal sealed partial class RedisBus(RedisClusterOptions options, InstanceIden
     [LoggerMessage(Level = LogLevel.Warning, Message = "Carrying out another instance's {Kind} for session {SessionId} failed")]
     private partial void LogControlFailed(Exception exception, ControlKind kind, string sessionId);
 
-    /// <summary>A control request's answers: yes at the first instance that carried it out, no once every one said no.</summary>
-    private sealed class PendingRequest
+    /// <summary>
+    /// A control request's answers: yes at the first instance that carried it out, no once every one said no; or, for a
+    /// notice, done once every one answered.
+    /// </summary>
+    private sealed class PendingRequest(bool untilAll)
     {
         private readonly TaskCompletionSource<bool> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly Lock _lock = new();
         private int _expected = -1;
-        private int _noes;
+        private int _answered;
 
         public Task<bool> Answer => _answer.Task;
 
@@ -175,9 +185,9 @@ internal sealed partial class RedisBus(RedisClusterOptions options, InstanceIden
             lock (_lock)
             {
                 _expected = instances;
-                if (_noes >= _expected)
+                if (_answered >= _expected)
                 {
-                    _answer.TrySetResult(false);
+                    _answer.TrySetResult(untilAll);
                 }
             }
         }
@@ -186,13 +196,13 @@ internal sealed partial class RedisBus(RedisClusterOptions options, InstanceIden
         {
             lock (_lock)
             {
-                if (done)
+                if (done && !untilAll)
                 {
                     _answer.TrySetResult(true);
                 }
-                else if (++_noes >= _expected && _expected >= 0)
+                else if (++_answered >= _expected && _expected >= 0)
                 {
-                    _answer.TrySetResult(false);
+                    _answer.TrySetResult(untilAll);
                 }
             }
         }

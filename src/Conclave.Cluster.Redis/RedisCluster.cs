@@ -9,8 +9,9 @@ namespace Conclave.Cluster.Redis;
 public static class RedisCluster
 {
     /// <summary>
-    /// Replaces the in-process event hub and run control with ones that reach the other instances through Redis, and
-    /// has the event writer publish each event only once it is stored (no other instance could read this one's journal).
+    /// Replaces the in-process event hub, run control and notices with ones that reach the other instances through Redis,
+    /// and has the event writer publish each event only once it is stored (no other instance could read this one's
+    /// journal). The host registers the <see cref="IInstanceNoticeHandler"/> that acts on other instances' notices.
     /// </summary>
     public static IServiceCollection AddConclaveRedisCluster(this IServiceCollection services, RedisClusterOptions options)
     {
@@ -18,6 +19,7 @@ public static class RedisCluster
         services.AddSingleton(options);
         services.AddSingleton<RedisBus>();
         services.AddSingleton<IClusterProbe>(sp => sp.GetRequiredService<RedisBus>());
+        services.Replace(ServiceDescriptor.Singleton<IInstanceNotices, RedisInstanceNotices>());
         services.AddHostedService<InstanceLease>();
         services.AddHostedService<RemoteControl>();
         services.AddHostedService(sp => sp.GetRequiredService<RedisBus>());

@@ -7,7 +7,7 @@ namespace Conclave.Cluster.Redis;
 /// Carries out the other instances' control requests on this instance's runs. Started before the bus subscribes, so
 /// that no request finds it missing (and apart from the bus, which the runtime's event hub needs before the runs exist).
 /// </summary>
-internal sealed class RemoteControl(RedisBus bus, RunCoordinator runs) : IHostedService
+internal sealed class RemoteControl(RedisBus bus, RunCoordinator runs, IInstanceNoticeHandler notices) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -23,6 +23,13 @@ internal sealed class RemoteControl(RedisBus bus, RunCoordinator runs) : IHosted
         ControlKind.Cancel => runs.CancelAsync(request.SessionId, request.RunId),
         ControlKind.Answer when request is { RequestId: { } id, RequestKind: { } kind } =>
             runs.AnswerAsync(request.SessionId, id, kind, new HumanAnswer(request.Approved, request.Content)),
+        ControlKind.Notice when request.NoticeKind is { } notice => HandleNoticeAsync(new InstanceNotice(notice, request.SessionId)),
         _ => Task.FromResult(false),
     };
+
+    private async Task<bool> HandleNoticeAsync(InstanceNotice notice)
+    {
+        await notices.HandleAsync(notice);
+        return true;
+    }
 }

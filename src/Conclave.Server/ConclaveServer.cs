@@ -8,6 +8,7 @@ using Conclave.Agents.Teams;
 using Conclave.Agents.Tools;
 using Conclave.Server.Auth;
 using Conclave.Server.Chat;
+using Conclave.Server.Cluster;
 using Conclave.Server.Experts;
 using Conclave.Server.Health;
 using Conclave.Server.Json;
@@ -137,6 +138,8 @@ public static class ConclaveServer
     /// <summary>With <c>Conclave:Cluster:Redis</c>, this process is one of several instances (after the runtime, whose one-process parts it replaces).</summary>
     private static IServiceCollection AddCluster(this IServiceCollection services, IConfiguration configuration)
     {
+        services.AddSingleton<IInstanceNoticeHandler, InstanceNoticeHandler>();
+        services.AddSingleton<IInstanceNotices, SingleInstanceNotices>();
         var cluster = configuration.GetSection(ClusterOptions.Section).Get<ClusterOptions>() ?? new ClusterOptions();
         if (!string.IsNullOrWhiteSpace(cluster.Redis))
         {

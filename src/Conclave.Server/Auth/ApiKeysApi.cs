@@ -1,4 +1,4 @@
-using Conclave.Agents.Runs;
+using Conclave.Cluster.Redis;
 using Conclave.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -51,7 +51,7 @@ internal static class ApiKeysApi
         TypedResults.Ok((await keys.ListAsync(cancellationToken)).Select(k => new ApiKeyResponse(k.Id, k.Name, k.Prefix, k.IsAdmin, k.CreatedAt, k.RevokedAt)).ToList());
 
     private static async Task<Results<NoContent, ProblemHttpResult>> RevokeAsync(
-        string id, IApiKeyStore keys, ApiKeyRegistry registry, RunCoordinator runs, TimeProvider time, CancellationToken cancellationToken)
+        string id, IApiKeyStore keys, IInstanceNoticeHandler here, IInstanceNotices others, TimeProvider time, CancellationToken cancellationToken)
     {
         var key = await keys.FindActiveAsync(id, cancellationToken);
         if (key is null)
@@ -69,10 +69,10 @@ internal static class ApiKeysApi
             return Problems.NotFound($"There is no active key '{id}'.");
         }
 
-        registry.OnRevoked(id);
-
-        // Its runs end (error cancelled) before this answers, and its tenant starts no more.
-        await runs.CloseTenantAsync(Caller.TenantOfKey(id, isAdmin: false));
+        // Its sockets close and its runs end (error cancelled) before this answers, here and on every other instance.
+        var revoked = new InstanceNotice(InstanceNotice.KeyRevoked, id);
+        await here.HandleAsync(revoked);
+        await others.BroadcastAsync(revoked, cancellationToken);
         return TypedResults.NoContent();
     }
 }

@@ -1,12 +1,10 @@
 using System.Text.Json;
 using Conclave.Agents.Events;
 using Conclave.Agents.Runs;
+using Conclave.Cluster.Redis;
 using Conclave.Server.Auth;
-using Conclave.Server.Chat;
-using Conclave.Server.Options;
 using Conclave.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Extensions.Options;
 
 namespace Conclave.Server.Sessions;
 
@@ -124,31 +122,20 @@ internal static class SessionsApi
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(
-        string id, HttpContext http, ISessionStore sessions, RunCoordinator runs, ChatConnectionRegistry sockets,
-        EventWriter events, IOptions<AgentOptions> agent)
+        string id, HttpContext http, ISessionStore sessions, IInstanceNoticeHandler here, IInstanceNotices others)
     {
         if (await FindAsync(sessions, id, http) is null)
         {
             return NotFoundProblem(id);
         }
 
-        // The session goes first: from then on no run can start on it and no socket can open to it.
-        // Then its run is stopped and its sockets closed, and only then is the rest removed.
+        // The session goes first: from then on no run can start on it and no socket can open to it. Then its run is
+        // stopped and its sockets closed, here and on every other instance, and only then is the rest removed.
         await sessions.RemoveAsync(id, CancellationToken.None);
-        await runs.StopSessionAsync(id);
-        await sockets.CloseSessionAsync(id);
-
-        // Every event of the session is stored and marked so in the journal before it goes: the next start, even
-        // after a crash, restores nothing of it.
-        await events.FlushAsync();
+        var deleted = new InstanceNotice(InstanceNotice.SessionDeleted, id);
+        await here.HandleAsync(deleted);
+        await others.BroadcastAsync(deleted, CancellationToken.None);
         await sessions.RemoveDataAsync(id, CancellationToken.None);
-
-        var workspace = Path.Combine(agent.Value.WorkspacesPath, id);
-        if (Directory.Exists(workspace))
-        {
-            Directory.Delete(workspace, recursive: true);
-        }
-
         return TypedResults.NoContent();
     }
 
