@@ -10,6 +10,7 @@ internal enum ControlKind
 {
     Cancel,
     Answer,
+    Stop,
     Notice,
 }
 
@@ -25,7 +26,8 @@ internal sealed record ControlRequest(
     RequestKind? RequestKind = null,
     bool Approved = false,
     string? Content = null,
-    string? NoticeKind = null)
+    string? NoticeKind = null,
+    StopReason? Reason = null)
 {
     public Guid Id { get; init; }
 

@@ -74,5 +74,14 @@ internal sealed class RedisRunControl : IRunControl
         return new ActiveRun(open.RunId, pending);
     }
 
+    public async Task<IReadOnlyList<RunSummary>> ListActiveAsync(string? tenantId, CancellationToken cancellationToken = default) =>
+        [.. (await _runs.ListOpenRunsAsync(cancellationToken))
+            .Where(r => tenantId is null || r.TenantId == tenantId)
+            .Select(r => new RunSummary(r.RunId, r.SessionId, r.TenantId, r.StartedAt, r.Wait?.Requests.Count ?? 0))];
+
+    public async Task<bool> StopRunAsync(string sessionId, string runId, StopReason reason, CancellationToken cancellationToken = default) =>
+        await _local.StopRunAsync(sessionId, runId, reason, cancellationToken)
+        || await _bus.RequestAsync(new ControlRequest(ControlKind.Stop, sessionId, RunId: runId, Reason: reason), cancellationToken);
+
     private static string AnnouncementType(RequestKind kind) => kind == RequestKind.Confirmation ? "confirmation_request" : "ask_human";
 }

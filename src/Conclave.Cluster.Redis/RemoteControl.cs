@@ -23,6 +23,7 @@ internal sealed class RemoteControl(RedisBus bus, RunCoordinator runs, IInstance
         ControlKind.Cancel => runs.CancelAsync(request.SessionId, request.RunId),
         ControlKind.Answer when request is { RequestId: { } id, RequestKind: { } kind } =>
             runs.AnswerAsync(request.SessionId, id, kind, new HumanAnswer(request.Approved, request.Content)),
+        ControlKind.Stop when request is { RunId: { } runId, Reason: { } reason } => runs.StopRunAsync(request.SessionId, runId, reason),
         ControlKind.Notice when request.NoticeKind is { } notice => HandleNoticeAsync(new InstanceNotice(notice, request.SessionId)),
         _ => Task.FromResult(false),
     };

@@ -14,4 +14,13 @@ public interface IRunControl
 
     /// <summary>The session's active run and its open requests, wherever it executes; null when it has none.</summary>
     Task<ActiveRun?> FindActiveAsync(string sessionId, CancellationToken cancellationToken = default);
+
+    /// <summary>The active runs, of one tenant or (when null) of all, oldest first, wherever they execute.</summary>
+    Task<IReadOnlyList<RunSummary>> ListActiveAsync(string? tenantId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stops a session's active run by its id, for <paramref name="reason"/>, and waits until it has ended, wherever it
+    /// executes; false when no such run is active, or it already has its answer.
+    /// </summary>
+    Task<bool> StopRunAsync(string sessionId, string runId, StopReason reason, CancellationToken cancellationToken = default);
 }

@@ -161,6 +161,14 @@ public sealed partial class RunCoordinator : IRunControl
         Task.FromResult(GetActive(sessionId));
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<RunSummary>> ListActiveAsync(string? tenantId, CancellationToken cancellationToken = default) =>
+        Task.FromResult(ListActive(tenantId));
+
+    /// <inheritdoc />
+    public Task<bool> StopRunAsync(string sessionId, string runId, StopReason reason, CancellationToken cancellationToken = default) =>
+        _active.Of(sessionId)?.Id == runId ? StopRunAsync(runId, reason) : Task.FromResult(false);
+
+    /// <inheritdoc />
     public Task<bool> CancelAsync(string sessionId, string? runId, CancellationToken cancellationToken = default) =>
         Task.FromResult(_active.Cancel(sessionId, runId));
 

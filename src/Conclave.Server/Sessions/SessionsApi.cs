@@ -53,7 +53,7 @@ internal static class SessionsApi
     }
 
     private static async Task<Results<Ok<List<SessionResponse>>, ValidationProblem>> ListAsync(
-        HttpContext http, ISessionStore sessions, RunCoordinator runs, int? limit, string? cursor)
+        HttpContext http, ISessionStore sessions, IRunControl runs, int? limit, string? cursor)
     {
         if (limit is < 1 or > MaxPageSize)
         {
@@ -69,18 +69,24 @@ internal static class SessionsApi
             http.Response.Headers["X-Next-Cursor"] = page[^1].Id;
         }
 
-        return TypedResults.Ok(page.ConvertAll(s => ToResponse(s, runs.GetActive(s.Id)?.RunId)));
+        var listed = new List<SessionResponse>(page.Count);
+        foreach (var session in page)
+        {
+            listed.Add(ToResponse(session, (await runs.FindActiveAsync(session.Id, http.RequestAborted))?.RunId));
+        }
+
+        return TypedResults.Ok(listed);
     }
 
     private static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> GetAsync(
-        string id, HttpContext http, ISessionStore sessions, RunCoordinator runs)
+        string id, HttpContext http, ISessionStore sessions, IRunControl runs)
     {
         var session = await FindAsync(sessions, id, http);
-        return session is null ? NotFoundProblem(id) : TypedResults.Ok(ToResponse(session, runs.GetActive(id)?.RunId));
+        return session is null ? NotFoundProblem(id) : TypedResults.Ok(ToResponse(session, (await runs.FindActiveAsync(id, http.RequestAborted))?.RunId));
     }
 
     private static async Task<Results<Ok<SessionResponse>, ProblemHttpResult, ValidationProblem>> UpdateAsync(
-        string id, JsonElement body, HttpContext http, ISessionStore sessions, RunCoordinator runs, TimeProvider time)
+        string id, JsonElement body, HttpContext http, ISessionStore sessions, IRunControl runs, TimeProvider time)
     {
         if (body.ValueKind != JsonValueKind.Object)
         {
@@ -117,7 +123,7 @@ internal static class SessionsApi
             UpdatedAt = time.GetUtcNow().UtcDateTime,
         };
         return await sessions.UpdateAsync(updated, http.RequestAborted)
-            ? TypedResults.Ok(ToResponse(updated, runs.GetActive(id)?.RunId))
+            ? TypedResults.Ok(ToResponse(updated, (await runs.FindActiveAsync(id, http.RequestAborted))?.RunId))
             : NotFoundProblem(id);
     }
 

@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Conclave.Server.Tests.Infrastructure;
 
 namespace Conclave.Server.Tests.Cluster;
@@ -60,6 +63,27 @@ public sealed class TwoInstanceTests
         Assert.Equal("final_answer", next[^1].Type());
         Assert.NotEqual(endOnA.Str("run_id"), next[^1].Str("run_id"));
         Assert.Equal(endOnA.EventId() + 1, next[0].EventId());
+    }
+
+    [Fact]
+    public async Task ARunOnAIsListedAndCancelledThroughTheRestApiOfB()
+    {
+        await using var cluster = await TwoInstances.StartAsync(new Dictionary<string, string?> { ["Conclave:Llm:Builtin:TokenDelayMs"] = "20" });
+        var session = await cluster.A.CreateSessionAsync();
+        await using var onA = await cluster.A.ConnectAsync(session);
+        await onA.SendAsync(new { type = "message", content = "stream 100000 words" });
+        var runId = (await onA.ReceiveTypeAsync("token")).Str("run_id");
+
+        var listed = await cluster.B.Http.GetFromJsonAsync<List<JsonElement>>("/api/v1/runs");
+        var sessionOnB = await cluster.B.Http.GetFromJsonAsync<JsonElement>($"/api/v1/sessions/{session}");
+        using var cancelled = await cluster.B.Http.PostAsync($"/api/v1/runs/{runId}/cancel", null);
+        var end = (await onA.ReceiveRunEndAsync(TimeSpan.FromSeconds(5)))[^1];
+
+        Assert.Contains(listed!, r => r.Str("run_id") == runId && r.Str("session_id") == session);
+        Assert.Equal(runId, sessionOnB.Str("active_run_id"));
+        Assert.Equal(HttpStatusCode.NoContent, cancelled.StatusCode);
+        Assert.Equal("cancelled", end.Str("code"));
+        Assert.Empty((await cluster.B.Http.GetFromJsonAsync<List<JsonElement>>("/api/v1/runs"))!);
     }
 
     [Fact]
