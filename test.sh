@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Conclave's one test command: build (the web client too), .NET tests (on SQLite, and on real PostgreSQL and Redis
 # servers it starts), the web client's unit tests, then the end-to-end suites against a real server: Python over the protocol,
-# and the web client in real Chromium.
+# and the web client in real Chromium; then the Python suite again against two instances behind a load balancer.
 #
 #   ./test.sh                  everything
 #   ./test.sh -k resume        extra arguments go to pytest (the e2e suite)
@@ -11,6 +11,7 @@
 #   SKIP_E2E=1            skip both e2e suites (and their Debian packages)
 #   SKIP_WEB_E2E=1        skip the browser suite only (and Chromium)
 #   SKIP_BENCH_SMOKE=1    skip the benchmark's smoke run
+#   SKIP_CLUSTER_E2E=1    skip the e2e suite's second run, against two instances on PostgreSQL and Redis
 #   DOTNET_TEST_ARGS=...  extra arguments for `dotnet test`, split on spaces (e.g. "--filter Category=Fast")
 #   E2E_PYTHON=...        the Python with pytest & co. (default /usr/bin/python3, the Debian one)
 set -euo pipefail
@@ -69,22 +70,28 @@ source tests/infra/redis.sh
 # What the run leaves behind (the e2e server's data, PostgreSQL) goes when it ends, however it ends.
 TMP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/conclave-e2e.XXXXXX")
 SERVER_LOG=$TMP_DIR/server.log
-SERVER_PID=
+SERVER_PIDS=()
 
 cleanup() {
-    local rc=$?
-    if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
+    local rc=$? pid
+    for pid in "${SERVER_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${SERVER_PIDS[@]}"; do
         for _ in $(seq 1 50); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
+            kill -0 "$pid" 2>/dev/null || break
             sleep 0.2
         done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    if [[ $rc -ne 0 && -s $SERVER_LOG ]]; then
-        printf '\n==> last 200 lines of the server log (%s)\n' "$SERVER_LOG" >&2
-        tail -n 200 "$SERVER_LOG" >&2 || true
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    if [[ $rc -ne 0 ]]; then
+        local log
+        for log in "$TMP_DIR"/*.log; do
+            [[ -s $log ]] || continue
+            printf '\n==> last 200 lines of %s\n' "$log" >&2
+            tail -n 200 "$log" >&2 || true
+        done
     fi
     stop_redis
     stop_postgres
@@ -143,23 +150,14 @@ fi
 [[ -f $SERVER_DLL ]] || die "$SERVER_DLL not found after the build"
 
 E2E_STATUS=0
-
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 ADMIN_KEY=$("$PY" -c 'import secrets; print("e2e-admin-" + secrets.token_hex(24))')
-BASE_URL=http://127.0.0.1:$PORT
 
-step "starting Conclave.Server on $BASE_URL (data in $TMP_DIR)"
-# Started from the project folder, as `dotnet run` would, so its appsettings.json applies.
-pushd "$SERVER_PROJECT_DIR" >/dev/null
-Conclave__DataDir=$TMP_DIR/data \
-    Conclave__Auth__AdminKey=$ADMIN_KEY \
-    Conclave__Llm__Builtin__TokenDelayMs=1 \
-    dotnet "$ROOT/$SERVER_DLL" --urls "$BASE_URL" >"$SERVER_LOG" 2>&1 </dev/null &
-SERVER_PID=$!
-popd >/dev/null
+free_port() {
+    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
 
 healthy() {
-    "$PY" - "$BASE_URL/healthz" <<'EOF' 2>/dev/null
+    "$PY" - "$1/healthz" <<'EOF' 2>/dev/null
 import sys, urllib.request
 try:
     with urllib.request.urlopen(sys.argv[1], timeout=2) as resp:
@@ -169,16 +167,33 @@ except Exception:
 EOF
 }
 
-deadline=$((SECONDS + 60))
-until healthy; do
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-        wait "$SERVER_PID" 2>/dev/null && code=0 || code=$?
-        die "the server exited (status $code) before /healthz answered"
-    fi
-    ((SECONDS < deadline)) || die "GET /healthz did not answer 200 within 60 s"
-    sleep 0.5
-done
-echo "server is up (pid $SERVER_PID)"
+# start_server URL DATA_DIR LOG [NAME=VALUE ...]: the server on URL, builtin model, this run's admin key, extra settings
+# as environment variables; waits for /healthz. Started from the project folder, as `dotnet run` would, so its
+# appsettings.json applies. Its pid joins SERVER_PIDS, which the cleanup stops.
+start_server() {
+    local url=$1 data=$2 log=$3 pid code deadline
+    shift 3
+    pushd "$SERVER_PROJECT_DIR" >/dev/null
+    env Conclave__DataDir="$data" Conclave__Auth__AdminKey="$ADMIN_KEY" Conclave__Llm__Builtin__TokenDelayMs=1 "$@" \
+        dotnet "$ROOT/$SERVER_DLL" --urls "$url" >"$log" 2>&1 </dev/null &
+    pid=$!
+    SERVER_PIDS+=("$pid")
+    popd >/dev/null
+    deadline=$((SECONDS + 60))
+    until healthy "$url"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid" 2>/dev/null && code=0 || code=$?
+            die "the server at $url exited (status $code) before /healthz answered"
+        fi
+        ((SECONDS < deadline)) || die "GET $url/healthz did not answer 200 within 60 s"
+        sleep 0.5
+    done
+    echo "server is up at $url (pid $pid)"
+}
+
+BASE_URL=http://127.0.0.1:$(free_port)
+step "starting Conclave.Server on $BASE_URL (data in $TMP_DIR)"
+start_server "$BASE_URL" "$TMP_DIR/data" "$SERVER_LOG"
 
 # ─── (e) the e2e suites ──────────────────────────────────────────────────────
 step "e2e suite: $PY -m pytest tests/e2e"
@@ -192,8 +207,36 @@ else
     step "browser suite skipped (SKIP_WEB_E2E=1)"
 fi
 
-if ! kill -0 "$SERVER_PID" 2>/dev/null; then
-    echo "test.sh: the server died during the e2e suite" >&2
-    [[ $E2E_STATUS -ne 0 ]] || E2E_STATUS=1
+# ─── (f) the e2e suite again, against two instances behind a load balancer ───
+# Two servers on one PostgreSQL database, joined through Redis, behind a proxy that hands each new connection to the
+# next server: a run's socket and the REST calls about it land on either.
+if [[ ${SKIP_CLUSTER_E2E:-0} != 1 ]]; then
+    [[ -n ${CONCLAVE_TEST_POSTGRES:-} ]] || start_postgres
+    [[ -n ${CONCLAVE_TEST_REDIS:-} ]] || start_redis
+    "${PG_AS[@]}" "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U conclave conclave_e2e
+    cluster=(Conclave__Storage__Provider=Postgres
+        "Conclave__Storage__ConnectionString=Host=127.0.0.1;Port=$PG_PORT;Username=conclave;Database=conclave_e2e"
+        "Conclave__Cluster__Redis=$CONCLAVE_TEST_REDIS")
+    port_a=$(free_port)
+    port_b=$(free_port)
+    step "starting two instances on 127.0.0.1:$port_a and :$port_b (PostgreSQL database conclave_e2e, Redis $CONCLAVE_TEST_REDIS)"
+    start_server "http://127.0.0.1:$port_a" "$TMP_DIR/data-a" "$TMP_DIR/server-a.log" "${cluster[@]}"
+    start_server "http://127.0.0.1:$port_b" "$TMP_DIR/data-b" "$TMP_DIR/server-b.log" "${cluster[@]}"
+    port_lb=$(free_port)
+    "$PY" tests/infra/round_robin_proxy.py "$port_lb" "$port_a" "$port_b" >"$TMP_DIR/proxy.log" 2>&1 &
+    SERVER_PIDS+=("$!")
+    until healthy "http://127.0.0.1:$port_lb"; do sleep 0.2; done
+    step "e2e suite against both, through the round-robin proxy on 127.0.0.1:$port_lb"
+    CONCLAVE_BASE_URL=http://127.0.0.1:$port_lb CONCLAVE_API_KEY=$ADMIN_KEY PYTHONDONTWRITEBYTECODE=1 \
+        "$PY" -m pytest tests/e2e -v -p no:cacheprovider "$@" || E2E_STATUS=$?
+else
+    step "e2e suite against two instances skipped (SKIP_CLUSTER_E2E=1)"
 fi
+
+for pid in "${SERVER_PIDS[@]}"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+        echo "test.sh: a server (pid $pid) died during the e2e suites" >&2
+        [[ $E2E_STATUS -ne 0 ]] || E2E_STATUS=1
+    fi
+done
 exit "$E2E_STATUS"

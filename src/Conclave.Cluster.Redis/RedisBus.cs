@@ -111,6 +111,12 @@ internal sealed partial class RedisBus(RedisClusterOptions options, InstanceIden
         {
             return false;
         }
+        catch (RedisException ex)
+        {
+            // Redis is away: no other instance can be asked.
+            LogControlUnsent(ex, request.Kind, request.SessionId);
+            return false;
+        }
         finally
         {
             _waiting.TryRemove(id, out _);
@@ -135,7 +141,15 @@ internal sealed partial class RedisBus(RedisClusterOptions options, InstanceIden
             done = false;
         }
 
-        await Subscriber.PublishAsync(RepliesChannel(request.From), ControlCodec.EncodeReply(request.Id, done));
+        try
+        {
+            await Subscriber.PublishAsync(RepliesChannel(request.From), ControlCodec.EncodeReply(request.Id, done));
+        }
+        catch (RedisException ex)
+        {
+            // The asker stops waiting at its timeout.
+            LogControlUnsent(ex, request.Kind, request.SessionId);
+        }
     }
 
     private void OnReply(RedisValue message)
@@ -162,6 +176,9 @@ internal sealed partial class RedisBus(RedisClusterOptions options, InstanceIden
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The connection to Redis at {EndPoint} is back")]
     private partial void LogConnectionRestored(string? endPoint);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A {Kind} for session {SessionId} could not be sent to the other instances: Redis does not answer")]
+    private partial void LogControlUnsent(Exception exception, ControlKind kind, string sessionId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Carrying out another instance's {Kind} for session {SessionId} failed")]
     private partial void LogControlFailed(Exception exception, ControlKind kind, string sessionId);

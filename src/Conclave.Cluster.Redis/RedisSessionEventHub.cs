@@ -1,5 +1,6 @@
 using Conclave.Agents.Events;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace Conclave.Cluster.Redis;
 
@@ -34,7 +35,15 @@ internal sealed partial class RedisSessionEventHub : ISessionEventHub
     public void Publish(SessionEvent sessionEvent)
     {
         _local.Publish(sessionEvent);
-        _bus.Publish(sessionEvent);
+        try
+        {
+            _bus.Publish(sessionEvent);
+        }
+        catch (RedisException ex)
+        {
+            // Redis is away: the other instances' sockets read this event from the store once it is back.
+            LogPublishFailed(ex, sessionEvent.SessionId, sessionEvent.EventId);
+        }
     }
 
     private async Task CatchUpAsync()
@@ -62,6 +71,9 @@ internal sealed partial class RedisSessionEventHub : ISessionEventHub
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Sending event {EventId} of session {SessionId} to the other instances failed; they read it from the store")]
+    private partial void LogPublishFailed(Exception exception, string sessionId, long eventId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Catching the sockets up after Redis came back failed; they catch up at their session's next event")]
     private partial void LogCatchUpFailed(Exception exception);

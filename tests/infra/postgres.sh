@@ -1,7 +1,7 @@
 # Sourced by ./test.sh: a throwaway PostgreSQL server for the tests, from Debian's `postgresql` package, on a free
 # loopback port, with its data in a fresh folder, run as a non-root user (`postgres` when the script runs as root).
 #
-#   start_postgres    installs the package if missing, starts the server, exports CONCLAVE_TEST_POSTGRES
+#   start_postgres    installs the package if missing, starts the server (PG_BIN, PG_PORT), exports CONCLAVE_TEST_POSTGRES
 #   stop_postgres     stops it and removes its folder (safe to call when it never started)
 #
 # CONCLAVE_TEST_POSTGRES is an Npgsql connection string of a superuser role `conclave` (trust on loopback: the
@@ -9,6 +9,7 @@
 
 PG_DIR=
 PG_BIN=
+PG_PORT=
 PG_AS=()
 
 find_postgres_bin() {
@@ -40,6 +41,7 @@ start_postgres() {
     "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
         -o "-p $port -c listen_addresses=127.0.0.1 -k $PG_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
         start >/dev/null || { cat "$PG_DIR/server.log"; die "PostgreSQL did not start"; }
+    PG_PORT=$port
     export CONCLAVE_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=conclave;Database=postgres"
 }
 
