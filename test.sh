@@ -62,6 +62,8 @@ if [[ ${SKIP_E2E:-0} != 1 ]]; then
     fi
 fi
 
+# shellcheck source=tests/infra/common.sh
+source tests/infra/common.sh
 # shellcheck source=tests/infra/postgres.sh
 source tests/infra/postgres.sh
 # shellcheck source=tests/infra/redis.sh
@@ -151,10 +153,6 @@ fi
 
 E2E_STATUS=0
 ADMIN_KEY=$("$PY" -c 'import secrets; print("e2e-admin-" + secrets.token_hex(24))')
-
-free_port() {
-    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
 
 healthy() {
     "$PY" - "$1/healthz" <<'EOF' 2>/dev/null

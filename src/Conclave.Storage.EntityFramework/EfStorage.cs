@@ -8,16 +8,18 @@ namespace Conclave.Storage.EntityFramework;
 
 /// <summary>
 /// What every relational provider shares: one EF Core model (<see cref="ConclaveDbContext"/>) and the stores on it.
-/// A provider adds its database's context options, its migrations, its event store (the hot path, written its
-/// database's fastest way) and its write gate.
+/// A provider adds its database's context options, its migrations (and what it sets once they are applied), its
+/// event store (the hot path, written its database's fastest way) and its write gate.
 /// </summary>
 internal static class EfStorage
 {
-    /// <summary>Registers the stores every provider shares, and the given event store and write gate.</summary>
-    public static IServiceCollection AddEfStores<TEventStore>(this IServiceCollection services, WriteGate writes)
+    /// <summary>Registers the stores every provider shares, and the given event store, schema and write gate.</summary>
+    public static IServiceCollection AddEfStores<TEventStore, TSchema>(this IServiceCollection services, WriteGate writes)
         where TEventStore : EfEventStore
+        where TSchema : EfSchema
     {
         services.AddSingleton(writes);
+        services.AddSingleton<IStorageSchema, TSchema>();
         services.AddSingleton<IEventStore, TEventStore>();
         services.AddSingleton<IRunStore, EfRunStore>();
         services.AddSingleton<ISkillCatalog, EfSkillCatalog>();

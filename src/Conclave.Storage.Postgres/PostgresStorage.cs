@@ -19,21 +19,10 @@ public static class PostgresStorage
         services.AddSingleton(_ => new NpgsqlDataSourceBuilder(connectionString).Build());
         services.AddPooledDbContextFactory<ConclaveDbContext>((sp, options) =>
             options.UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>(), UseMigrations));
-        services.AddSingleton<IStorageSchema, Schema>();
-        return services.AddEfStores<PostgresEventStore>(WriteGate.Unlimited());
+        return services.AddEfStores<PostgresEventStore, EfSchema>(WriteGate.Unlimited());
     }
 
     /// <summary>The shared model's migrations for PostgreSQL are this assembly's.</summary>
     internal static void UseMigrations(NpgsqlDbContextOptionsBuilder postgres) =>
         postgres.MigrationsAssembly(typeof(PostgresStorage).Assembly.GetName().Name);
-
-    /// <summary>Brings the schema up to date; several processes starting at once take turns (EF Core's migration lock).</summary>
-    private sealed class Schema(IDbContextFactory<ConclaveDbContext> contexts) : IStorageSchema
-    {
-        public async Task MigrateAsync(CancellationToken cancellationToken = default)
-        {
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            await db.Database.MigrateAsync(cancellationToken);
-        }
-    }
 }

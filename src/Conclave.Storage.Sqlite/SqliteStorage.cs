@@ -27,22 +27,17 @@ public static class SqliteStorage
             Directory.CreateDirectory(folder);
             options.UseSqlite($"Data Source={Path.Combine(folder, FileName)}", UseMigrations).AddInterceptors(new SqlitePragmas(busyTimeoutMs(sp)));
         });
-        services.AddSingleton<IStorageSchema, Schema>();
-        return services.AddEfStores<SqliteEventStore>(WriteGate.OneAtATime());
+        return services.AddEfStores<SqliteEventStore, WalSchema>(WriteGate.OneAtATime());
     }
 
     /// <summary>The shared model's migrations for SQLite are this assembly's.</summary>
     internal static void UseMigrations(SqliteDbContextOptionsBuilder sqlite) =>
         sqlite.MigrationsAssembly(typeof(SqliteStorage).Assembly.GetName().Name);
 
-    /// <summary>Brings the schema up to date and switches the file to WAL.</summary>
-    private sealed class Schema(IDbContextFactory<ConclaveDbContext> contexts) : IStorageSchema
+    /// <summary>The schema, and the file in WAL mode.</summary>
+    private sealed class WalSchema(IDbContextFactory<ConclaveDbContext> contexts) : EfSchema(contexts)
     {
-        public async Task MigrateAsync(CancellationToken cancellationToken = default)
-        {
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            await db.Database.MigrateAsync(cancellationToken);
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", cancellationToken);
-        }
+        protected override Task AfterMigrateAsync(ConclaveDbContext db, CancellationToken cancellationToken) =>
+            db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode = WAL;", cancellationToken);
     }
 }

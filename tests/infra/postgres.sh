@@ -26,14 +26,11 @@ start_postgres() {
     fi
 
     PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/conclave-pg.XXXXXX")
-    if [[ $(id -u) -eq 0 ]]; then
-        id postgres >/dev/null 2>&1 || die "running as root, and there is no 'postgres' user to run PostgreSQL as"
-        chown postgres "$PG_DIR"
-        PG_AS=(runuser -u postgres --)
-    fi
+    service_account postgres "$PG_DIR"
+    PG_AS=("${SERVICE_AS[@]}")
 
     local port
-    port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+    port=$(free_port)
     step "starting PostgreSQL ($PG_BIN) on 127.0.0.1:$port (data in $PG_DIR)"
     "${PG_AS[@]}" "$PG_BIN/initdb" -D "$PG_DIR/data" -U conclave --auth=trust --no-locale -E UTF8 >"$PG_DIR/initdb.log" 2>&1 \
         || { cat "$PG_DIR/initdb.log"; die "initdb failed"; }

@@ -14,14 +14,11 @@ REDIS_AS=()
 start_redis() {
     command -v redis-server >/dev/null 2>&1 || install_debian_packages redis-server
     REDIS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/conclave-redis.XXXXXX")
-    if [[ $(id -u) -eq 0 ]]; then
-        id redis >/dev/null 2>&1 || die "running as root, and there is no 'redis' user to run Redis as"
-        chown redis "$REDIS_DIR"
-        REDIS_AS=(runuser -u redis --)
-    fi
+    service_account redis "$REDIS_DIR"
+    REDIS_AS=("${SERVICE_AS[@]}")
 
     local port
-    port=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+    port=$(free_port)
     step "starting Redis on 127.0.0.1:$port (folder $REDIS_DIR)"
     # No persistence: what Conclave keeps lives in its database; Redis only carries messages between processes.
     local start="${REDIS_AS[*]} redis-server --bind 127.0.0.1 --port $port --dir $REDIS_DIR --save '' --appendonly no --daemonize yes --logfile $REDIS_DIR/redis.log --pidfile $REDIS_DIR/redis.pid"
