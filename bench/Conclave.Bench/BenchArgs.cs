@@ -1,7 +1,12 @@
 namespace Conclave.Bench;
 
-/// <summary>The bench's command line.</summary>
-internal sealed record BenchArgs(string Command, int Port, string? DataDir, int DelayMs, bool MemoryStore, bool Smoke, string OutDir, IReadOnlySet<int> Only)
+/// <summary>
+/// The bench's command line. <c>--postgres</c> names a PostgreSQL server (an Npgsql connection string of a role that
+/// may create databases) to run Conclave on as well, a fresh database per server; with <c>--redis</c> too, that
+/// server runs as an instance of several (events published once stored, fan-out through Redis).
+/// </summary>
+internal sealed record BenchArgs(
+    string Command, int Port, string? DataDir, int DelayMs, bool MemoryStore, bool Smoke, string OutDir, IReadOnlySet<int> Only, string? Postgres, string? Redis)
 {
     /// <summary>Whether scenario <paramref name="number"/> is to run: every one unless <c>--only</c> names some.</summary>
     public bool Runs(int number) => Only.Count == 0 || Only.Contains(number);
@@ -23,6 +28,8 @@ internal sealed record BenchArgs(string Command, int Port, string? DataDir, int 
             args.Contains("--smoke"),
             Value("--out", Path.Combine("bench", "results")),
             Value("--only", string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries)
-                .Select(n => int.Parse(n, System.Globalization.CultureInfo.InvariantCulture)).ToHashSet());
+                .Select(n => int.Parse(n, System.Globalization.CultureInfo.InvariantCulture)).ToHashSet(),
+            Value("--postgres", string.Empty) is { Length: > 0 } postgres ? postgres : null,
+            Value("--redis", string.Empty) is { Length: > 0 } redis ? redis : null);
     }
 }

@@ -22,7 +22,7 @@ internal static class BenchRun
 
         if (args.Runs(1) || args.Runs(6))
         {
-            await RelayAsync(sizes, figures, notes);
+            await RelayAsync(args, sizes, figures, notes);
         }
 
         if (new[] { 2, 3, 4, 5 }.Any(args.Runs))
@@ -35,7 +35,7 @@ internal static class BenchRun
         return 0;
     }
 
-    private static async Task RelayAsync(Sizes sizes, List<Figure> figures, List<string> notes)
+    private static async Task RelayAsync(BenchArgs args, Sizes sizes, List<Figure> figures, List<string> notes)
     {
         // 1 and 6: relay throughput, with SQLite and with the bench-only in-memory store, beside the baseline. The three
         // servers run side by side and the measured runs take turns (Conclave, in-memory, baseline, again), so that
@@ -43,7 +43,10 @@ internal static class BenchRun
         await using var conclave = await ServerUnderTest.StartAsync("conclave", "serve-conclave", 0);
         await using var memory = await ServerUnderTest.StartAsync("conclave-memory", "serve-conclave", 0, memoryStore: true);
         await using var baseline = await ServerUnderTest.StartAsync("baseline", "serve-baseline", 0);
-        ServerUnderTest[] servers = [conclave, memory, baseline];
+        await using var postgres = args.Postgres is null
+            ? null
+            : await ServerUnderTest.StartAsync("conclave-postgres", "serve-conclave", 0, postgres: args.Postgres, redis: args.Redis);
+        ServerUnderTest[] servers = postgres is null ? [conclave, memory, baseline] : [conclave, memory, baseline, postgres];
         var warmUps = new int[servers.Length];
         for (var i = 0; i < servers.Length; i++)
         {
@@ -75,6 +78,16 @@ internal static class BenchRun
             bytesPerToken, baselineBytes, "(measured, no goal)", null, HigherIsBetter: false));
         figures.Add(new("1c. Server CPU per token", "processor time per relayed token (user + kernel)", "us/token",
             cpuPerToken, baselineCpu, "<= 2x baseline", cpuPerToken <= 2 * baselineCpu, HigherIsBetter: false));
+        if (postgres is not null)
+        {
+            var on = args.Redis is null ? "PostgreSQL" : "PostgreSQL, as an instance of several (Redis)";
+            figures.Add(new("1p. Relay throughput on PostgreSQL", $"tokens/s, one session, {sizes.RelayWords} words, {on}", "tokens/s",
+                TokensPerSecond(3), baselineTps, ">= 50% of baseline", TokensPerSecond(3) >= 0.5 * baselineTps, HigherIsBetter: true));
+            figures.Add(new("1p. Server CPU per token on PostgreSQL", $"processor time per relayed token, {on}", "us/token",
+                CpuPerToken(3), baselineCpu, "<= 2x baseline", CpuPerToken(3) <= 2 * baselineCpu, HigherIsBetter: false));
+            notes.Add($"Relay on {on}: warm-up runs {warmUps[3]}.");
+        }
+
         figures.Add(new("6. Persistence cost", "relay with SQLite vs in-memory store", "tokens/s",
             conclaveTps, memoryTps, "storage costs <= 20%", conclaveTps >= 0.8 * memoryTps, HigherIsBetter: true));
     }
@@ -99,6 +112,18 @@ internal static class BenchRun
                     c2.CpuMicrosecondsPerToken, b2.CpuMicrosecondsPerToken, "(measured, no goal)", null, HigherIsBetter: false));
                 notes.Add($"Scenario 2: Conclave completed {c2.Completed}/{sizes.Sessions} runs ({c2.Tokens} tokens) in {c2.Took.TotalSeconds:F1} s; "
                     + $"the baseline {b2.Completed}/{sizes.Sessions} in {b2.Took.TotalSeconds:F1} s (at the model's pace alone, {sizes.SessionWords * 10 / 1000.0:F1} s).");
+            }
+
+            if (args.Runs(2) && args.Postgres is not null)
+            {
+                await using var postgres = await ServerUnderTest.StartAsync("conclave-postgres", "serve-conclave", 10, postgres: args.Postgres, redis: args.Redis);
+                var p2 = await Scenarios.ConcurrencyAsync(postgres, sizes.Sessions, sizes.SessionWords);
+                var on = args.Redis is null ? "PostgreSQL" : "PostgreSQL, as an instance of several (Redis)";
+                figures.Add(new("2p. Concurrency p99 on PostgreSQL", $"{sizes.Sessions} sessions x {sizes.SessionWords} words, {on}", "ms", p2.P99, null,
+                    "(beside 2.: SQLite and the baseline)", null, HigherIsBetter: false));
+                figures.Add(new("2p. Concurrency CPU per token on PostgreSQL", $"{sizes.Sessions} sessions, {on}", "us/token",
+                    p2.CpuMicrosecondsPerToken, null, "(measured, no goal)", null, HigherIsBetter: false));
+                notes.Add($"Scenario 2 on {on}: p50 {p2.P50:F1} ms, completed {p2.Completed}/{sizes.Sessions} runs in {p2.Took.TotalSeconds:F1} s.");
             }
 
             if (args.Runs(4))

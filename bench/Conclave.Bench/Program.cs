@@ -1,7 +1,9 @@
 using Conclave.Bench;
 
-// conclave-bench run [--smoke] [--out DIR] [--only 1,6]   every scenario (or those named), Conclave beside the baseline
-// conclave-bench serve-conclave --port P --data DIR --delay MS [--memory-store]
+// conclave-bench run [--smoke] [--out DIR] [--only 1,6] [--postgres CONN [--redis HOST:PORT]]
+//                                                          every scenario (or those named), Conclave beside the baseline
+//                                                          (and on PostgreSQL too, alone or as an instance of several)
+// conclave-bench serve-conclave --port P --data DIR --delay MS [--memory-store] [--postgres CONN [--redis HOST:PORT]]
 // conclave-bench serve-baseline --port P --delay MS
 var options = BenchArgs.Parse(args);
 return options.Command switch
@@ -14,6 +16,6 @@ return options.Command switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Conclave.Bench run [--smoke] [--out DIR] [--only 1,6] | serve-conclave --port P --data DIR --delay MS [--memory-store] | serve-baseline --port P --delay MS");
+    Console.Error.WriteLine("usage: Conclave.Bench run [--smoke] [--out DIR] [--only 1,6] [--postgres CONN [--redis HOST:PORT]] | serve-conclave --port P --data DIR --delay MS [--memory-store] [--postgres CONN [--redis HOST:PORT]] | serve-baseline --port P --delay MS");
     return 2;
 }

@@ -25,7 +25,8 @@ internal sealed class ServerUnderTest : IAsyncDisposable
 
     public int Pid => _process.Id;
 
-    public static async Task<ServerUnderTest> StartAsync(string name, string mode, int delayMs, bool memoryStore = false)
+    public static async Task<ServerUnderTest> StartAsync(
+        string name, string mode, int delayMs, bool memoryStore = false, string? postgres = null, string? redis = null)
     {
         var port = FreePort();
         var dataDir = mode == "serve-conclave" ? Directory.CreateTempSubdirectory("conclave-bench-").FullName : null;
@@ -39,6 +40,16 @@ internal sealed class ServerUnderTest : IAsyncDisposable
         if (memoryStore)
         {
             arguments.Add("--memory-store");
+        }
+
+        if (postgres is not null)
+        {
+            arguments.AddRange(["--postgres", postgres]);
+        }
+
+        if (redis is not null)
+        {
+            arguments.AddRange(["--redis", redis]);
         }
 
         var pin = Environment.ProcessorCount > 1 && File.Exists("/usr/bin/taskset");

@@ -50,6 +50,17 @@ public sealed class PostgresDatabase : IAsyncDisposable
         await ExecuteOnServerAsync($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)");
     }
 
+    /// <summary>Makes the database unreachable, as a network partition would: no new connection, the open ones ended.</summary>
+    public async Task CutOffAsync()
+    {
+        await ExecuteOnServerAsync($"ALTER DATABASE \"{Name}\" ALLOW_CONNECTIONS false");
+        await ExecuteOnServerAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{Name}' AND pid <> pg_backend_pid()");
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    /// <summary>Lets connections to the database in again.</summary>
+    public Task ReconnectAsync() => ExecuteOnServerAsync($"ALTER DATABASE \"{Name}\" ALLOW_CONNECTIONS true");
+
     /// <summary>Runs a statement on the server's maintenance database (not on this one).</summary>
     public async Task ExecuteOnServerAsync(string sql)
     {

@@ -1,6 +1,5 @@
 using System.Net;
 using Conclave.Server.Tests.Infrastructure;
-using Npgsql;
 
 namespace Conclave.Server.Tests.Storage;
 
@@ -55,15 +54,12 @@ public sealed class PostgresServerTests
         Assert.Contains("\"storage\":\"postgres\"", await ready.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         // The server's role loses the right to connect: what an unreachable database looks like from the server.
-        await database.ExecuteOnServerAsync($"ALTER DATABASE \"{database.Name}\" ALLOW_CONNECTIONS false");
-        await database.ExecuteOnServerAsync(
-            $"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database.Name}' AND pid <> pg_backend_pid()");
-        NpgsqlConnection.ClearAllPools();
+        await database.CutOffAsync();
         var down = await anonymous.GetAsync("/readyz");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, down.StatusCode);
         Assert.Equal("application/problem+json", down.Content.Headers.ContentType?.MediaType);
 
-        await database.ExecuteOnServerAsync($"ALTER DATABASE \"{database.Name}\" ALLOW_CONNECTIONS true");
+        await database.ReconnectAsync();
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/readyz")).StatusCode);
     }
 }
