@@ -152,6 +152,20 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
         return claimed.Count == 0 ? [] : await OpenRunsAsync(db, db.Runs.Where(r => claimed.Contains(r.Id)), cancellationToken);
     }
 
+    public async Task<IReadOnlyList<string>> FindTakenOverAsync(string instanceId, IReadOnlyCollection<string> runIds, CancellationToken cancellationToken = default)
+    {
+        if (runIds.Count == 0)
+        {
+            return [];
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.Runs.AsNoTracking()
+            .Where(r => runIds.Contains(r.Id) && r.OwnerId != instanceId)
+            .Select(r => r.Id)
+            .ToListAsync(cancellationToken);
+    }
+
     /// <summary>The open runs among <paramref name="runs"/>, oldest first, each with its stored wait.</summary>
     private static async Task<List<OpenRun>> OpenRunsAsync(ConclaveDbContext db, IQueryable<RunEntity> runs, CancellationToken cancellationToken)
     {

@@ -21,6 +21,7 @@ public sealed partial class EventWriter : BackgroundService
 
     private readonly Channel<QueueItem> _journaled = Channel.CreateUnbounded<QueueItem>(new UnboundedChannelOptions { SingleReader = true });
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Tail> _unstored = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _abandoned = new(StringComparer.Ordinal);
     private readonly EventJournal _journal;
     private readonly IEventStore _store;
     private readonly ISessionEventHub _hub;
@@ -59,6 +60,11 @@ public sealed partial class EventWriter : BackgroundService
     public ValueTask EnqueueAsync(SessionEvent sessionEvent)
     {
         ArgumentNullException.ThrowIfNull(sessionEvent);
+        if (!_abandoned.IsEmpty && sessionEvent.RunId is { } runId && _abandoned.ContainsKey(runId))
+        {
+            return ValueTask.CompletedTask;
+        }
+
         if (!TryTakeRoom())
         {
             return WaitAndJournalAsync(sessionEvent, counted: false);
@@ -72,6 +78,12 @@ public sealed partial class EventWriter : BackgroundService
         PublishJournaled(sessionEvent);
         return ValueTask.CompletedTask;
     }
+
+    /// <summary>
+    /// Drops the run's events not stored yet, and those it appends from now on: another instance took the run over
+    /// (published once stored, no client saw them, and their ids are that instance's now).
+    /// </summary>
+    public void AbandonRun(string runId) => _abandoned[runId] = 0;
 
     /// <summary>
     /// The session's published events with an id above <paramref name="afterEventId"/> that are not stored yet,
@@ -359,6 +371,17 @@ public sealed partial class EventWriter : BackgroundService
         var delay = FirstRetryDelay;
         for (var attempt = 1; ; attempt++)
         {
+            if (!_abandoned.IsEmpty)
+            {
+                var dropped = batch.RemoveAll(e => e.RunId is { } runId && _abandoned.ContainsKey(runId));
+                MakeRoom(dropped);
+            }
+
+            if (batch.Count == 0)
+            {
+                return;
+            }
+
             try
             {
                 await _store.AppendAsync(batch, CancellationToken.None);

@@ -241,7 +241,7 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
                 }
             }
         }
-        catch (Exception ex) when (EndsRun(ex, cancellationToken) && run.StopReason != StopReason.Suspended)
+        catch (Exception ex) when (EndsRun(ex, cancellationToken) && run.StopReason is not (StopReason.Suspended or StopReason.TakenOver))
         {
             // The run ends, but only once its record says what became of this call. A tool that gives up on a stop
             // has had no effect (write_file replaces a file in one move, after which it no longer stops).

@@ -103,4 +103,7 @@ public interface IRunStore
     /// only, however many ask at once.
     /// </summary>
     Task<IReadOnlyList<OpenRun>> ClaimOrphanedRunsAsync(string instanceId, DateTime ownersAliveSince, CancellationToken cancellationToken = default);
+
+    /// <summary>Those of <paramref name="runIds"/> (runs this instance executes) that another instance has taken over.</summary>
+    Task<IReadOnlyList<string>> FindTakenOverAsync(string instanceId, IReadOnlyCollection<string> runIds, CancellationToken cancellationToken = default);
 }

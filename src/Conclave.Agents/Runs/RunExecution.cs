@@ -70,7 +70,8 @@ internal sealed partial class RunExecution(
 
     /// <summary>
     /// The run's answer, then its one terminal event, stored before the run is recorded as ended; a run suspended for a
-    /// restart (its wait stored) ends here without either, and stays open for the next process.
+    /// restart (its wait stored) ends here without either, and stays open for the next process, as does a run another
+    /// instance took over (which ends it, or goes on with it).
     /// </summary>
     private async Task RunToEndAsync(Run run, Func<CancellationToken, Task<AgentAnswer>> answering)
     {
@@ -89,7 +90,7 @@ internal sealed partial class RunExecution(
             await run.EndAsync(new FinalAnswerEvent(answer.Content, run.Usage, answer.FinishReason));
             status = RunStatus.Completed;
         }
-        catch (OperationCanceledException) when (run.StopReason == StopReason.Suspended && run.HasDurableWait)
+        catch (OperationCanceledException) when ((run.StopReason == StopReason.Suspended && run.HasDurableWait) || run.StopReason == StopReason.TakenOver)
         {
             suspended = true;
         }

@@ -57,4 +57,10 @@ public enum StopReason
     /// and the next start takes it up again.
     /// </summary>
     Suspended,
+
+    /// <summary>
+    /// Another instance took the run over while this one could not reach the database (it ended the run, or waits on
+    /// it there): the run stops here without a terminal event or a record of its end, and its unstored events are dropped.
+    /// </summary>
+    TakenOver,
 }

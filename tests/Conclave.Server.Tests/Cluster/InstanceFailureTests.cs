@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text.Json;
 using Conclave.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conclave.Server.Tests.Cluster;
 
@@ -82,6 +83,53 @@ public sealed class InstanceFailureTests
         Assert.Equal("final_answer", end.Type());
         Assert.StartsWith("Tool write_file returned:", end.Str("content"), StringComparison.Ordinal);
         Assert.Equal(request.Str("run_id"), end.Str("run_id"));
+    }
+
+    [Fact]
+    public async Task AnInstanceCutOffFromTheDatabaseGivesUpTheRunTakenFromItAndServesAgainWhenBack()
+    {
+        await using var database = await PostgresDatabase.CreateAsync();
+        var role = $"instance_a_{Guid.NewGuid():N}"[..24];
+        var settings = TwoInstances.SettingsFor(database, new Dictionary<string, string?>(FastLease) { ["Conclave:Llm:Builtin:TokenDelayMs"] = "5" });
+        var settingsA = new Dictionary<string, string?>(settings) { ["Conclave:Storage:ConnectionString"] = await database.ConnectionStringForNewRoleAsync(role) };
+        await using var a = await ConclaveTestServer.StartAsync(settingsA);
+        await using var b = await ConclaveTestServer.StartAsync(settings);
+        var session = await a.CreateSessionAsync();
+        await using var onA = await a.ConnectAsync(session);
+        await using var onB = await b.ConnectAsync(session);
+        await onA.SendAsync(new { type = "message", content = "stream 100000 words" });
+        await onB.ReceiveUntilAsync(f => f.Type() == "token" && f.EventId() >= 100);
+
+        // A loses the database; B, not hearing from A, ends the run; then A is back.
+        await database.CutOffRoleAsync(role);
+        List<JsonElement> rest;
+        try
+        {
+            rest = await onB.ReceiveRunEndAsync(TimeSpan.FromSeconds(20));
+        }
+        finally
+        {
+            await database.RestoreRoleAsync(role);
+        }
+
+        var end = rest[^1];
+        Assert.Equal("internal", end.Str("code"));
+
+        // A gives the run up (its queued events, whose ids are B's now, are dropped) and runs the session's next run.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        var coordinator = a.Services.GetRequiredService<Conclave.Agents.Runs.RunCoordinator>();
+        while (coordinator.ListActive().Count > 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.Empty(coordinator.ListActive());
+        await using var again = await a.ConnectAsync(session);
+        var next = await again.ChatAsync("stream 3 words", TimeSpan.FromSeconds(20));
+        Assert.Equal("final_answer", next[^1].Type());
+        Assert.Equal(end.EventId() + 1, next[0].EventId());
+        var watched = onB.Received.Skip(1).ToList();
+        Assert.Single(watched, f => f.IsTerminal() && f.Str("run_id") == end.Str("run_id"));
     }
 
     private static async Task<List<JsonElement>> DrainAsync(TestSocket socket)

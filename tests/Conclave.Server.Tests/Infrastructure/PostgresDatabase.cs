@@ -61,6 +61,27 @@ public sealed class PostgresDatabase : IAsyncDisposable
     /// <summary>Lets connections to the database in again.</summary>
     public Task ReconnectAsync() => ExecuteOnServerAsync($"ALTER DATABASE \"{Name}\" ALLOW_CONNECTIONS true");
 
+    /// <summary>
+    /// A login role of its own for one server on this database (a superuser, on the throwaway test server), so that
+    /// that server alone can be cut off (<see cref="CutOffRoleAsync"/>); returns the connection string it uses.
+    /// </summary>
+    public async Task<string> ConnectionStringForNewRoleAsync(string role)
+    {
+        await ExecuteOnServerAsync($"CREATE ROLE \"{role}\" LOGIN SUPERUSER");
+        return new NpgsqlConnectionStringBuilder(ConnectionString) { Username = role }.ConnectionString;
+    }
+
+    /// <summary>Cuts off the servers that connect as <paramref name="role"/>: no new connection, the open ones ended.</summary>
+    public async Task CutOffRoleAsync(string role)
+    {
+        await ExecuteOnServerAsync($"ALTER ROLE \"{role}\" NOLOGIN");
+        await ExecuteOnServerAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'");
+        NpgsqlConnection.ClearAllPools();
+    }
+
+    /// <summary>Lets the role log in again.</summary>
+    public Task RestoreRoleAsync(string role) => ExecuteOnServerAsync($"ALTER ROLE \"{role}\" LOGIN");
+
     /// <summary>Runs a statement on the server's maintenance database (not on this one).</summary>
     public async Task ExecuteOnServerAsync(string sql)
     {
