@@ -1,5 +1,3 @@
-using System.Text;
-using Conclave.Agents.Events;
 using Conclave.Agents.Runs;
 
 namespace Conclave.Cluster.Redis;
@@ -68,9 +66,7 @@ internal sealed class RedisRunControl : IRunControl
             return null;
         }
 
-        var pending = open.Wait?.Requests
-            .Select(r => new SessionEvent(sessionId, r.AnnouncementEventId, open.RunId, AnnouncementType(r.Kind), Encoding.UTF8.GetBytes(r.Announcement)))
-            .ToList() ?? [];
+        var pending = open.Wait?.Requests.Select(r => r.AnnouncementEvent(sessionId, open.RunId)).ToList() ?? [];
         return new ActiveRun(open.RunId, pending);
     }
 
@@ -82,6 +78,4 @@ internal sealed class RedisRunControl : IRunControl
     public async Task<bool> StopRunAsync(string sessionId, string runId, StopReason reason, CancellationToken cancellationToken = default) =>
         await _local.StopRunAsync(sessionId, runId, reason, cancellationToken)
         || await _bus.RequestAsync(new ControlRequest(ControlKind.Stop, sessionId, RunId: runId, Reason: reason), cancellationToken);
-
-    private static string AnnouncementType(RequestKind kind) => kind == RequestKind.Confirmation ? "confirmation_request" : "ask_human";
 }

@@ -64,10 +64,9 @@ internal sealed partial class RedisSessionEventHub : ISessionEventHub
     {
         foreach (var sessionId in _local.WatchedSessions)
         {
-            var newest = await _store.GetLastEventIdAsync(sessionId);
-            if (newest > 0 && await _store.ReadAfterAsync(sessionId, newest - 1, 1) is [var last])
+            if (await _store.ReadNewestAsync(sessionId) is { } newest)
             {
-                _local.Publish(last);
+                _local.Publish(newest);
             }
         }
     }

@@ -22,6 +22,9 @@ public sealed partial class EventWriter : BackgroundService
     private readonly Channel<QueueItem> _journaled = Channel.CreateUnbounded<QueueItem>(new UnboundedChannelOptions { SingleReader = true });
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Tail> _unstored = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _abandoned = new(StringComparer.Ordinal);
+
+    // Whether any run is abandoned: read per event, where the dictionary's own IsEmpty would take all its locks.
+    private volatile bool _anyAbandoned;
     private readonly EventJournal _journal;
     private readonly IEventStore _store;
     private readonly ISessionEventHub _hub;
@@ -60,7 +63,7 @@ public sealed partial class EventWriter : BackgroundService
     public ValueTask EnqueueAsync(SessionEvent sessionEvent)
     {
         ArgumentNullException.ThrowIfNull(sessionEvent);
-        if (!_abandoned.IsEmpty && sessionEvent.RunId is { } runId && _abandoned.ContainsKey(runId))
+        if (_anyAbandoned && sessionEvent.RunId is { } runId && _abandoned.ContainsKey(runId))
         {
             return ValueTask.CompletedTask;
         }
@@ -83,7 +86,11 @@ public sealed partial class EventWriter : BackgroundService
     /// Drops the run's events not stored yet, and those it appends from now on: another instance took the run over
     /// (published once stored, no client saw them, and their ids are that instance's now).
     /// </summary>
-    public void AbandonRun(string runId) => _abandoned[runId] = 0;
+    public void AbandonRun(string runId)
+    {
+        _abandoned[runId] = 0;
+        _anyAbandoned = true;
+    }
 
     /// <summary>
     /// The session's published events with an id above <paramref name="afterEventId"/> that are not stored yet,
@@ -218,25 +225,22 @@ public sealed partial class EventWriter : BackgroundService
     {
         lock (_journalLock)
         {
-            if (_publishOnceStored)
+            var position = default(JournalPosition);
+            if (!_publishOnceStored)
             {
-                return _journaled.Writer.TryWrite(new QueueItem(sessionEvent, null, default))
-                    ? true
-                    : throw new InvalidOperationException("The event writer has stopped.");
+                try
+                {
+                    position = _journal.Append(sessionEvent);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    LogJournalFailed(ex, sessionEvent.SessionId, sessionEvent.EventId);
+                    return false;
+                }
+
+                AddToTail(sessionEvent);
             }
 
-            JournalPosition position;
-            try
-            {
-                position = _journal.Append(sessionEvent);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                LogJournalFailed(ex, sessionEvent.SessionId, sessionEvent.EventId);
-                return false;
-            }
-
-            AddToTail(sessionEvent);
             if (!_journaled.Writer.TryWrite(new QueueItem(sessionEvent, null, position)))
             {
                 throw new InvalidOperationException("The event writer has stopped.");
@@ -371,7 +375,7 @@ public sealed partial class EventWriter : BackgroundService
         var delay = FirstRetryDelay;
         for (var attempt = 1; ; attempt++)
         {
-            if (!_abandoned.IsEmpty)
+            if (_anyAbandoned)
             {
                 var dropped = batch.RemoveAll(e => e.RunId is { } runId && _abandoned.ContainsKey(runId));
                 MakeRoom(dropped);

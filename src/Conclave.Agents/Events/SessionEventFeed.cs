@@ -43,47 +43,30 @@ public sealed class SessionEventFeed(IEventStore store, EventWriter writer, ISes
         }
     }
 
-    private async IAsyncEnumerable<SessionEvent> MissedAsync(
-        Opening opening, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private IAsyncEnumerable<SessionEvent> MissedAsync(Opening opening, CancellationToken cancellationToken) =>
+        RangeAsync(opening.SessionId, opening.StartAfter, long.MaxValue, opening.Replays, opening.Unstored, cancellationToken);
+
+    private IAsyncEnumerable<SessionEvent> GapAsync(string sessionId, long afterEventId, long beforeEventId, CancellationToken cancellationToken) =>
+        RangeAsync(sessionId, afterEventId, beforeEventId, readStore: true, writer.Unstored(sessionId, afterEventId), cancellationToken);
+
+    /// <summary>
+    /// The session's events with an id above <paramref name="afterEventId"/> and below <paramref name="beforeEventId"/>,
+    /// in order: the stored ones (when <paramref name="readStore"/>), then those of <paramref name="unstored"/> (taken
+    /// before the store is read: an event leaves the unstored tail only once it is stored) beyond them.
+    /// </summary>
+    private async IAsyncEnumerable<SessionEvent> RangeAsync(
+        string sessionId,
+        long afterEventId,
+        long beforeEventId,
+        bool readStore,
+        IReadOnlyList<SessionEvent> unstored,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var last = opening.StartAfter;
-        if (opening.Replays)
-        {
-            while (true)
-            {
-                var page = await store.ReadAfterAsync(opening.SessionId, last, PageSize, cancellationToken);
-                foreach (var stored in page)
-                {
-                    last = stored.EventId;
-                    yield return stored;
-                }
-
-                if (page.Count < PageSize)
-                {
-                    break;
-                }
-            }
-        }
-
-        foreach (var published in opening.Unstored)
-        {
-            if (published.EventId > last)
-            {
-                last = published.EventId;
-                yield return published;
-            }
-        }
-    }
-
-    private async IAsyncEnumerable<SessionEvent> GapAsync(
-        string sessionId, long afterEventId, long beforeEventId, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        // Taken before the store is read, as at opening: an event leaves the tail only once it is stored.
-        var unstored = writer.Unstored(sessionId, afterEventId);
         var last = afterEventId;
-        while (last < beforeEventId - 1)
+        while (readStore && last < beforeEventId - 1)
         {
-            var page = await store.ReadAfterAsync(sessionId, last, Math.Min(PageSize, (int)Math.Min(int.MaxValue, beforeEventId - 1 - last)), cancellationToken);
+            var wanted = (int)Math.Min(PageSize, beforeEventId - 1 - last);
+            var page = await store.ReadAfterAsync(sessionId, last, wanted, cancellationToken);
             foreach (var stored in page)
             {
                 if (stored.EventId >= beforeEventId)
@@ -95,7 +78,7 @@ public sealed class SessionEventFeed(IEventStore store, EventWriter writer, ISes
                 yield return stored;
             }
 
-            if (page.Count == 0)
+            if (page.Count < wanted)
             {
                 break;
             }

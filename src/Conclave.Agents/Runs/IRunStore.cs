@@ -43,7 +43,12 @@ public sealed record RunWait(string RunId, IReadOnlyList<WaitRequest> Requests, 
 /// <param name="Announcement">The <c>confirmation_request</c> or <c>ask_human</c> event as it was sent.</param>
 /// <param name="AnnouncementEventId">That event's id.</param>
 /// <param name="ExpiresAt">When the wait ends unanswered (UTC), or null for never.</param>
-public sealed record WaitRequest(string RequestId, RequestKind Kind, string Announcement, long AnnouncementEventId, DateTime? ExpiresAt);
+public sealed record WaitRequest(string RequestId, RequestKind Kind, string Announcement, long AnnouncementEventId, DateTime? ExpiresAt)
+{
+    /// <summary>The announcement as the session event it was sent as.</summary>
+    public Events.SessionEvent AnnouncementEvent(string sessionId, string runId) =>
+        new(sessionId, AnnouncementEventId, runId, Kind == RequestKind.Confirmation ? "confirmation_request" : "ask_human", System.Text.Encoding.UTF8.GetBytes(Announcement));
+}
 
 /// <summary>How a run ended, as recorded.</summary>
 public enum RunStatus

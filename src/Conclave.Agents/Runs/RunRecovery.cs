@@ -28,9 +28,9 @@ public sealed partial class RunRecovery(
         var open = await runs.ClaimOrphanedRunsAsync(instance.Id, ownersAliveSince, cancellationToken);
         foreach (var run in open)
         {
-            var lastEventId = await events.GetLastEventIdAsync(run.SessionId, cancellationToken);
-            var last = lastEventId == 0 ? [] : await events.ReadAfterAsync(run.SessionId, lastEventId - 1, 1, cancellationToken);
-            var terminal = last is [{ IsTerminal: true } stored] && stored.RunId == run.RunId ? stored : null;
+            var newest = await events.ReadNewestAsync(run.SessionId, cancellationToken);
+            var lastEventId = newest?.EventId ?? 0;
+            var terminal = newest is { IsTerminal: true } && newest.RunId == run.RunId ? newest : null;
             if (terminal is null && run.Wait is not null && await coordinator.TryResumeWaitingAsync(run, cancellationToken))
             {
                 LogResumed(run.RunId, run.SessionId, string.Join(", ", run.Wait.Requests.Select(r => r.RequestId)));

@@ -90,9 +90,7 @@ internal sealed class RunSetup(
             return true;
         }
 
-        var newest = await events.GetLastEventIdAsync(sessionId, CancellationToken.None);
-        var last = newest == 0 ? [] : await events.ReadAfterAsync(sessionId, newest - 1, 1, CancellationToken.None);
-        return last is [{ IsTerminal: true } terminal] && terminal.RunId == holder.RunId;
+        return await events.ReadNewestAsync(sessionId, CancellationToken.None) is { IsTerminal: true } newest && newest.RunId == holder.RunId;
     }
 
     /// <summary>
@@ -104,9 +102,7 @@ internal sealed class RunSetup(
     public async Task<IReadOnlyDictionary<string, Task<HumanAnswer>>?> RestoreWaitAsync(Run run, RunWait wait, bool alone, CancellationToken cancellationToken)
     {
         var announcements = wait.Requests
-            .Select(r => (Request: r, Event: new SessionEvent(
-                run.SessionId, r.AnnouncementEventId, run.Id, r.Kind == RequestKind.Confirmation ? "confirmation_request" : "ask_human",
-                System.Text.Encoding.UTF8.GetBytes(r.Announcement))))
+            .Select(r => (Request: r, Event: r.AnnouncementEvent(run.SessionId, run.Id)))
             .OrderBy(a => a.Event.EventId)
             .ToList();
         var lastEventId = await events.GetLastEventIdAsync(run.SessionId, cancellationToken);

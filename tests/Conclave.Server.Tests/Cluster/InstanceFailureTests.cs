@@ -1,4 +1,3 @@
-using System.Net.WebSockets;
 using System.Text.Json;
 using Conclave.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,7 +34,7 @@ public sealed class InstanceFailureTests
         await onA.SendAsync(new { type = "message", content = "stream 100000 words" });
         await onB.ReceiveUntilAsync(f => f.Type() == "token" && f.EventId() >= 200);
         await a.KillAsync();
-        var receivedOnA = await DrainAsync(onA);
+        var receivedOnA = await onA.ReceiveUntilGoneAsync();
 
         // The survivor ends the run: one terminal error, internal and retryable, after the lease ran out.
         var rest = await onB.ReceiveRunEndAsync(TimeSpan.FromSeconds(15));
@@ -130,21 +129,5 @@ public sealed class InstanceFailureTests
         Assert.Equal(end.EventId() + 1, next[0].EventId());
         var watched = onB.Received.Skip(1).ToList();
         Assert.Single(watched, f => f.IsTerminal() && f.Str("run_id") == end.Str("run_id"));
-    }
-
-    private static async Task<List<JsonElement>> DrainAsync(TestSocket socket)
-    {
-        try
-        {
-            while (true)
-            {
-                await socket.ReceiveAsync(TimeSpan.FromSeconds(10));
-            }
-        }
-        catch (Exception ex) when (ex is WebSocketException or WebSocketClosedException or OperationCanceledException)
-        {
-        }
-
-        return [.. socket.Received.Skip(1)];
     }
 }

@@ -54,8 +54,7 @@ public sealed class PostgresDatabase : IAsyncDisposable
     public async Task CutOffAsync()
     {
         await ExecuteOnServerAsync($"ALTER DATABASE \"{Name}\" ALLOW_CONNECTIONS false");
-        await ExecuteOnServerAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{Name}' AND pid <> pg_backend_pid()");
-        NpgsqlConnection.ClearAllPools();
+        await EndConnectionsAsync($"datname = '{Name}'");
     }
 
     /// <summary>Lets connections to the database in again.</summary>
@@ -75,7 +74,13 @@ public sealed class PostgresDatabase : IAsyncDisposable
     public async Task CutOffRoleAsync(string role)
     {
         await ExecuteOnServerAsync($"ALTER ROLE \"{role}\" NOLOGIN");
-        await ExecuteOnServerAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'");
+        await EndConnectionsAsync($"usename = '{role}'");
+    }
+
+    /// <summary>Ends the server's connections that <paramref name="which"/> (a condition on <c>pg_stat_activity</c>) picks, and this process's pools.</summary>
+    private async Task EndConnectionsAsync(string which)
+    {
+        await ExecuteOnServerAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE {which} AND pid <> pg_backend_pid()");
         NpgsqlConnection.ClearAllPools();
     }
 

@@ -47,6 +47,26 @@ internal sealed class TestSocket(ClientWebSocket socket) : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Reads until the connection dies or closes (its server was killed), or nothing comes for 10 s; returns every event
+    /// the socket received, past its <c>connected</c>.
+    /// </summary>
+    public async Task<List<JsonElement>> ReceiveUntilGoneAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                await ReceiveAsync(TimeSpan.FromSeconds(10));
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or WebSocketClosedException or OperationCanceledException)
+        {
+        }
+
+        return [.. Received.Skip(1)];
+    }
+
     /// <summary>Reads until a frame matches; returns every frame read, the match last.</summary>
     public async Task<List<JsonElement>> ReceiveUntilAsync(Func<JsonElement, bool> predicate, TimeSpan? timeout = null)
     {
