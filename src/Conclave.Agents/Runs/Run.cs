@@ -21,7 +21,7 @@ public sealed class Run
     private bool _hasDurableWait;
 
     internal Run(RunRequest request, WaitTimeouts timeouts, TimeProvider time)
-        : this($"run_{Guid.CreateVersion7():N}", request, time.GetUtcNow().UtcDateTime, Usage.None, timeouts, time)
+        : this(SortableIds.New("run_"), request, time.GetUtcNow().UtcDateTime, Usage.None, timeouts, time)
     {
     }
 

@@ -53,7 +53,7 @@ public sealed class TeamOrchestrator(
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(brief);
         var plan = await PlanAsync(run, brief, cancellationToken);
-        var team = new TeamState($"team_{Guid.CreateVersion7():N}", plan);
+        var team = new TeamState(SortableIds.New("team_"), plan);
         var roles = brief.Experts.ToDictionary(e => e.Name, StringComparer.Ordinal);
         var members = plan.Select(t => t.Expert).Distinct().Select(name => new TeamMember(name, roles[name].Role)).ToList();
         await run.EmitAsync(new TeamFormedEvent(team.Id, brief.Goal, members));

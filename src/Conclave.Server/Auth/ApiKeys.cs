@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Conclave.Agents;
 
 namespace Conclave.Server.Auth;
 
@@ -18,7 +19,7 @@ internal static class ApiKeys
     /// <summary>The start of a key that a person can use to tell keys apart; too short to guess the rest.</summary>
     public static string Display(string key) => key.Length <= 10 ? Prefix : key[..10];
 
-    public static string NewId() => $"key_{Guid.CreateVersion7():N}";
+    public static string NewId() => SortableIds.New("key_");
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

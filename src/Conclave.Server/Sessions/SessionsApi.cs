@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Conclave.Agents;
 using Conclave.Agents.Events;
 using Conclave.Agents.Runs;
 using Conclave.Cluster.Redis;
@@ -42,7 +43,7 @@ internal static class SessionsApi
 
         var now = time.GetUtcNow().UtcDateTime;
         var session = new SessionRecord(
-            Guid.CreateVersion7().ToString("N"),
+            SortableIds.New(),
             Caller.From(http.User).TenantId,
             request.Title,
             request.Metadata is { ValueKind: JsonValueKind.Object } m ? m.GetRawText() : null,
