@@ -54,7 +54,7 @@ internal sealed partial class RedisBus(RedisClusterOptions options, InstanceIden
         var events = await Subscriber.SubscribeAsync(EventsChannel);
         events.OnMessage(message =>
         {
-            if (EventCodec.TryDecode(message.Message, InstanceId, out var sessionEvent))
+            foreach (var sessionEvent in EventCodec.Decode(message.Message, InstanceId))
             {
                 RemoteEvent?.Invoke(sessionEvent);
             }
@@ -79,9 +79,9 @@ internal sealed partial class RedisBus(RedisClusterOptions options, InstanceIden
         await redis.GetSubscriber().PingAsync().WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
     }
 
-    /// <summary>Sends an event of this process to the other instances; does not wait (the connection keeps their order).</summary>
-    public void Publish(Conclave.Agents.Events.SessionEvent sessionEvent) =>
-        Subscriber.Publish(EventsChannel, EventCodec.Encode(sessionEvent, InstanceId), CommandFlags.FireAndForget);
+    /// <summary>Sends events of this process to the other instances as one message; does not wait (the connection keeps their order).</summary>
+    public void Publish(IReadOnlyList<Conclave.Agents.Events.SessionEvent> events) =>
+        Subscriber.Publish(EventsChannel, EventCodec.Encode(events, InstanceId), CommandFlags.FireAndForget);
 
     /// <summary>
     /// Asks the other instances to carry out a control request; true as soon as one did, false when every one answered

@@ -32,17 +32,24 @@ internal sealed partial class RedisSessionEventHub : ISessionEventHub
 
     public IDisposable Subscribe(string sessionId, ISessionEventSubscriber subscriber) => _local.Subscribe(sessionId, subscriber);
 
-    public void Publish(SessionEvent sessionEvent)
+    public void Publish(SessionEvent sessionEvent) => Publish([sessionEvent]);
+
+    public void Publish(IReadOnlyList<SessionEvent> events)
     {
-        _local.Publish(sessionEvent);
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        _local.Publish(events);
         try
         {
-            _bus.Publish(sessionEvent);
+            _bus.Publish(events);
         }
         catch (RedisException ex)
         {
-            // Redis is away: the other instances' sockets read this event from the store once it is back.
-            LogPublishFailed(ex, sessionEvent.SessionId, sessionEvent.EventId);
+            // Redis is away: the other instances' sockets read these events from the store once it is back.
+            LogPublishFailed(ex, events.Count, events[0].SessionId, events[0].EventId);
         }
     }
 
@@ -71,8 +78,8 @@ internal sealed partial class RedisSessionEventHub : ISessionEventHub
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Sending event {EventId} of session {SessionId} to the other instances failed; they read it from the store")]
-    private partial void LogPublishFailed(Exception exception, string sessionId, long eventId);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Sending {Count} events (the first {EventId} of session {SessionId}) to the other instances failed; they read them from the store")]
+    private partial void LogPublishFailed(Exception exception, int count, string sessionId, long eventId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Catching the sockets up after Redis came back failed; they catch up at their session's next event")]
     private partial void LogCatchUpFailed(Exception exception);

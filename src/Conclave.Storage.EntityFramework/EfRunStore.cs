@@ -152,6 +152,17 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
         return claimed.Count == 0 ? [] : await OpenRunsAsync(db, db.Runs.Where(r => claimed.Contains(r.Id)), cancellationToken);
     }
 
+    public async Task<IReadOnlyList<OpenRun>> ListOwnedOpenRunsAsync(string instanceId, IReadOnlyCollection<string> runIds, CancellationToken cancellationToken = default)
+    {
+        if (runIds.Count == 0)
+        {
+            return [];
+        }
+
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await OpenRunsAsync(db, db.Runs.Where(r => runIds.Contains(r.Id) && r.OwnerId == instanceId), cancellationToken);
+    }
+
     public async Task<IReadOnlyList<string>> FindTakenOverAsync(string instanceId, IReadOnlyCollection<string> runIds, CancellationToken cancellationToken = default)
     {
         if (runIds.Count == 0)

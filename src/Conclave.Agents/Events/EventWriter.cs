@@ -12,7 +12,8 @@ namespace Conclave.Agents.Events;
 /// and everything before it is stored there. Until an event is stored it stays in its session's unstored tail, which
 /// readers take before they read the store (subscribe, take the tail, read the store): so they miss nothing.
 /// With <see cref="EventWriterOptions.PublishOnceStored"/> (several processes on one database, where no other process
-/// could read this one's journal) nothing is journaled: each batch is stored, then its events are published.
+/// could read this one's journal) nothing is journaled: each batch is stored, then its events are published. Storing
+/// and publishing are two loops, so that a batch is published while the next one is stored.
 /// </summary>
 public sealed partial class EventWriter : BackgroundService
 {
@@ -20,6 +21,7 @@ public sealed partial class EventWriter : BackgroundService
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
     private readonly Channel<QueueItem> _journaled = Channel.CreateUnbounded<QueueItem>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<StoredBatch> _stored = Channel.CreateUnbounded<StoredBatch>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Tail> _unstored = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _abandoned = new(StringComparer.Ordinal);
 
@@ -37,7 +39,7 @@ public sealed partial class EventWriter : BackgroundService
     private readonly Lock _roomLock = new();
     private readonly ILogger<EventWriter> _logger;
 
-    // Events journaled (or about to be) and not yet stored; appends wait while it is over the capacity.
+    // Events journaled (or about to be) and not yet stored and published; appends wait while it is over the capacity.
     private long _backlog;
     private TaskCompletionSource? _room;
     private Exception? _failure;
@@ -51,13 +53,13 @@ public sealed partial class EventWriter : BackgroundService
         _hub = hub;
         _logger = logger;
         _maxBatchSize = options.Value.MaxBatchSize;
-        _capacity = options.Value.QueueCapacity;
+        _capacity = options.Value.EffectiveQueueCapacity;
         _publishOnceStored = options.Value.PublishOnceStored;
     }
 
     /// <summary>
     /// Journals an event, publishes it unless it ends its run, and queues it to be stored; waits only while
-    /// <see cref="EventWriterOptions.QueueCapacity"/> events are not stored yet, or the journal cannot be written. Callers
+    /// <see cref="EventWriterOptions.QueueCapacity"/> events are not stored and published yet, or the journal cannot be written. Callers
     /// append a session's events one at a time, in id order.
     /// </summary>
     public ValueTask EnqueueAsync(SessionEvent sessionEvent)
@@ -88,8 +90,25 @@ public sealed partial class EventWriter : BackgroundService
     /// </summary>
     public void AbandonRun(string runId)
     {
-        _abandoned[runId] = 0;
-        _anyAbandoned = true;
+        lock (_abandoned)
+        {
+            _abandoned[runId] = 0;
+            _anyAbandoned = true;
+        }
+    }
+
+    /// <summary>
+    /// Once the run, abandoned and stopped, has nothing left here (what it queued is dropped), takes its events again:
+    /// this instance may take the run up once more, as any other.
+    /// </summary>
+    public async Task ForgetAbandonedAsync(string runId)
+    {
+        await FlushAsync();
+        lock (_abandoned)
+        {
+            _abandoned.TryRemove(runId, out _);
+            _anyAbandoned = !_abandoned.IsEmpty;
+        }
     }
 
     /// <summary>
@@ -136,8 +155,25 @@ public sealed partial class EventWriter : BackgroundService
         await base.StopAsync(cancellationToken);
     }
 
-    /// <summary>Stores what was journaled, publishes terminal events once stored, and marks the journal.</summary>
+    /// <summary>
+    /// Stores what was journaled and marks the journal, one batch after another; a second loop publishes what each
+    /// stored batch makes due (its terminal events, or all of it when published once stored) while the next is stored.
+    /// </summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var publishing = PublishStoredAsync();
+        try
+        {
+            await StoreJournaledAsync(stoppingToken);
+        }
+        finally
+        {
+            _stored.Writer.TryComplete();
+            await publishing;
+        }
+    }
+
+    private async Task StoreJournaledAsync(CancellationToken stoppingToken)
     {
         var batch = new List<SessionEvent>(_maxBatchSize);
         var flushes = new List<TaskCompletionSource>();
@@ -167,24 +203,13 @@ public sealed partial class EventWriter : BackgroundService
                     await StoreWithRetryAsync(batch, stoppingToken);
                     Stored(batch);
                     MarkStored(journaledUpTo);
-                    MakeRoom(batch.Count);
-                    foreach (var sessionEvent in batch)
-                    {
-                        if (_publishOnceStored || sessionEvent.IsTerminal)
-                        {
-                            _hub.Publish(sessionEvent);
-                        }
-                    }
-
-                    batch.Clear();
                 }
 
-                foreach (var flushed in flushes)
-                {
-                    flushed.TrySetResult();
-                }
-
-                flushes.Clear();
+                // Handed over whole (what was dropped gave its room back already): the publishing loop gives the rest's
+                // back once it is published.
+                _stored.Writer.TryWrite(new StoredBatch(batch, flushes));
+                batch = new List<SessionEvent>(_maxBatchSize);
+                flushes = [];
             }
         }
         catch (Exception ex)
@@ -213,6 +238,34 @@ public sealed partial class EventWriter : BackgroundService
             }
 
             throw;
+        }
+    }
+
+    /// <summary>Publishes stored batches in the order stored, then tells the flushes that came after them.</summary>
+    private async Task PublishStoredAsync()
+    {
+        await foreach (var stored in _stored.Reader.ReadAllAsync(CancellationToken.None))
+        {
+            if (_publishOnceStored)
+            {
+                _hub.Publish(stored.Events);
+            }
+            else
+            {
+                foreach (var sessionEvent in stored.Events)
+                {
+                    if (sessionEvent.IsTerminal)
+                    {
+                        _hub.Publish(sessionEvent);
+                    }
+                }
+            }
+
+            MakeRoom(stored.Events.Count);
+            foreach (var flushed in stored.Flushes)
+            {
+                flushed.TrySetResult();
+            }
         }
     }
 
@@ -451,6 +504,9 @@ public sealed partial class EventWriter : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Storing {Count} events failed (attempt {Attempt}); retrying")]
     private partial void LogStoreFailed(Exception exception, int count, int attempt);
+
+    // A stored batch on its way to be published (without what was dropped), and the flushes queued after it.
+    private readonly record struct StoredBatch(List<SessionEvent> Events, List<TaskCompletionSource> Flushes);
 
     private readonly record struct QueueItem(SessionEvent? Event, TaskCompletionSource? Flushed, JournalPosition JournaledUpTo);
 }

@@ -5,12 +5,25 @@ namespace Conclave.Agents.Events;
 /// <summary>How events are journaled and batched into storage (<c>Conclave:Events</c>).</summary>
 public sealed class EventWriterOptions
 {
+    /// <summary>The default <see cref="QueueCapacity"/> of one process, whose clients see events as they are journaled.</summary>
+    public const int JournaledQueueCapacity = 65_536;
+
     /// <summary>
-    /// Events waiting to be journaled, and again events waiting to be stored, before runs are slowed down to the disk's
-    /// or the storage's pace.
+    /// The default <see cref="QueueCapacity"/> when published once stored: every queued event is one no client has
+    /// seen yet, so the queue's length is how far behind the clients are (its length over the store's pace).
+    /// </summary>
+    public const int PublishOnceStoredQueueCapacity = 4_096;
+
+    /// <summary>
+    /// Events waiting to be journaled, and again events not yet stored and published, before runs are slowed down to
+    /// the disk's or the storage's pace; null for the default of the mode (<see cref="JournaledQueueCapacity"/>, or
+    /// <see cref="PublishOnceStoredQueueCapacity"/>).
     /// </summary>
     [Range(16, 10_000_000)]
-    public int QueueCapacity { get; set; } = 65_536;
+    public int? QueueCapacity { get; set; }
+
+    /// <summary>The <see cref="QueueCapacity"/> in effect.</summary>
+    public int EffectiveQueueCapacity => QueueCapacity ?? (PublishOnceStored ? PublishOnceStoredQueueCapacity : JournaledQueueCapacity);
 
     /// <summary>The most events stored in one write.</summary>
     [Range(1, 100_000)]

@@ -21,4 +21,10 @@ public interface ISessionEventHub
 
     /// <summary>Delivers a stored event to the session's subscribers.</summary>
     void Publish(SessionEvent sessionEvent);
+
+    /// <summary>
+    /// Delivers stored events, of any sessions, to their subscribers in the order given; a hub that carries events
+    /// between processes sends them as one message.
+    /// </summary>
+    void Publish(IReadOnlyList<SessionEvent> events);
 }

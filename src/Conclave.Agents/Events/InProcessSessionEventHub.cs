@@ -32,6 +32,15 @@ public sealed class InProcessSessionEventHub : ISessionEventHub
         }
     }
 
+    /// <inheritdoc />
+    public void Publish(IReadOnlyList<SessionEvent> events)
+    {
+        foreach (var sessionEvent in events)
+        {
+            Publish(sessionEvent);
+        }
+    }
+
     private void Unsubscribe(string sessionId, ISessionEventSubscriber subscriber)
     {
         while (_subscribers.TryGetValue(sessionId, out var list))

@@ -109,6 +109,12 @@ public interface IRunStore
     /// </summary>
     Task<IReadOnlyList<OpenRun>> ClaimOrphanedRunsAsync(string instanceId, DateTime ownersAliveSince, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Those of <paramref name="runIds"/> still open and owned by <paramref name="instanceId"/>, with their waits: runs
+    /// the instance stopped while it could not reach the database, which no other instance took over meanwhile.
+    /// </summary>
+    Task<IReadOnlyList<OpenRun>> ListOwnedOpenRunsAsync(string instanceId, IReadOnlyCollection<string> runIds, CancellationToken cancellationToken = default);
+
     /// <summary>Those of <paramref name="runIds"/> (runs this instance executes) that another instance has taken over.</summary>
     Task<IReadOnlyList<string>> FindTakenOverAsync(string instanceId, IReadOnlyCollection<string> runIds, CancellationToken cancellationToken = default);
 }

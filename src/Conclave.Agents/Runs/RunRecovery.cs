@@ -5,7 +5,8 @@ using Microsoft.Extensions.Logging;
 namespace Conclave.Agents.Runs;
 
 /// <summary>
-/// Takes over the runs an instance left open when it stopped (it crashed, was killed, or stopped answering): a run that
+/// Takes over the runs an instance left open when it stopped (it crashed, was killed, stopped answering, or lost the
+/// database for longer than its lease): a run that
 /// waits on a person waits again here; any other gets its terminal <c>error</c> (<c>internal</c>, retryable) in its
 /// session's log, so no client waits for it forever. One process alone does this once at start, before any new run, for
 /// every open run; one of several instances does it again and again, for the runs of instances no longer alive.
@@ -23,9 +24,19 @@ public sealed partial class RunRecovery(
     /// Takes over the open runs of every instance but this one that has not been alive since <paramref name="ownersAliveSince"/>
     /// (<see cref="DateTime.MaxValue"/>: of every other instance); returns how many it took.
     /// </summary>
-    public async Task<int> EndInterruptedRunsAsync(DateTime ownersAliveSince, CancellationToken cancellationToken = default)
+    public async Task<int> EndInterruptedRunsAsync(DateTime ownersAliveSince, CancellationToken cancellationToken = default) =>
+        await RecoverAsync(await runs.ClaimOrphanedRunsAsync(instance.Id, ownersAliveSince, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Takes up again those of <paramref name="runIds"/> that this instance stopped while it could not reach the
+    /// database and that no other instance took over meanwhile, as if another instance had left them open; returns how
+    /// many it took.
+    /// </summary>
+    public async Task<int> TakeBackAsync(IReadOnlyCollection<string> runIds, CancellationToken cancellationToken = default) =>
+        await RecoverAsync(await runs.ListOwnedOpenRunsAsync(instance.Id, runIds, cancellationToken), cancellationToken);
+
+    private async Task<int> RecoverAsync(IReadOnlyList<OpenRun> open, CancellationToken cancellationToken)
     {
-        var open = await runs.ClaimOrphanedRunsAsync(instance.Id, ownersAliveSince, cancellationToken);
         foreach (var run in open)
         {
             var newest = await events.ReadNewestAsync(run.SessionId, cancellationToken);
@@ -106,6 +117,6 @@ public sealed partial class RunRecovery(
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} of session {SessionId} waits on {RequestIds} again, here, as it did on the instance that stopped")]
     private partial void LogResumed(string runId, string sessionId, string requestIds);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} of session {SessionId} was left open by an instance that stopped; ended it with error internal")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} of session {SessionId} was left open by an instance that stopped or lost the database; ended it with error internal")]
     private partial void LogEnded(string runId, string sessionId);
 }

@@ -59,8 +59,9 @@ public enum StopReason
     Suspended,
 
     /// <summary>
-    /// Another instance took the run over while this one could not reach the database (it ended the run, or waits on
-    /// it there): the run stops here without a terminal event or a record of its end, and its unstored events are dropped.
+    /// Another instance took the run over, or could have: this one could not reach the database for so long that its
+    /// lease on the run may have lapsed (the taker ends the run, or waits on it there). The run stops here without a
+    /// terminal event or a record of its end, and its unstored events are dropped.
     /// </summary>
     TakenOver,
 }

@@ -85,7 +85,7 @@ public sealed class InstanceFailureTests
     }
 
     [Fact]
-    public async Task AnInstanceCutOffFromTheDatabaseGivesUpTheRunTakenFromItAndServesAgainWhenBack()
+    public async Task AnInstanceCutOffFromTheDatabaseStopsItsRunBeforeAnotherTakesItOverAndServesAgainWhenBack()
     {
         await using var database = await PostgresDatabase.CreateAsync();
         var role = $"instance_a_{Guid.NewGuid():N}"[..24];
@@ -99,12 +99,16 @@ public sealed class InstanceFailureTests
         await onA.SendAsync(new { type = "message", content = "stream 100000 words" });
         await onB.ReceiveUntilAsync(f => f.Type() == "token" && f.EventId() >= 100);
 
-        // A loses the database; B, not hearing from A, ends the run; then A is back.
+        // A loses the database: it stops its run before its lease could lapse (fencing), and B, not hearing from A,
+        // ends the run; then A is back.
+        var coordinator = a.Services.GetRequiredService<Conclave.Agents.Runs.RunCoordinator>();
         await database.CutOffRoleAsync(role);
         List<JsonElement> rest;
+        bool stoppedWhileCutOff;
         try
         {
             rest = await onB.ReceiveRunEndAsync(TimeSpan.FromSeconds(20));
+            stoppedWhileCutOff = await EventuallyAsync(() => coordinator.ListActive().Count == 0, TimeSpan.FromSeconds(10));
         }
         finally
         {
@@ -113,21 +117,74 @@ public sealed class InstanceFailureTests
 
         var end = rest[^1];
         Assert.Equal("internal", end.Str("code"));
+        Assert.True(stoppedWhileCutOff, "A still ran the run after B took it over");
 
-        // A gives the run up (its queued events, whose ids are B's now, are dropped) and runs the session's next run.
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        var coordinator = a.Services.GetRequiredService<Conclave.Agents.Runs.RunCoordinator>();
-        while (coordinator.ListActive().Count > 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(200);
-        }
-
-        Assert.Empty(coordinator.ListActive());
+        // A runs the session's next run (the stopped run's queued events, whose ids are B's, were dropped).
         await using var again = await a.ConnectAsync(session);
         var next = await again.ChatAsync("stream 3 words", TimeSpan.FromSeconds(20));
         Assert.Equal("final_answer", next[^1].Type());
         Assert.Equal(end.EventId() + 1, next[0].EventId());
         var watched = onB.Received.Skip(1).ToList();
         Assert.Single(watched, f => f.IsTerminal() && f.Str("run_id") == end.Str("run_id"));
+    }
+
+    [Fact]
+    public async Task AnInstanceAloneCutOffFromTheDatabaseStopsItsRunsAndTakesThemBackWhenItIsBack()
+    {
+        await using var database = await PostgresDatabase.CreateAsync();
+        var role = $"instance_a_{Guid.NewGuid():N}"[..24];
+        var settings = TwoInstances.SettingsFor(database, new Dictionary<string, string?>(FastLease) { ["Conclave:Llm:Builtin:TokenDelayMs"] = "5" });
+        settings["Conclave:Storage:ConnectionString"] = await database.ConnectionStringForNewRoleAsync(role);
+        await using var a = await ConclaveTestServer.StartAsync(settings);
+        var coordinator = a.Services.GetRequiredService<Conclave.Agents.Runs.RunCoordinator>();
+        var streaming = await a.CreateSessionAsync();
+        var waiting = await a.CreateSessionAsync();
+        await using var onStreaming = await a.ConnectAsync(streaming);
+        await using var onWaiting = await a.ConnectAsync(waiting);
+        await onWaiting.SendAsync(new { type = "message", content = "use tool write_file {\"path\": \"x.txt\", \"content\": \"1\"}" });
+        var request = await onWaiting.ReceiveTypeAsync("confirmation_request");
+        await onStreaming.SendAsync(new { type = "message", content = "stream 100000 words" });
+        await onStreaming.ReceiveUntilAsync(f => f.Type() == "token" && f.EventId() >= 50);
+
+        // Cut off: A cannot know that no other instance takes its runs, so it stops both before its lease runs out.
+        await database.CutOffRoleAsync(role);
+        bool stoppedWhileCutOff;
+        try
+        {
+            stoppedWhileCutOff = await EventuallyAsync(() => coordinator.ListActive().Count == 0, TimeSpan.FromSeconds(15));
+        }
+        finally
+        {
+            await database.RestoreRoleAsync(role);
+        }
+
+        Assert.True(stoppedWhileCutOff, "A still ran its runs with the database out of reach past its lease");
+
+        // Back, A takes them back as any instance takes over runs left open: the streaming one ends with error
+        // internal, the waiting one waits again under the same request, and an answer lets it go on.
+        var end = (await onStreaming.ReceiveRunEndAsync(TimeSpan.FromSeconds(20)))[^1];
+        Assert.Equal("error", end.Type());
+        Assert.Equal("internal", end.Str("code"));
+        Assert.True(await EventuallyAsync(() => coordinator.ListActive().Any(r => r.RunId == request.Str("run_id")), TimeSpan.FromSeconds(20)));
+        await onWaiting.SendAsync(new { type = "confirmation_reply", request_id = request.Str("request_id"), approved = true });
+        var answered = (await onWaiting.ReceiveRunEndAsync(TimeSpan.FromSeconds(20)))[^1];
+        Assert.Equal("final_answer", answered.Type());
+        Assert.Equal(request.Str("run_id"), answered.Str("run_id"));
+    }
+
+    private static async Task<bool> EventuallyAsync(Func<bool> condition, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return true;
     }
 }

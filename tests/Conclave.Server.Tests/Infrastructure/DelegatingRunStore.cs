@@ -34,6 +34,9 @@ internal class DelegatingRunStore(IRunStore store) : IRunStore
     public virtual Task<IReadOnlyList<OpenRun>> ClaimOrphanedRunsAsync(string instanceId, DateTime ownersAliveSince, CancellationToken cancellationToken = default) =>
         store.ClaimOrphanedRunsAsync(instanceId, ownersAliveSince, cancellationToken);
 
+    public virtual Task<IReadOnlyList<OpenRun>> ListOwnedOpenRunsAsync(string instanceId, IReadOnlyCollection<string> runIds, CancellationToken cancellationToken = default) =>
+        store.ListOwnedOpenRunsAsync(instanceId, runIds, cancellationToken);
+
     public virtual Task<IReadOnlyList<string>> FindTakenOverAsync(string instanceId, IReadOnlyCollection<string> runIds, CancellationToken cancellationToken = default) =>
         store.FindTakenOverAsync(instanceId, runIds, cancellationToken);
 

@@ -78,6 +78,34 @@ public abstract class RunStoreContract
     }
 
     [Fact]
+    public async Task AnInstanceFindsWhichOfItsRunsAreStillItsOwnAndWhichWereTakenOver()
+    {
+        await using var storage = await StartAsync();
+        var first = await storage.NewSessionAsync();
+        var second = await storage.NewSessionAsync();
+        var ended = await storage.NewSessionAsync();
+        await storage.Runs.BeginRunAsync(new RunRecord("run_1", first, "admin", null, Start, OwnerId: "instance_a"), "hello");
+        await storage.Runs.BeginRunAsync(new RunRecord("run_2", second, "admin", null, Start, OwnerId: "instance_a"), "hello");
+        await storage.Runs.BeginRunAsync(new RunRecord("run_ended", ended, "admin", null, Start, OwnerId: "instance_a"), "hello");
+        await storage.Runs.EndRunAsync("run_ended", RunStatus.Completed);
+
+        string[] askedAbout = ["run_1", "run_2", "run_ended", "run_unknown"];
+        Assert.Equal(["run_1", "run_2"], (await storage.Runs.ListOwnedOpenRunsAsync("instance_a", askedAbout)).Select(r => r.RunId).Order());
+        Assert.Empty(await storage.Runs.FindTakenOverAsync("instance_a", askedAbout));
+
+        // instance_a falls silent: b takes both open runs of it.
+        await storage.Runs.HeartbeatAsync("instance_a");
+        await Task.Delay(1_100);
+        await storage.Runs.HeartbeatAsync("instance_b");
+        Assert.Equal(2, (await storage.Runs.ClaimOrphanedRunsAsync("instance_b", DateTime.UtcNow.AddSeconds(-0.5))).Count);
+
+        Assert.Equal(["run_1", "run_2"], (await storage.Runs.FindTakenOverAsync("instance_a", askedAbout)).Order());
+        Assert.Empty(await storage.Runs.ListOwnedOpenRunsAsync("instance_a", askedAbout));
+        Assert.Equal(["run_1", "run_2"], (await storage.Runs.ListOwnedOpenRunsAsync("instance_b", askedAbout)).Select(r => r.RunId).Order());
+        Assert.Empty(await storage.Runs.ListOwnedOpenRunsAsync("instance_b", []));
+    }
+
+    [Fact]
     public async Task InstancesClaimingAtOnceTakeEachOrphanedRunOnce()
     {
         await using var storage = await StartAsync();
