@@ -71,8 +71,7 @@ internal sealed class RedisRunControl : IRunControl
     }
 
     public async Task<IReadOnlyList<RunSummary>> ListActiveAsync(string? tenantId, CancellationToken cancellationToken = default) =>
-        [.. (await _runs.ListOpenRunsAsync(cancellationToken))
-            .Where(r => tenantId is null || r.TenantId == tenantId)
+        [.. (await _runs.ListOpenRunsAsync(tenantId, cancellationToken))
             .Select(r => new RunSummary(r.RunId, r.SessionId, r.TenantId, r.StartedAt, r.Wait?.Requests.Count ?? 0))];
 
     public async Task<bool> StopRunAsync(string sessionId, string runId, StopReason reason, CancellationToken cancellationToken = default) =>

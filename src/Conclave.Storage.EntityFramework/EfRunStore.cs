@@ -95,10 +95,10 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, text).SetProperty(r => r.EndedAt, now), cancellationToken);
     }
 
-    public async Task<IReadOnlyList<OpenRun>> ListOpenRunsAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<OpenRun>> ListOpenRunsAsync(string? tenantId = null, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        return await OpenRunsAsync(db, db.Runs, cancellationToken);
+        return await OpenRunsAsync(db, tenantId is null ? db.Runs : db.Runs.Where(r => r.TenantId == tenantId), cancellationToken);
     }
 
     public async Task<OpenRun?> FindOpenRunAsync(string sessionId, CancellationToken cancellationToken = default)

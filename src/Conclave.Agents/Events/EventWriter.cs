@@ -12,8 +12,8 @@ namespace Conclave.Agents.Events;
 /// and everything before it is stored there. Until an event is stored it stays in its session's unstored tail, which
 /// readers take before they read the store (subscribe, take the tail, read the store): so they miss nothing.
 /// With <see cref="EventWriterOptions.PublishOnceStored"/> (several processes on one database, where no other process
-/// could read this one's journal) nothing is journaled: each batch is stored, then its events are published. Storing
-/// and publishing are two loops, so that a batch is published while the next one is stored.
+/// could read this one's journal) nothing is journaled: each batch is stored, then its events are published, by a
+/// loop of their own, so that a batch is published while the next one is stored.
 /// </summary>
 public sealed partial class EventWriter : BackgroundService
 {
@@ -21,6 +21,9 @@ public sealed partial class EventWriter : BackgroundService
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
     private readonly Channel<QueueItem> _journaled = Channel.CreateUnbounded<QueueItem>(new UnboundedChannelOptions { SingleReader = true });
+    // Batch lists the publishing loop is done with, for the storing loop to fill again (a batch is a few hundred events
+    // at a time; a new list each would be most of what storing allocates).
+    private readonly System.Collections.Concurrent.ConcurrentQueue<List<SessionEvent>> _spareBatches = new();
     private readonly Channel<StoredBatch> _stored = Channel.CreateUnbounded<StoredBatch>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Tail> _unstored = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _abandoned = new(StringComparer.Ordinal);
@@ -156,12 +159,12 @@ public sealed partial class EventWriter : BackgroundService
     }
 
     /// <summary>
-    /// Stores what was journaled and marks the journal, one batch after another; a second loop publishes what each
-    /// stored batch makes due (its terminal events, or all of it when published once stored) while the next is stored.
+    /// Stores what was journaled and marks the journal, one batch after another, and publishes what each stored batch
+    /// makes due: its terminal events at once; all of it, when published once stored, in a second loop.
     /// </summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var publishing = PublishStoredAsync();
+        var publishing = _publishOnceStored ? PublishStoredAsync() : Task.CompletedTask;
         try
         {
             await StoreJournaledAsync(stoppingToken);
@@ -207,9 +210,23 @@ public sealed partial class EventWriter : BackgroundService
 
                 // Handed over whole (what was dropped gave its room back already): the publishing loop gives the rest's
                 // back once it is published.
-                _stored.Writer.TryWrite(new StoredBatch(batch, flushes));
-                batch = new List<SessionEvent>(_maxBatchSize);
-                flushes = [];
+                IReadOnlyList<TaskCompletionSource> told = [];
+                if (flushes.Count > 0)
+                {
+                    told = flushes;
+                    flushes = [];
+                }
+
+                // Journaled, only terminal events wait for the store: few enough to publish here, without a hand-over.
+                if (_publishOnceStored)
+                {
+                    _stored.Writer.TryWrite(new StoredBatch(batch, told));
+                    batch = _spareBatches.TryDequeue(out var spare) ? spare : new List<SessionEvent>(_maxBatchSize);
+                }
+                else
+                {
+                    Publish(new StoredBatch(batch, told));
+                }
             }
         }
         catch (Exception ex)
@@ -241,32 +258,44 @@ public sealed partial class EventWriter : BackgroundService
         }
     }
 
-    /// <summary>Publishes stored batches in the order stored, then tells the flushes that came after them.</summary>
+    /// <summary>Publishes stored batches in the order stored (published once stored, while the next is stored).</summary>
     private async Task PublishStoredAsync()
     {
         await foreach (var stored in _stored.Reader.ReadAllAsync(CancellationToken.None))
         {
-            if (_publishOnceStored)
+            Publish(stored);
+            _spareBatches.Enqueue(stored.Events);
+        }
+    }
+
+    /// <summary>
+    /// Publishes what a stored batch makes due (all of it when published once stored, else its terminal events), gives
+    /// its room back, tells the flushes that came after it, and empties it.
+    /// </summary>
+    private void Publish(StoredBatch stored)
+    {
+        if (_publishOnceStored)
+        {
+            _hub.Publish(stored.Events);
+        }
+        else
+        {
+            foreach (var sessionEvent in stored.Events)
             {
-                _hub.Publish(stored.Events);
-            }
-            else
-            {
-                foreach (var sessionEvent in stored.Events)
+                if (sessionEvent.IsTerminal)
                 {
-                    if (sessionEvent.IsTerminal)
-                    {
-                        _hub.Publish(sessionEvent);
-                    }
+                    _hub.Publish(sessionEvent);
                 }
             }
-
-            MakeRoom(stored.Events.Count);
-            foreach (var flushed in stored.Flushes)
-            {
-                flushed.TrySetResult();
-            }
         }
+
+        MakeRoom(stored.Events.Count);
+        foreach (var flushed in stored.Flushes)
+        {
+            flushed.TrySetResult();
+        }
+
+        stored.Events.Clear();
     }
 
     /// <summary>
@@ -506,7 +535,7 @@ public sealed partial class EventWriter : BackgroundService
     private partial void LogStoreFailed(Exception exception, int count, int attempt);
 
     // A stored batch on its way to be published (without what was dropped), and the flushes queued after it.
-    private readonly record struct StoredBatch(List<SessionEvent> Events, List<TaskCompletionSource> Flushes);
+    private readonly record struct StoredBatch(List<SessionEvent> Events, IReadOnlyList<TaskCompletionSource> Flushes);
 
     private readonly record struct QueueItem(SessionEvent? Event, TaskCompletionSource? Flushed, JournalPosition JournaledUpTo);
 }

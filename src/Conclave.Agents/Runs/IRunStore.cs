@@ -93,8 +93,8 @@ public interface IRunStore
     /// <summary>Records how a run ended.</summary>
     Task EndRunAsync(string runId, RunStatus status, CancellationToken cancellationToken = default);
 
-    /// <summary>Every run recorded as running.</summary>
-    Task<IReadOnlyList<OpenRun>> ListOpenRunsAsync(CancellationToken cancellationToken = default);
+    /// <summary>Every run recorded as running, of one tenant or (when null) of all, oldest first.</summary>
+    Task<IReadOnlyList<OpenRun>> ListOpenRunsAsync(string? tenantId = null, CancellationToken cancellationToken = default);
 
     /// <summary>The session's open run, with its stored wait, or null when it has none (whichever process runs it).</summary>
     Task<OpenRun?> FindOpenRunAsync(string sessionId, CancellationToken cancellationToken = default);

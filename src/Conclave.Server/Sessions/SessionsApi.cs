@@ -70,13 +70,11 @@ internal static class SessionsApi
             http.Response.Headers["X-Next-Cursor"] = page[^1].Id;
         }
 
-        var listed = new List<SessionResponse>(page.Count);
-        foreach (var session in page)
-        {
-            listed.Add(ToResponse(session, (await runs.FindActiveAsync(session.Id, http.RequestAborted))?.RunId));
-        }
-
-        return TypedResults.Ok(listed);
+        // The tenant's active runs in one ask (one query as one of several instances), not one per session.
+        var active = page.Count == 0
+            ? new Dictionary<string, string>(StringComparer.Ordinal)
+            : (await runs.ListActiveAsync(tenant, http.RequestAborted)).ToDictionary(r => r.SessionId, r => r.RunId, StringComparer.Ordinal);
+        return TypedResults.Ok(page.ConvertAll(session => ToResponse(session, active.GetValueOrDefault(session.Id))));
     }
 
     private static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> GetAsync(

@@ -66,21 +66,25 @@ public sealed class TwoInstanceTests
     }
 
     [Fact]
-    public async Task ARunOnAIsListedAndCancelledThroughTheRestApiOfB()
+    public async Task ARunOnAIsListedWithItsSessionAndCancelledThroughTheRestApiOfB()
     {
         await using var cluster = await TwoInstances.StartAsync(new Dictionary<string, string?> { ["Conclave:Llm:Builtin:TokenDelayMs"] = "20" });
         var session = await cluster.A.CreateSessionAsync();
+        var idle = await cluster.A.CreateSessionAsync();
         await using var onA = await cluster.A.ConnectAsync(session);
         await onA.SendAsync(new { type = "message", content = "stream 100000 words" });
         var runId = (await onA.ReceiveTypeAsync("token")).Str("run_id");
 
         var listed = await cluster.B.Http.GetFromJsonAsync<List<JsonElement>>("/api/v1/runs");
         var sessionOnB = await cluster.B.Http.GetFromJsonAsync<JsonElement>($"/api/v1/sessions/{session}");
+        var sessionsOnB = await cluster.B.Http.GetFromJsonAsync<List<JsonElement>>("/api/v1/sessions");
         using var cancelled = await cluster.B.Http.PostAsync($"/api/v1/runs/{runId}/cancel", null);
         var end = (await onA.ReceiveRunEndAsync(TimeSpan.FromSeconds(5)))[^1];
 
         Assert.Contains(listed!, r => r.Str("run_id") == runId && r.Str("session_id") == session);
         Assert.Equal(runId, sessionOnB.Str("active_run_id"));
+        Assert.Equal(runId, Assert.Single(sessionsOnB!, s => s.Str("id") == session).Str("active_run_id"));
+        Assert.Equal(JsonValueKind.Null, Assert.Single(sessionsOnB!, s => s.Str("id") == idle).GetProperty("active_run_id").ValueKind);
         Assert.Equal(HttpStatusCode.NoContent, cancelled.StatusCode);
         Assert.Equal("cancelled", end.Str("code"));
         Assert.Empty((await cluster.B.Http.GetFromJsonAsync<List<JsonElement>>("/api/v1/runs"))!);

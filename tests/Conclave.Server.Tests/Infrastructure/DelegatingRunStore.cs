@@ -25,8 +25,8 @@ internal class DelegatingRunStore(IRunStore store) : IRunStore
     public virtual Task EndRunAsync(string runId, RunStatus status, CancellationToken cancellationToken = default) =>
         store.EndRunAsync(runId, status, cancellationToken);
 
-    public virtual Task<IReadOnlyList<OpenRun>> ListOpenRunsAsync(CancellationToken cancellationToken = default) =>
-        store.ListOpenRunsAsync(cancellationToken);
+    public virtual Task<IReadOnlyList<OpenRun>> ListOpenRunsAsync(string? tenantId = null, CancellationToken cancellationToken = default) =>
+        store.ListOpenRunsAsync(tenantId, cancellationToken);
 
     public virtual Task HeartbeatAsync(string instanceId, CancellationToken cancellationToken = default) =>
         store.HeartbeatAsync(instanceId, cancellationToken);
