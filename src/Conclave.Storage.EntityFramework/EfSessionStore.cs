@@ -21,17 +21,33 @@ internal sealed class EfSessionStore(IDbContextFactory<ConclaveDbContext> contex
         await db.SaveChangesAsync(cancellationToken);
     }
 
-    public async Task<bool> UpdateAsync(SessionRecord session, CancellationToken cancellationToken = default)
+    public async Task<SessionRecord?> UpdateAsync(string tenantId, string sessionId, SessionChange change, DateTime at, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(change);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        using var entered = await writes.EnterAsync(cancellationToken);
-        var changed = await db.Sessions
-            .Where(s => s.Id == session.Id && s.TenantId == session.TenantId)
-            .ExecuteUpdateAsync(
-                set => set.SetProperty(s => s.Title, session.Title).SetProperty(s => s.Metadata, session.Metadata).SetProperty(s => s.UpdatedAt, session.UpdatedAt),
-                cancellationToken);
-        return changed == 1;
+        int changed;
+        using (await writes.EnterAsync(cancellationToken))
+        {
+            changed = await db.Sessions
+                .Where(s => s.Id == sessionId && s.TenantId == tenantId)
+                .ExecuteUpdateAsync(
+                    set =>
+                    {
+                        set.SetProperty(s => s.UpdatedAt, at);
+                        if (change.SetsTitle)
+                        {
+                            set.SetProperty(s => s.Title, change.Title);
+                        }
+
+                        if (change.SetsMetadata)
+                        {
+                            set.SetProperty(s => s.Metadata, change.Metadata);
+                        }
+                    },
+                    cancellationToken);
+        }
+
+        return changed == 1 ? await FindAsync(tenantId, sessionId, cancellationToken) : null;
     }
 
     public async Task<SessionRecord?> FindAsync(string tenantId, string sessionId, CancellationToken cancellationToken = default)

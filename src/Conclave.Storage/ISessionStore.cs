@@ -9,6 +9,16 @@ namespace Conclave.Storage;
 /// <param name="UpdatedAt">When it last changed (UTC).</param>
 public sealed record SessionRecord(string Id, string TenantId, string? Title, string? Metadata, DateTime CreatedAt, DateTime UpdatedAt);
 
+/// <summary>
+/// A change to a session's title and metadata: each is set only when its <c>Sets…</c> flag is, so that two changes at
+/// once to different fields both hold.
+/// </summary>
+/// <param name="SetsTitle">Whether the title changes.</param>
+/// <param name="Title">The new title (null: none).</param>
+/// <param name="SetsMetadata">Whether the metadata changes.</param>
+/// <param name="Metadata">The new metadata, a JSON object's text (null: none).</param>
+public sealed record SessionChange(bool SetsTitle, string? Title, bool SetsMetadata, string? Metadata);
+
 /// <summary>A message of a session's history, as the REST API lists it.</summary>
 /// <param name="Role"><c>user</c>, <c>assistant</c> or <c>tool</c>.</param>
 /// <param name="Content">The text.</param>
@@ -24,10 +34,10 @@ public interface ISessionStore
     Task AddAsync(SessionRecord session, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Stores a session's new title, metadata and update time (its id and tenant say which); false when that tenant has
-    /// no such session.
+    /// Changes the tenant's session in one write (the fields the change sets, and the update time); returns the session
+    /// as it is then, or null when that tenant has no such session.
     /// </summary>
-    Task<bool> UpdateAsync(SessionRecord session, CancellationToken cancellationToken = default);
+    Task<SessionRecord?> UpdateAsync(string tenantId, string sessionId, SessionChange change, DateTime at, CancellationToken cancellationToken = default);
 
     /// <summary>The tenant's session with that id; null when there is none, or it is another tenant's.</summary>
     Task<SessionRecord?> FindAsync(string tenantId, string sessionId, CancellationToken cancellationToken = default);

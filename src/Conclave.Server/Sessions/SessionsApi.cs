@@ -109,21 +109,16 @@ internal static class SessionsApi
             return TypedResults.ValidationProblem(validation.Errors);
         }
 
-        var session = await FindAsync(sessions, id, http);
-        if (session is null)
-        {
-            return NotFoundProblem(id);
-        }
-
-        var updated = session with
-        {
-            Title = hasTitle ? change.Title : session.Title,
-            Metadata = !hasMetadata ? session.Metadata : metadata.ValueKind == JsonValueKind.Object ? metadata.GetRawText() : null,
-            UpdatedAt = time.GetUtcNow().UtcDateTime,
-        };
-        return await sessions.UpdateAsync(updated, http.RequestAborted)
-            ? TypedResults.Ok(ToResponse(updated, (await runs.FindActiveAsync(id, http.RequestAborted))?.RunId))
-            : NotFoundProblem(id);
+        // One write of just the fields given: a PATCH of the title and one of the metadata at once both hold.
+        var updated = await sessions.UpdateAsync(
+            Caller.From(http.User).TenantId,
+            id,
+            new SessionChange(hasTitle, change.Title, hasMetadata, hasMetadata && metadata.ValueKind == JsonValueKind.Object ? metadata.GetRawText() : null),
+            time.GetUtcNow().UtcDateTime,
+            http.RequestAborted);
+        return updated is null
+            ? NotFoundProblem(id)
+            : TypedResults.Ok(ToResponse(updated, (await runs.FindActiveAsync(id, http.RequestAborted))?.RunId));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> DeleteAsync(

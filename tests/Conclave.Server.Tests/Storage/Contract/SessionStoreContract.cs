@@ -36,13 +36,27 @@ public abstract class SessionStoreContract
         await using var storage = await StartAsync();
         var session = new SessionRecord("s01", "t1", "old", "{\"k\":1}", At, At);
         await storage.Sessions.AddAsync(session);
-        var changed = session with { Title = null, Metadata = "{\"k\":2}", UpdatedAt = At.AddHours(1) };
+        var both = new SessionChange(SetsTitle: true, Title: null, SetsMetadata: true, Metadata: "{\"k\":2}");
 
-        Assert.False(await storage.Sessions.UpdateAsync(changed with { TenantId = "t2" }));
+        Assert.Null(await storage.Sessions.UpdateAsync("t2", "s01", both, At.AddHours(1)));
         Assert.Equal(session, await storage.Sessions.FindAsync("t1", "s01"));
-        Assert.True(await storage.Sessions.UpdateAsync(changed));
-        Assert.Equal(changed, await storage.Sessions.FindAsync("t1", "s01"));
-        Assert.False(await storage.Sessions.UpdateAsync(changed with { Id = "missing" }));
+        var expected = session with { Title = null, Metadata = "{\"k\":2}", UpdatedAt = At.AddHours(1) };
+        Assert.Equal(expected, await storage.Sessions.UpdateAsync("t1", "s01", both, At.AddHours(1)));
+        Assert.Equal(expected, await storage.Sessions.FindAsync("t1", "s01"));
+        Assert.Null(await storage.Sessions.UpdateAsync("t1", "missing", both, At.AddHours(1)));
+    }
+
+    [Fact]
+    public async Task AChangeOfOneFieldLeavesTheOtherAsStored()
+    {
+        // Two clients at once, one renaming the session and one changing its metadata: both changes hold.
+        await using var storage = await StartAsync();
+        await storage.Sessions.AddAsync(new SessionRecord("s01", "t1", "old", "{\"k\":1}", At, At));
+
+        await storage.Sessions.UpdateAsync("t1", "s01", new SessionChange(false, null, true, "{\"k\":2}"), At.AddHours(1));
+        var renamed = await storage.Sessions.UpdateAsync("t1", "s01", new SessionChange(true, "new", false, null), At.AddHours(2));
+
+        Assert.Equal(new SessionRecord("s01", "t1", "new", "{\"k\":2}", At, At.AddHours(2)), renamed);
     }
 
     [Fact]
