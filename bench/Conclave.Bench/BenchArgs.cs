@@ -1,9 +1,10 @@
 namespace Conclave.Bench;
 
 /// <summary>
-/// The bench's command line. <c>--postgres</c> names a PostgreSQL server (an Npgsql connection string of a role that
-/// may create databases) to run Conclave on as well, a fresh database per server; with <c>--redis</c> too, that
-/// server runs as an instance of several (events published once stored, fan-out through Redis).
+/// The bench's command line. For <c>run</c>, <c>--postgres</c> names a PostgreSQL server (an Npgsql connection string
+/// of a role that may create databases) to run Conclave on as well, in a fresh database per server that is dropped
+/// after it; for <c>serve-conclave</c>, it is that database's connection string. With <c>--redis</c> too, that server
+/// runs as an instance of several (events published once stored, fan-out through Redis).
 /// </summary>
 internal sealed record BenchArgs(
     string Command, int Port, string? DataDir, int DelayMs, bool MemoryStore, bool Smoke, string OutDir, IReadOnlySet<int> Only, string? Postgres, string? Redis)

@@ -10,12 +10,14 @@ internal sealed class ServerUnderTest : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly string? _dataDir;
+    private readonly FreshDatabase? _database;
 
-    private ServerUnderTest(Process process, Uri baseUri, string? dataDir, string name)
+    private ServerUnderTest(Process process, Uri baseUri, string? dataDir, FreshDatabase? database, string name)
     {
         _process = process;
         BaseUri = baseUri;
         _dataDir = dataDir;
+        _database = database;
         Name = name;
     }
 
@@ -42,9 +44,10 @@ internal sealed class ServerUnderTest : IAsyncDisposable
             arguments.Add("--memory-store");
         }
 
-        if (postgres is not null)
+        var database = postgres is null ? null : await FreshDatabase.CreateAsync(postgres);
+        if (database is not null)
         {
-            arguments.AddRange(["--postgres", postgres]);
+            arguments.AddRange(["--postgres", database.ConnectionString]);
         }
 
         if (redis is not null)
@@ -85,7 +88,7 @@ internal sealed class ServerUnderTest : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        return new ServerUnderTest(process, new Uri($"http://127.0.0.1:{port}"), dataDir, name);
+        return new ServerUnderTest(process, new Uri($"http://127.0.0.1:{port}"), dataDir, database, name);
     }
 
     /// <summary>The server's resident memory in KiB (Linux /proc).</summary>
@@ -124,6 +127,11 @@ internal sealed class ServerUnderTest : IAsyncDisposable
         }
 
         _process.Dispose();
+        if (_database is not null)
+        {
+            await _database.DropAsync();
+        }
+
         if (_dataDir is not null)
         {
             try
@@ -141,5 +149,45 @@ internal sealed class ServerUnderTest : IAsyncDisposable
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>A new, empty database on a PostgreSQL server, for one server under test, dropped after it.</summary>
+internal sealed class FreshDatabase
+{
+    private readonly string _server;
+    private readonly string _name;
+
+    private FreshDatabase(string server, string name, string connectionString)
+    {
+        _server = server;
+        _name = name;
+        ConnectionString = connectionString;
+    }
+
+    /// <summary>The new database's connection string.</summary>
+    public string ConnectionString { get; }
+
+    /// <summary>Creates a database on the server <paramref name="server"/> names (a role that may create databases).</summary>
+    public static async Task<FreshDatabase> CreateAsync(string server)
+    {
+        var name = $"conclave_bench_{Guid.NewGuid():N}";
+        await ExecuteAsync(server, $"CREATE DATABASE \"{name}\"");
+        return new FreshDatabase(server, name, new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString);
+    }
+
+    /// <summary>Drops the database, ending what connections are left to it (the server under test was killed).</summary>
+    public async Task DropAsync()
+    {
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        await ExecuteAsync(_server, $"DROP DATABASE IF EXISTS \"{_name}\" WITH (FORCE)");
+    }
+
+    private static async Task ExecuteAsync(string server, string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(server);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 }

@@ -34,7 +34,7 @@ internal static class Servers
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Conclave:Storage:Provider"] = "Postgres",
-                ["Conclave:Storage:ConnectionString"] = await FreshDatabaseAsync(args.Postgres),
+                ["Conclave:Storage:ConnectionString"] = args.Postgres,
                 ["Conclave:Cluster:Redis"] = args.Redis,
                 ["Conclave:Cluster:ChannelPrefix"] = $"conclave-bench-{Guid.NewGuid():N}",
             });
@@ -75,20 +75,6 @@ internal static class Servers
         MapAllocationProbe(app);
         await app.RunAsync();
         return 0;
-    }
-
-    /// <summary>A new, empty database on the PostgreSQL server <paramref name="server"/> names; its connection string.</summary>
-    private static async Task<string> FreshDatabaseAsync(string server)
-    {
-        var name = $"conclave_bench_{Guid.NewGuid():N}";
-        await using (var connection = new Npgsql.NpgsqlConnection(server))
-        {
-            await connection.OpenAsync();
-            await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        return new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
     }
 
     private static void MapAllocationProbe(WebApplication app)
