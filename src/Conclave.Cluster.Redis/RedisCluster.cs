@@ -9,7 +9,7 @@ namespace Conclave.Cluster.Redis;
 public static class RedisCluster
 {
     /// <summary>
-    /// Replaces the in-process event hub, run control and notices with ones that reach the other instances through Redis,
+    /// Replaces the in-process event hub, run control, notices and single-use values with ones that reach the other instances through Redis,
     /// and has the event writer publish each event only once it is stored (no other instance could read this one's
     /// journal). The host registers the <see cref="IInstanceNoticeHandler"/> that acts on other instances' notices.
     /// </summary>
@@ -20,6 +20,7 @@ public static class RedisCluster
         services.AddSingleton<RedisBus>();
         services.AddSingleton<IClusterProbe>(sp => sp.GetRequiredService<RedisBus>());
         services.Replace(ServiceDescriptor.Singleton<IInstanceNotices, RedisInstanceNotices>());
+        services.Replace(ServiceDescriptor.Singleton<ISingleUseValues, RedisSingleUseValues>());
         services.AddHostedService<InstanceLease>();
         services.AddHostedService<RemoteControl>();
         services.AddHostedService(sp => sp.GetRequiredService<RedisBus>());

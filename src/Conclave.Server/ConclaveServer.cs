@@ -140,6 +140,7 @@ public static class ConclaveServer
     {
         services.AddSingleton<IInstanceNoticeHandler, InstanceNoticeHandler>();
         services.AddSingleton<IInstanceNotices, SingleInstanceNotices>();
+        services.AddSingleton<ISingleUseValues, InProcessSingleUseValues>();
         var cluster = configuration.GetSection(ClusterOptions.Section).Get<ClusterOptions>() ?? new ClusterOptions();
         if (!string.IsNullOrWhiteSpace(cluster.Redis))
         {

@@ -35,7 +35,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         var ticket = Request.Path.StartsWithSegments(ChatSocketPath) ? Request.Query[TicketQueryName].ToString() : null;
         return string.IsNullOrEmpty(ticket)
             ? AuthenticateResult.NoResult()
-            : Authenticated(tickets.Redeem(ticket), "The ticket is not valid: unknown, used already or expired.");
+            : Authenticated(await tickets.RedeemAsync(ticket, Context.RequestAborted), "The ticket is not valid: unknown, used already or expired.");
     }
 
     private static AuthenticateResult Authenticated(Caller? caller, string failure) =>

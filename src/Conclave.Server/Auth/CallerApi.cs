@@ -21,7 +21,7 @@ internal static class CallerApi
         app.MapGet("/api/v1/me", MeAsync).WithTags("API keys").RequireAuthorization()
             .WithSummary("The caller's tenant and key, and whether it is the admin key.")
             .ProducesProblem(StatusCodes.Status401Unauthorized);
-        app.MapPost("/api/v1/chat/tickets", Issue).WithTags("Chat").RequireAuthorization()
+        app.MapPost("/api/v1/chat/tickets", IssueAsync).WithTags("Chat").RequireAuthorization()
             .WithSummary("A single-use ticket that opens one chat socket as the caller (?ticket=), so that browsers keep keys out of URLs.")
             .ProducesProblem(StatusCodes.Status401Unauthorized);
     }
@@ -33,9 +33,9 @@ internal static class CallerApi
         return TypedResults.Ok(new MeResponse(caller.TenantId, caller.KeyId, name, caller.IsAdmin));
     }
 
-    private static Created<ChatTicketResponse> Issue(HttpContext http, ChatTickets tickets)
+    private static async Task<Created<ChatTicketResponse>> IssueAsync(HttpContext http, ChatTickets tickets)
     {
-        var (ticket, expiresAt) = tickets.Issue(Caller.From(http.User));
+        var (ticket, expiresAt) = await tickets.IssueAsync(Caller.From(http.User), http.RequestAborted);
         http.Response.Headers.CacheControl = "no-store";
         return TypedResults.Created((string?)null, new ChatTicketResponse(ticket, expiresAt));
     }

@@ -156,4 +156,21 @@ public sealed class TwoInstanceTests
 
         Assert.Equal("unknown_request", error.Str("code"));
     }
+
+    [Fact]
+    public async Task ATicketIssuedThroughAOpensOneSocketOnBAndThenNoneAnywhere()
+    {
+        await using var cluster = await TwoInstances.StartAsync();
+        var session = await cluster.A.CreateSessionAsync();
+        using var issued = await cluster.A.Http.PostAsJsonAsync("/api/v1/chat/tickets", new { });
+        var ticket = (await issued.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ticket").GetString()!;
+
+        var socket = new System.Net.WebSockets.ClientWebSocket();
+        await socket.ConnectAsync(cluster.B.SocketUri(session, key: null, ticket: ticket), CancellationToken.None);
+        await using var onB = new TestSocket(socket);
+        Assert.Equal("connected", (await onB.ReceiveAsync()).Type());
+
+        Assert.Equal(401, await cluster.B.UpgradeStatusAsync(session, key: null, ticket: ticket));
+        Assert.Equal(401, await cluster.A.UpgradeStatusAsync(session, key: null, ticket: ticket));
+    }
 }
