@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Conclave's one test command: build (the web client too), .NET tests (on SQLite, and on real PostgreSQL and Redis
 # servers it starts), the web client's unit tests, then the end-to-end suites against a real server: Python over the protocol,
-# and the web client in real Chromium; then the Python suite again against two instances behind a load balancer.
+# and the web client in real Chromium; then both again against two instances behind a load balancer.
 #
 #   ./test.sh                  everything
 #   ./test.sh -k resume        extra arguments go to pytest (the e2e suite)
@@ -11,7 +11,7 @@
 #   SKIP_E2E=1            skip both e2e suites (and their Debian packages)
 #   SKIP_WEB_E2E=1        skip the browser suite only (and Chromium)
 #   SKIP_BENCH_SMOKE=1    skip the benchmark's smoke run
-#   SKIP_CLUSTER_E2E=1    skip the e2e suite's second run, against two instances on PostgreSQL and Redis
+#   SKIP_CLUSTER_E2E=1    skip the e2e suites' second run, against two instances on PostgreSQL and Redis
 #   DOTNET_TEST_ARGS=...  extra arguments for `dotnet test`, split on spaces (e.g. "--filter Category=Fast")
 #   E2E_PYTHON=...        the Python with pytest & co. (default /usr/bin/python3, the Debian one)
 set -euo pipefail
@@ -227,6 +227,11 @@ if [[ ${SKIP_CLUSTER_E2E:-0} != 1 ]]; then
     step "e2e suite against both, through the round-robin proxy on 127.0.0.1:$port_lb"
     CONCLAVE_BASE_URL=http://127.0.0.1:$port_lb CONCLAVE_API_KEY=$ADMIN_KEY PYTHONDONTWRITEBYTECODE=1 \
         "$PY" -m pytest tests/e2e -v -p no:cacheprovider "$@" || E2E_STATUS=$?
+    if [[ ${SKIP_WEB_E2E:-0} != 1 ]]; then
+        step "browser suite against both, through the round-robin proxy (screenshots in web/test-results/screenshots)"
+        (cd web && CONCLAVE_BASE_URL=http://127.0.0.1:$port_lb CONCLAVE_API_KEY=$ADMIN_KEY CHROMIUM_PATH=$CHROMIUM \
+            npm run --silent test:e2e) || E2E_STATUS=$?
+    fi
 else
     step "e2e suite against two instances skipped (SKIP_CLUSTER_E2E=1)"
 fi
