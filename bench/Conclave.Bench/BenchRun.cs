@@ -80,7 +80,7 @@ internal static class BenchRun
             cpuPerToken, baselineCpu, "<= 2x baseline", cpuPerToken <= 2 * baselineCpu, HigherIsBetter: false));
         if (postgres is not null)
         {
-            var on = args.Redis is null ? "PostgreSQL" : "PostgreSQL, as an instance of several (Redis)";
+            var on = OnPostgres(args);
             figures.Add(new("1p. Relay throughput on PostgreSQL", $"tokens/s, one session, {sizes.RelayWords} words, {on}", "tokens/s",
                 TokensPerSecond(3), baselineTps, ">= 50% of baseline", TokensPerSecond(3) >= 0.5 * baselineTps, HigherIsBetter: true));
             figures.Add(new("1p. Server CPU per token on PostgreSQL", $"processor time per relayed token, {on}", "us/token",
@@ -118,7 +118,7 @@ internal static class BenchRun
             {
                 await using var postgres = await ServerUnderTest.StartAsync("conclave-postgres", "serve-conclave", 10, postgres: args.Postgres, redis: args.Redis);
                 var p2 = await Scenarios.ConcurrencyAsync(postgres, sizes.Sessions, sizes.SessionWords);
-                var on = args.Redis is null ? "PostgreSQL" : "PostgreSQL, as an instance of several (Redis)";
+                var on = OnPostgres(args);
                 figures.Add(new("2p. Concurrency p99 on PostgreSQL", $"{sizes.Sessions} sessions x {sizes.SessionWords} words, {on}", "ms", p2.P99, null,
                     "(beside 2.: SQLite and the baseline)", null, HigherIsBetter: false));
                 figures.Add(new("2p. Concurrency CPU per token on PostgreSQL", $"{sizes.Sessions} sessions, {on}", "us/token",
@@ -149,4 +149,7 @@ internal static class BenchRun
             }
         }
     }
+
+    /// <summary>How the figures name the PostgreSQL server: alone, or as an instance of several.</summary>
+    private static string OnPostgres(BenchArgs args) => args.Redis is null ? "PostgreSQL" : "PostgreSQL, as an instance of several (Redis)";
 }

@@ -36,9 +36,11 @@ internal sealed partial class RedisBus(RedisClusterOptions options, InstanceIden
     private RedisChannel RepliesChannel(Guid instance) => RedisChannel.Literal($"{options.ChannelPrefix}:replies:{instance:N}");
 
     /// <summary>The Redis database, for what the instances keep there (single-use values).</summary>
-    public IDatabase Database => (_redis ?? throw new InvalidOperationException("The Redis bus has not started.")).GetDatabase();
+    public IDatabase Database => Connection.GetDatabase();
 
-    private ISubscriber Subscriber => (_redis ?? throw new InvalidOperationException("The Redis bus has not started.")).GetSubscriber();
+    private ISubscriber Subscriber => Connection.GetSubscriber();
+
+    private ConnectionMultiplexer Connection => _redis ?? throw new InvalidOperationException("The Redis bus has not started.");
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {

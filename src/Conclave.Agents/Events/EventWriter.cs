@@ -28,8 +28,10 @@ public sealed partial class EventWriter : BackgroundService
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Tail> _unstored = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _abandoned = new(StringComparer.Ordinal);
 
-    // Whether any run is abandoned: read per event, where the dictionary's own IsEmpty would take all its locks.
+    // Whether any run is abandoned: read per event, where the dictionary's own IsEmpty would take all its locks. Set
+    // with the dictionary's changes, under one lock.
     private volatile bool _anyAbandoned;
+    private readonly Lock _abandonLock = new();
     private readonly EventJournal _journal;
     private readonly IEventStore _store;
     private readonly ISessionEventHub _hub;
@@ -93,7 +95,7 @@ public sealed partial class EventWriter : BackgroundService
     /// </summary>
     public void AbandonRun(string runId)
     {
-        lock (_abandoned)
+        lock (_abandonLock)
         {
             _abandoned[runId] = 0;
             _anyAbandoned = true;
@@ -107,7 +109,7 @@ public sealed partial class EventWriter : BackgroundService
     public async Task ForgetAbandonedAsync(string runId)
     {
         await FlushAsync();
-        lock (_abandoned)
+        lock (_abandonLock)
         {
             _abandoned.TryRemove(runId, out _);
             _anyAbandoned = !_abandoned.IsEmpty;
@@ -208,8 +210,6 @@ public sealed partial class EventWriter : BackgroundService
                     MarkStored(journaledUpTo);
                 }
 
-                // Handed over whole (what was dropped gave its room back already): the publishing loop gives the rest's
-                // back once it is published.
                 IReadOnlyList<TaskCompletionSource> told = [];
                 if (flushes.Count > 0)
                 {
@@ -217,6 +217,7 @@ public sealed partial class EventWriter : BackgroundService
                     flushes = [];
                 }
 
+                // Handed over whole (what was dropped gave its room back already); publishing gives the rest's room back.
                 // Journaled, only terminal events wait for the store: few enough to publish here, without a hand-over.
                 if (_publishOnceStored)
                 {

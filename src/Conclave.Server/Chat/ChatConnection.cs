@@ -32,8 +32,6 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     private readonly CancellationTokenSource _aborted = new();
     private readonly CancellationTokenSource _sending = new();
 
-    // The feed the send loop reads from: where a gap in the live events is filled from.
-    private SessionEventFeed.Opening? _feed;
     private TokenBucketRateLimiter? _rate;
     private CloseRequest? _close;
 
@@ -158,7 +156,6 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     {
         // Every close cancels sending (the abort comes only after this loop); no link to the abort is needed.
         var token = _sending.Token;
-        _feed = feed;
         try
         {
             var lastSent = await SendConnectedAndMissedAsync(feed, token);
@@ -167,7 +164,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
             {
                 if (_batching is null)
                 {
-                    (lastSent, _) = await SendQueuedAsync(lastSent, token);
+                    (lastSent, _) = await SendQueuedAsync(feed, lastSent, token);
                     continue;
                 }
 
@@ -179,7 +176,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
                 {
                     while (true)
                     {
-                        (lastSent, var sent) = await SendQueuedAsync(lastSent, token);
+                        (lastSent, var sent) = await SendQueuedAsync(feed, lastSent, token);
                         frames += sent;
                         if (!streaming || _batching.HeldBytes >= MaxBatchBytes || Dropping)
                         {
@@ -214,8 +211,11 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
     /// <summary>Closing without sending what is queued.</summary>
     private bool Dropping => _close is { Drain: false };
 
-    /// <summary>Sends the queued frames (up to a batch's worth when batching); returns the newest event id sent and how many went.</summary>
-    private async ValueTask<(long LastSent, int Sent)> SendQueuedAsync(long lastSent, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the queued frames (up to a batch's worth when batching), and before a frame whose id skips some, those
+    /// from <paramref name="feed"/>; returns the newest event id sent and how many went.
+    /// </summary>
+    private async ValueTask<(long LastSent, int Sent)> SendQueuedAsync(SessionEventFeed.Opening feed, long lastSent, CancellationToken cancellationToken)
     {
         var sent = 0;
         while (!Dropping && (_batching?.HeldBytes ?? 0) < MaxBatchBytes && _outgoing.Reader.TryRead(out var frame))
@@ -225,7 +225,7 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
                 continue; // already sent from the store
             }
 
-            if (frame.EventId > lastSent + 1 && _feed is { } feed)
+            if (frame.EventId > lastSent + 1)
             {
                 // Live events skipped some (another instance's, lost on the way): the store has them.
                 await foreach (var missed in feed.ReadGapAsync(lastSent, frame.EventId, cancellationToken))
