@@ -20,6 +20,8 @@ namespace Conclave.Server.Tests.Infrastructure;
 /// </summary>
 internal sealed class ConclaveTestServer : IAsyncDisposable
 {
+    private static readonly SemaphoreSlim StartGate = new(1, 1);
+
     public const string AdminKey = "test-admin-key-0123456789";
 
     private readonly WebApplication _app;
@@ -88,7 +90,19 @@ internal sealed class ConclaveTestServer : IAsyncDisposable
         services?.Invoke(builder.Services);
         var app = builder.Build();
         app.UseConclaveServer();
-        await app.StartAsync();
+
+        // One start at a time in this test process: EF Core's migrator, run by hosts starting at once in one process
+        // (never the case in production, one host per process), once failed with "The model must be finalized".
+        await StartGate.WaitAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        finally
+        {
+            StartGate.Release();
+        }
+
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         return new ConclaveTestServer(app, dataDir, ownsDataDir, new Uri(address), logs);
     }
