@@ -116,6 +116,15 @@ dotnet build "$SOLUTION" -c Release --no-restore
 
 # ─── (c) .NET tests ──────────────────────────────────────────────────────────
 if [[ ${SKIP_DOTNET_TESTS:-0} != 1 ]]; then
+    # The MCP host's tests run npm's reference MCP servers (tests/mcp-servers/package.json): installed from its lock
+    # file when a server is missing or the lock is newer than the install, and found through CONCLAVE_TEST_MCP_BIN.
+    mcp_dir=tests/mcp-servers
+    if [[ ! -x $mcp_dir/node_modules/.bin/mcp-server-everything || ! -x $mcp_dir/node_modules/.bin/mcp-server-filesystem ||
+        $mcp_dir/package-lock.json -nt $mcp_dir/node_modules/.package-lock.json ]]; then
+        step "npm ci ($mcp_dir: the reference MCP servers)"
+        (cd "$mcp_dir" && npm ci --no-audit --no-fund)
+    fi
+    export CONCLAVE_TEST_MCP_BIN="$ROOT/$mcp_dir/node_modules/.bin"
     # The storage contract suite and the tests on PostgreSQL need a real PostgreSQL server; those of several
     # instances, a real Redis server too.
     start_postgres

@@ -21,11 +21,15 @@ using Conclave.Server.Sessions;
 using Conclave.Server.Skills;
 using Conclave.Server.Startup;
 using Conclave.Cluster.Redis;
+using Conclave.Mcp;
+using Conclave.Server.Mcp;
+using Conclave.Storage.EntityFramework;
 using Conclave.Storage.Postgres;
 using Conclave.Storage.Sqlite;
 using Conclave.Server.Tools;
 using Conclave.Server.WebClient;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
@@ -46,6 +50,7 @@ public static class ConclaveServer
             .AddStorage(builder.Configuration)
             .AddModel()
             .AddConclaveAgents()
+            .AddMcpHost()
             .AddCluster(builder.Configuration)
             .AddApiKeyAuth()
             .AddChatSockets()
@@ -71,6 +76,7 @@ public static class ConclaveServer
         app.MapSkillsApi();
         app.MapExpertsApi();
         app.MapToolsApi();
+        app.MapMcpServersApi();
         app.MapApiKeysApi();
         app.MapCallerApi();
         app.MapRunsApi();
@@ -95,6 +101,7 @@ public static class ConclaveServer
         services.AddValidatedOptions<EventWriterOptions>("Conclave:Events")
             .Configure<IOptions<ConclaveOptions>>((events, conclave) => events.JournalPath = Path.Combine(conclave.Value.DataPath, "journal"));
         services.AddValidatedOptions<ToolOptions>("Conclave:Tools");
+        services.AddValidatedOptions<McpOptions>("Conclave:Mcp");
         services.AddValidatedOptions<ConfirmationOptions>("Conclave:Confirmation");
         services.AddValidatedOptions<AskHumanOptions>("Conclave:AskHuman");
         services.AddValidatedOptions<ShutdownOptions>("Conclave:Shutdown");
@@ -132,6 +139,18 @@ public static class ConclaveServer
 
         services.AddSingleton<DataDirectoryLock>();
         services.AddHostedService<DatabaseInitializer>();
+        return services;
+    }
+
+    /// <summary>
+    /// MCP servers' tools for the runtime, and their registrations' secrets encrypted with a Data Protection key ring kept
+    /// in the database, so that every instance reads what another stored.
+    /// </summary>
+    private static IServiceCollection AddMcpHost(this IServiceCollection services)
+    {
+        services.AddDataProtection().SetApplicationName("Conclave").PersistKeysToConclaveStorage();
+        services.AddConclaveMcp();
+        services.AddSingleton<McpServerChanges>();
         return services;
     }
 

@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Conclave.Storage.EntityFramework;
 
-/// <summary>Conclave's database: sessions, their history and events, runs, skills and API keys.</summary>
+/// <summary>Conclave's database: sessions, their history and events, runs, skills, MCP servers, API keys and the Data Protection key ring.</summary>
 internal sealed class ConclaveDbContext(DbContextOptions<ConclaveDbContext> options) : DbContext(options)
 {
     public DbSet<SessionEntity> Sessions => Set<SessionEntity>();
@@ -47,6 +47,10 @@ internal sealed class ConclaveDbContext(DbContextOptions<ConclaveDbContext> opti
     public DbSet<ExpertEntity> Experts => Set<ExpertEntity>();
 
     public DbSet<ApiKeyEntity> ApiKeys => Set<ApiKeyEntity>();
+
+    public DbSet<McpServerEntity> McpServers => Set<McpServerEntity>();
+
+    public DbSet<SecretKeyEntity> SecretKeys => Set<SecretKeyEntity>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -114,6 +118,17 @@ internal sealed class ConclaveDbContext(DbContextOptions<ConclaveDbContext> opti
             e.ToTable("api_keys");
             e.HasKey(k => k.Id);
             e.HasIndex(k => k.KeyHash).IsUnique();
+        });
+        modelBuilder.Entity<McpServerEntity>(e =>
+        {
+            e.ToTable("mcp_servers");
+            e.HasKey(m => new { m.TenantId, m.Name });
+        });
+        modelBuilder.Entity<SecretKeyEntity>(e =>
+        {
+            e.ToTable("secret_keys");
+            e.HasKey(k => k.Id);
+            e.HasIndex(k => k.FriendlyName).IsUnique();
         });
     }
 

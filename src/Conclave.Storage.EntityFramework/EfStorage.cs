@@ -29,6 +29,7 @@ internal static class EfStorage
         services.AddSingleton<IStorageProbe, EfStorageProbe>();
         services.AddSingleton<ITenantItemStore<Skill>, EfSkillStore>();
         services.AddSingleton<ITenantItemStore<Expert>, EfExpertStore>();
+        services.AddSingleton<ITenantItemStore<McpServerRegistration>, EfMcpServerStore>();
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Conclave.Agents.Skills;
 using Conclave.Agents.Teams;
 using Microsoft.EntityFrameworkCore;
@@ -123,4 +124,43 @@ internal sealed class EfExpertStore(IDbContextFactory<ConclaveDbContext> context
     }
 
     protected override Expert ToItem(ExpertEntity row) => new(row.Name, row.Role, row.Instructions, row.Tools, row.Model);
+}
+
+/// <summary>A tenant's MCP server registrations in the database.</summary>
+internal sealed class EfMcpServerStore(IDbContextFactory<ConclaveDbContext> contexts) : EfTenantItemStore<McpServerRegistration, McpServerEntity>(contexts)
+{
+    protected override string NameOf(McpServerRegistration item) => item.Name;
+
+    protected override McpServerEntity NewRow(string tenantId, string name, DateTime at) =>
+        new() { TenantId = tenantId, Name = name, Transport = string.Empty, Confirmation = string.Empty, CreatedAt = at };
+
+    protected override void Apply(McpServerEntity row, McpServerRegistration item, DateTime at)
+    {
+        row.Transport = item.Transport;
+        row.Command = item.Command;
+        row.Arguments = item.Arguments?.ToList();
+        row.Url = item.Url;
+        row.EnvironmentNames = [.. item.EnvironmentNames];
+        row.HeaderNames = [.. item.HeaderNames];
+        row.ProtectedSecrets = item.ProtectedSecrets;
+        row.Confirmation = item.Confirmation;
+        row.ToolConfirmation = item.ToolConfirmation is null
+            ? null
+            : JsonSerializer.Serialize(new Dictionary<string, string>(item.ToolConfirmation), StorageJson.Default.DictionaryStringString);
+        row.TimeoutSeconds = item.TimeoutSeconds;
+        row.UpdatedAt = at;
+    }
+
+    protected override McpServerRegistration ToItem(McpServerEntity row) => new(
+        row.Name,
+        row.Transport,
+        row.Command,
+        row.Arguments,
+        row.Url,
+        row.EnvironmentNames,
+        row.HeaderNames,
+        row.ProtectedSecrets,
+        row.Confirmation,
+        row.ToolConfirmation is null ? null : JsonSerializer.Deserialize(row.ToolConfirmation, StorageJson.Default.DictionaryStringString),
+        row.TimeoutSeconds);
 }

@@ -171,6 +171,51 @@ internal sealed class ExpertEntity : ITenantItemEntity
     public DateTime UpdatedAt { get; set; }
 }
 
+/// <summary>A tenant's MCP server registration; its secrets only as the host encrypted them.</summary>
+internal sealed class McpServerEntity : ITenantItemEntity
+{
+    public required string TenantId { get; set; }
+
+    public required string Name { get; set; }
+
+    /// <summary><c>stdio</c> or <c>http</c>.</summary>
+    public required string Transport { get; set; }
+
+    public string? Command { get; set; }
+
+    public List<string>? Arguments { get; set; }
+
+    public string? Url { get; set; }
+
+    public List<string> EnvironmentNames { get; set; } = [];
+
+    public List<string> HeaderNames { get; set; } = [];
+
+    public string? ProtectedSecrets { get; set; }
+
+    /// <summary><c>always</c>, <c>never</c> or <c>annotations</c>.</summary>
+    public required string Confirmation { get; set; }
+
+    /// <summary>Policies of single tools (tool name to policy), as a JSON object; null when there are none.</summary>
+    public string? ToolConfirmation { get; set; }
+
+    public int? TimeoutSeconds { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    public DateTime UpdatedAt { get; set; }
+}
+
+/// <summary>A key of the Data Protection key ring, as the XML its key manager wrote; every instance reads the same ring.</summary>
+internal sealed class SecretKeyEntity
+{
+    public int Id { get; set; }
+
+    public required string FriendlyName { get; set; }
+
+    public required string Xml { get; set; }
+}
+
 /// <summary>An API key: only its SHA-256 hash is kept.</summary>
 internal sealed class ApiKeyEntity
 {
@@ -190,7 +235,7 @@ internal sealed class ApiKeyEntity
     public DateTime? RevokedAt { get; set; }
 }
 
-/// <summary>A row of a tenant's named items (skills, experts).</summary>
+/// <summary>A row of a tenant's named items (skills, experts, MCP servers).</summary>
 internal interface ITenantItemEntity
 {
     string TenantId { get; set; }

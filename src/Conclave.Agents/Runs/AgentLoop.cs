@@ -186,9 +186,12 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
             call.Arguments = arguments.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value, StringComparer.Ordinal);
         }
 
+        // Events and the history name the tool as the catalog does, whichever of its names the model called it by.
+        var found = loop.TryGetTool(call.Name, out var tool);
+        var toolName = found ? tool.Name : call.Name;
         if (restored is null)
         {
-            await output.StepStartedAsync(step, call.Name, arguments);
+            await output.StepStartedAsync(step, toolName, arguments);
         }
 
         object? result = null;
@@ -211,7 +214,7 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
             {
                 error = "the arguments hold text that is not valid Unicode (an unpaired surrogate escape)";
             }
-            else if (!loop.Tools.TryGetValue(call.Name, out var tool))
+            else if (!found)
             {
                 error = $"no tool named '{call.Name}' is available to this run";
             }
@@ -263,9 +266,9 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
         }
 
         var resultJson = error is null ? JsonSerializer.SerializeToElement(result, AIJsonUtilities.DefaultOptions) : (JsonElement?)null;
-        await output.StepEndedAsync(step, call.Name, arguments, resultJson, error);
+        await output.StepEndedAsync(step, toolName, arguments, resultJson, error);
         var recorded = error is null ? ResultText(resultJson!.Value) : $"not run: {error}";
-        await store.AppendMessageAsync(run.SessionId, run.Id, new HistoryMessage(HistoryMessage.ToolRole, recorded, call.Name), CancellationToken.None);
+        await store.AppendMessageAsync(run.SessionId, run.Id, new HistoryMessage(HistoryMessage.ToolRole, recorded, toolName), CancellationToken.None);
         if (stop is not null)
         {
             ExceptionDispatchInfo.Throw(stop);
@@ -338,13 +341,23 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
             Output = output;
             Messages = messages;
             Answer = answer;
-            Tools = tools.ToDictionary(t => t.Name, StringComparer.Ordinal);
+            _tools = new Dictionary<string, AgentTool>(tools.Count * 2, StringComparer.Ordinal);
+            foreach (var tool in tools)
+            {
+                _tools.TryAdd(tool.Name, tool);
+            }
+
+            foreach (var tool in tools)
+            {
+                _tools.TryAdd(tool.ModelFunction.Name, tool);
+            }
+
             ToolContext = toolContext;
             Durable = durable;
             Options = baseOptions?.Clone() ?? new ChatOptions();
             if (tools.Count > 0)
             {
-                Options.Tools = [.. tools.Select(t => t.Function)];
+                Options.Tools = [.. tools.Select(t => t.ModelFunction)];
                 Options.ToolMode = ChatToolMode.Auto;
             }
         }
@@ -355,7 +368,10 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
 
         public StringBuilder Answer { get; }
 
-        public Dictionary<string, AgentTool> Tools { get; }
+        // The loop's tools by name, and by the name the model is offered where that differs.
+        private readonly Dictionary<string, AgentTool> _tools;
+
+        public bool TryGetTool(string name, out AgentTool tool) => _tools.TryGetValue(name, out tool!);
 
         public ToolContext ToolContext { get; }
 

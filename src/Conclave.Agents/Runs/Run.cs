@@ -123,9 +123,10 @@ public sealed class Run
     /// Announces a request of the run: listed as pending, then, when its agent keeps its waits
     /// (<see cref="OnWaiting"/>), its wait is stored before any client can see the announcement.
     /// </summary>
-    internal ValueTask<SessionEvent> AnnounceAsync(AgentEvent request, string requestId, RequestKind kind, DateTime? expiresAt, TeamScope? scope)
+    internal ValueTask<SessionEvent> AnnounceAsync(
+        AgentEvent request, string requestId, RequestKind kind, DateTime? expiresAt, TeamScope? scope, bool keepsWait = true)
     {
-        var onWaiting = _onWaiting.GetValueOrDefault(WaiterKey(scope));
+        var onWaiting = keepsWait ? _onWaiting.GetValueOrDefault(WaiterKey(scope)) : null;
         return (_log ?? throw new InvalidOperationException("The run has no event log yet.")).AppendAsync(
             request,
             Id,
@@ -193,10 +194,19 @@ public sealed class Run
     }
 
     /// <summary>The channel through which the tools of an agent of this run ask the user.</summary>
-    public IHumanChannel HumanFor(TeamScope? scope) => new HumanChannel(this, scope);
+    public IHumanChannel HumanFor(TeamScope? scope) => new HumanChannel(this, scope, keepsWait: true);
+
+    /// <summary>
+    /// The user of the agent in <paramref name="scope"/>, for questions a tool asks while it runs: never stored as the
+    /// agent's wait, so a restart ends the run rather than resuming a call that is gone.
+    /// </summary>
+    public IHumanChannel HumanInCallFor(TeamScope? scope) => new HumanChannel(this, scope, keepsWait: false);
 
     /// <summary>Sends <c>ask_human</c> (naming the expert when <paramref name="scope"/> is set) and waits for the reply.</summary>
-    public async Task<string> AskAsync(string question, IReadOnlyList<string>? options, TeamScope? scope, CancellationToken cancellationToken = default)
+    public Task<string> AskAsync(string question, IReadOnlyList<string>? options, TeamScope? scope, CancellationToken cancellationToken = default) =>
+        AskAsync(question, options, scope, keepsWait: true, cancellationToken);
+
+    private async Task<string> AskAsync(string question, IReadOnlyList<string>? options, TeamScope? scope, bool keepsWait, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(question))
         {
@@ -214,7 +224,7 @@ public sealed class Run
                 Expert = scope?.Expert,
                 TaskId = scope?.TaskId,
             };
-            await AnnounceAsync(asked, requestId, RequestKind.Question, expiresAt, scope);
+            await AnnounceAsync(asked, requestId, RequestKind.Question, expiresAt, scope, keepsWait);
             return await AwaitReplyAsync(requestId, answer, expiresAt, cancellationToken);
         }
         finally
@@ -269,10 +279,10 @@ public sealed class Run
 
     private static string WaiterKey(TeamScope? scope) => scope is null ? string.Empty : $"{scope.TeamId}/{scope.TaskId}";
 
-    private sealed class HumanChannel(Run run, TeamScope? scope) : IHumanChannel
+    private sealed class HumanChannel(Run run, TeamScope? scope, bool keepsWait) : IHumanChannel
     {
         public Task<string> AskAsync(string question, IReadOnlyList<string>? options, CancellationToken cancellationToken = default) =>
-            run.AskAsync(question, options, scope, cancellationToken);
+            run.AskAsync(question, options, scope, keepsWait, cancellationToken);
     }
 }
 

@@ -39,8 +39,9 @@ internal sealed partial class RunExecution(
             var skill = await TakeUpSkillAsync(run, checkpoint.Skill, ct);
 
             var loop = new AgentLoop(model, runs, gate, tokens, agent.MaxSteps);
+            var allowed = await tools.SelectAsync(run.Request.TenantId, checkpoint.Tools, ct);
             return await loop.ResumeAsync(
-                AgentOutput.ForRun(run), checkpoint, wait, tools.Select(checkpoint.Tools), ToolContextOf(run, skill, checkpoint.Tools), ct,
+                AgentOutput.ForRun(run), checkpoint, wait, allowed, ToolContextOf(run, skill, checkpoint.Tools), ct,
                 new ChatOptions { ModelId = checkpoint.ModelId }, new AgentWaits(runs, checkpoint.Tools, checkpoint.Skill, _logger));
         });
 
@@ -143,8 +144,9 @@ internal sealed partial class RunExecution(
         }
 
         var loop = new AgentLoop(model, runs, gate, tokens, agent.MaxSteps);
+        var allowed = await tools.SelectAsync(run.Request.TenantId, match?.Skill.Tools, cancellationToken);
         return await loop.RunAsync(
-            AgentOutput.ForRun(run), messages, tools.Select(match?.Skill.Tools), ToolContextOf(run, match?.Skill, match?.Skill.Tools), cancellationToken,
+            AgentOutput.ForRun(run), messages, allowed, ToolContextOf(run, match?.Skill, match?.Skill.Tools), cancellationToken,
             new ChatOptions { ModelId = match?.Skill.Model }, new AgentWaits(runs, match?.Skill.Tools, match?.Skill.Name, _logger));
     }
 
@@ -153,7 +155,7 @@ internal sealed partial class RunExecution(
     /// with the skill's instructions and no more tools than the run has.
     /// </summary>
     private ToolContext ToolContextOf(Run run, Skill? skill, IReadOnlyCollection<string>? allowedTools) =>
-        new(WorkspaceOf(run), run.HumanFor(null), (goal, ct) => ConveneTeamAsync(run, goal, skill, allowedTools, durable: false, ct));
+        new(WorkspaceOf(run), run.HumanFor(null), (goal, ct) => ConveneTeamAsync(run, goal, skill, allowedTools, durable: false, ct), run.HumanInCallFor(null));
 
     private Workspace WorkspaceOf(Run run) => new(Path.Combine(agent.WorkspacesPath, run.SessionId));
 

@@ -255,8 +255,8 @@ public sealed class TeamOrchestrator(
         deadline.CancelAfter(TimeSpan.FromSeconds(options.TaskTimeoutSeconds));
         var scope = new TeamScope(teamId, expert.Name, task.TaskId);
         var allowed = expert.Tools is null ? brief.AllowedTools : expert.Tools.Where(t => brief.AllowedTools?.Contains(t) ?? true).ToList();
-        var expertTools = tools.Select(allowed).Where(t => t.Name != ToolCatalog.ConveneTeamName).ToList();
-        var toolContext = new ToolContext(brief.Workspace, run.HumanFor(scope));
+        var expertTools = (await tools.SelectAsync(run.Request.TenantId, allowed, cancellationToken)).Where(t => t.Name != ToolCatalog.ConveneTeamName).ToList();
+        var toolContext = new ToolContext(brief.Workspace, run.HumanFor(scope), CallHuman: run.HumanInCallFor(scope));
         var durable = waits?.For(task.TaskId, allowed?.ToList());
         var output = AgentOutput.ForExpert(run, scope);
         var chatOptions = new ChatOptions { ModelId = expert.Model };

@@ -74,84 +74,12 @@ public sealed class HttpGetTool
         UseCookies = false,
         AutomaticDecompression = DecompressionMethods.All,
         ConnectTimeout = TimeSpan.FromSeconds(Math.Min(10, options.TimeoutSeconds)),
-        ConnectCallback = (context, cancellationToken) => ConnectAsync(context, options, cancellationToken),
+        ConnectCallback = (context, cancellationToken) => PublicAddresses.ConnectAsync(
+            context, options.AllowedHosts, "http_get only fetches from the public internet", cancellationToken),
     };
-
-    private static async ValueTask<Stream> ConnectAsync(
-        SocketsHttpConnectionContext context, HttpGetOptions options, CancellationToken cancellationToken)
-    {
-        var host = context.DnsEndPoint.Host;
-        var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal)
-            ? [literal]
-            : await Dns.GetHostAddressesAsync(host, cancellationToken);
-        var allowed = options.AllowedHosts.Any(entry => AllowsEndpoint(entry, host, context.DnsEndPoint.Port));
-        if (addresses.Length == 0)
-        {
-            throw new ToolException($"'{host}' did not resolve to any address.");
-        }
-
-        if (!allowed && addresses.FirstOrDefault(a => !NetworkAddressPolicy.IsPublic(a)) is { } refused)
-        {
-            throw new ToolException(
-                $"'{host}' resolves to {refused}, which is not a public address; http_get only fetches from the public internet.");
-        }
-
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, cancellationToken);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
 
     private static bool IsRedirect(HttpResponseMessage response) =>
         (int)response.StatusCode is >= 300 and < 400 && response.Headers.Location is not null;
-
-    /// <summary>
-    /// Whether an <see cref="HttpGetOptions.AllowedHosts"/> entry allows a host and port: <c>host</c> or <c>address</c>
-    /// allows every port, <c>host:port</c> (and <c>[v6 address]:port</c>) only that one.
-    /// </summary>
-    internal static bool AllowsEndpoint(string entry, string host, int port)
-    {
-        string entryHost;
-        int? entryPort = null;
-        var close = entry.IndexOf(']', StringComparison.Ordinal);
-        if (entry.StartsWith('[') && close > 0)
-        {
-            entryHost = entry[1..close];
-            if (entry.Length > close + 1)
-            {
-                if (entry[close + 1] != ':' || !int.TryParse(entry.AsSpan(close + 2), out var v6Port))
-                {
-                    return false;
-                }
-
-                entryPort = v6Port;
-            }
-        }
-        else if (entry.Count(c => c == ':') == 1)
-        {
-            var colon = entry.IndexOf(':', StringComparison.Ordinal);
-            if (!int.TryParse(entry.AsSpan(colon + 1), out var hostPort))
-            {
-                return false;
-            }
-
-            entryHost = entry[..colon];
-            entryPort = hostPort;
-        }
-        else
-        {
-            entryHost = entry; // a name, an IPv4 address, or a bare IPv6 address
-        }
-
-        return string.Equals(entryHost, host.Trim('[', ']'), StringComparison.OrdinalIgnoreCase) && (entryPort is null || entryPort == port);
-    }
 
     private async Task<string> ReadCappedAsync(HttpContent content, CancellationToken cancellationToken)
     {

@@ -3,7 +3,7 @@ using Microsoft.Extensions.AI;
 
 namespace Conclave.Agents.Tools;
 
-/// <summary>The built-in tools (PROTOCOL.md §5), by name.</summary>
+/// <summary>The built-in tools, by name, and with the tool sources (MCP servers) the tools of a tenant's runs.</summary>
 public sealed class ToolCatalog
 {
     /// <summary>The name of the tool that asks the user a question.</summary>
@@ -16,10 +16,12 @@ public sealed class ToolCatalog
     public const string ConveneTeamName = "convene_team";
 
     private readonly Dictionary<string, AgentTool> _byName;
+    private readonly IToolSource[] _sources;
 
-    /// <summary>Creates the catalog of the built-in tools.</summary>
-    public ToolCatalog(FileTools files, HttpGetTool httpGet)
+    /// <summary>Creates the catalog of the built-in tools, and of the tools <paramref name="sources"/> give a tenant.</summary>
+    public ToolCatalog(FileTools files, HttpGetTool httpGet, IEnumerable<IToolSource>? sources = null)
     {
+        _sources = sources?.ToArray() ?? [];
         AgentTool[] tools =
         [
             new(Create(Calculate, CalculatorName)),
@@ -42,9 +44,63 @@ public sealed class ToolCatalog
     /// <summary>Finds a tool by name.</summary>
     public bool TryGet(string name, out AgentTool tool) => _byName.TryGetValue(name, out tool!);
 
-    /// <summary>The tools a run may use: all of them, or those <paramref name="allowed"/> names.</summary>
+    /// <summary>The built-in tools a run may use: all of them, or those <paramref name="allowed"/> names.</summary>
     public IReadOnlyList<AgentTool> Select(IReadOnlyCollection<string>? allowed) =>
         allowed is null ? All : All.Where(t => allowed.Contains(t.Name)).ToList();
+
+    /// <summary>
+    /// The tools a run of the tenant may use: every built-in tool and every tool its sources give it, or those of them
+    /// <paramref name="allowed"/> names. The sources are asked only when they may give one of the names.
+    /// </summary>
+    public async Task<IReadOnlyList<AgentTool>> SelectAsync(string tenantId, IReadOnlyCollection<string>? allowed, CancellationToken cancellationToken)
+    {
+        var builtIn = Select(allowed);
+        if (_sources.Length == 0 || (allowed is not null && !allowed.Any(IsNamespaced)))
+        {
+            return builtIn;
+        }
+
+        var tools = new List<AgentTool>(builtIn);
+        foreach (var source in _sources)
+        {
+            tools.AddRange((await source.ListAsync(tenantId, cancellationToken)).Where(t => allowed is null || allowed.Contains(t.Name)));
+        }
+
+        return tools;
+    }
+
+    /// <summary>Every tool the tenant's runs may use now: the built-in ones, then those of its sources.</summary>
+    public Task<IReadOnlyList<AgentTool>> ListAsync(string tenantId, CancellationToken cancellationToken) =>
+        SelectAsync(tenantId, null, cancellationToken);
+
+    /// <summary>
+    /// Whether a skill or an expert of the tenant may name <paramref name="name"/>: a built-in tool, or a namespaced one
+    /// that a source may give it (a registered MCP server's, whether or not the server is up).
+    /// </summary>
+    public async Task<bool> IsKnownAsync(string tenantId, string name, CancellationToken cancellationToken)
+    {
+        if (_byName.ContainsKey(name))
+        {
+            return true;
+        }
+
+        if (!IsNamespaced(name))
+        {
+            return false;
+        }
+
+        foreach (var source in _sources)
+        {
+            if (await source.MayProvideAsync(tenantId, name, cancellationToken))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsNamespaced(string name) => name.Contains('.', StringComparison.Ordinal);
 
     private static AIFunction Create(Delegate method, string name) =>
         AIFunctionFactory.Create(method, new AIFunctionFactoryOptions { Name = name });

@@ -3,7 +3,7 @@ using System.Text;
 namespace Conclave.Agents.Tools;
 
 /// <summary>Decodes bytes that a size limit may have cut in the middle of a character.</summary>
-internal static class Utf8Text
+public static class Utf8Text
 {
     /// <summary>Decodes <paramref name="bytes"/>, leaving out a last character the cut left incomplete.</summary>
     public static string DecodeCut(ReadOnlySpan<byte> bytes)

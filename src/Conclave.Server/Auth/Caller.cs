@@ -1,3 +1,4 @@
+using Conclave.Storage;
 using System.Security.Claims;
 
 namespace Conclave.Server.Auth;
@@ -5,7 +6,7 @@ namespace Conclave.Server.Auth;
 /// <summary>Who made a request: the key, the tenant it belongs to, and whether it is the admin key.</summary>
 internal sealed record Caller(string KeyId, string TenantId, bool IsAdmin)
 {
-    public const string AdminTenant = "admin";
+    public const string AdminTenant = Tenants.Admin;
     public const string KeyIdClaim = "conclave:key_id";
     public const string TenantClaim = "conclave:tenant";
     public const string AdminRole = "admin";

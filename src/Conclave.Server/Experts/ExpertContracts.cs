@@ -11,7 +11,8 @@ namespace Conclave.Server.Experts;
 /// <param name="Model">The model the expert asks for, when it should differ from the session's.</param>
 internal sealed partial record ExpertRequest(string? Name, string? Role, string? Instructions, List<string>? Tools, string? Model)
 {
-    public Validation Validate(ToolCatalog tools)
+    /// <summary>Checks the request; <paramref name="knownTools"/> are those of its tools the caller's runs may use.</summary>
+    public Validation Validate(IReadOnlySet<string> knownTools)
     {
         var validation = new Validation()
             .Require(Name is not null && ExpertName().IsMatch(Name), "name", "The name is required: 1 to 64 letters, digits, '_', '-' or '.'.")
@@ -20,7 +21,7 @@ internal sealed partial record ExpertRequest(string? Name, string? Role, string?
             .Require(Model is null || (Model.Length is > 0 and <= 200), "model", "The model name must be 1 to 200 characters.");
         foreach (var tool in Tools ?? [])
         {
-            validation.Require(tools.TryGet(tool, out _) && tool != ToolCatalog.ConveneTeamName, "tools", $"'{tool}' is not a tool an expert can use.");
+            validation.Require(knownTools.Contains(tool) && tool != ToolCatalog.ConveneTeamName, "tools", $"'{tool}' is not a tool an expert can use.");
         }
 
         return validation;

@@ -1,6 +1,7 @@
 using Conclave.Agents.Teams;
 using Conclave.Agents.Tools;
 using Conclave.Server.Auth;
+using Conclave.Server.Tools;
 using Conclave.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -25,7 +26,7 @@ internal static class ExpertsApi
     private static async Task<Results<Created<ExpertResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         ExpertRequest request, HttpContext http, ITenantItemStore<Expert> experts, ToolCatalog tools, TimeProvider time)
     {
-        var validation = request.Validate(tools);
+        var validation = request.Validate(await ToolsApi.KnownAsync(tools, Caller.From(http.User).TenantId, request.Tools, http.RequestAborted));
         if (!validation.IsValid)
         {
             return TypedResults.ValidationProblem(validation.Errors);
@@ -48,7 +49,7 @@ internal static class ExpertsApi
         }
 
         request = request with { Name = name };
-        var validation = request.Validate(tools);
+        var validation = request.Validate(await ToolsApi.KnownAsync(tools, Caller.From(http.User).TenantId, request.Tools, http.RequestAborted));
         if (!validation.IsValid)
         {
             return TypedResults.ValidationProblem(validation.Errors);

@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Conclave.Server.Auth;
 using Conclave.Server.Experts;
 using Conclave.Server.Health;
+using Conclave.Server.Mcp;
 using Conclave.Server.Runs;
 using Conclave.Server.Sessions;
 using Conclave.Server.Skills;
@@ -24,6 +25,9 @@ namespace Conclave.Server.Json;
 [JsonSerializable(typeof(ExpertRequest))]
 [JsonSerializable(typeof(ExpertResponse))]
 [JsonSerializable(typeof(List<ExpertResponse>))]
+[JsonSerializable(typeof(McpServerRequest))]
+[JsonSerializable(typeof(McpServerResponse))]
+[JsonSerializable(typeof(List<McpServerResponse>))]
 [JsonSerializable(typeof(CreateApiKeyRequest))]
 [JsonSerializable(typeof(CreatedApiKeyResponse))]
 [JsonSerializable(typeof(List<ApiKeyResponse>))]

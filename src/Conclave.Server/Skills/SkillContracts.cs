@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Conclave.Agents.Tools;
 
 namespace Conclave.Server.Skills;
 
@@ -30,7 +29,8 @@ internal sealed partial record SkillRequest(
     public const int MaxWaitSeconds = 30 * 24 * 3600;
     public const int MaxInstructionsLength = 32 * 1024;
 
-    public Validation Validate(ToolCatalog tools)
+    /// <summary>Checks the request; <paramref name="knownTools"/> are those of its tools the caller's runs may use.</summary>
+    public Validation Validate(IReadOnlySet<string> knownTools)
     {
         var validation = new Validation()
             .Require(Name is not null && SkillName().IsMatch(Name), "name", "The name is required: 1 to 64 letters, digits, '_', '-' or '.'.")
@@ -45,7 +45,7 @@ internal sealed partial record SkillRequest(
             .Require(AskHumanTimeoutSeconds is null or (>= 0 and <= MaxWaitSeconds), "ask_human_timeout_seconds", $"The ask_human timeout must be 0 (no limit) to {MaxWaitSeconds} seconds.");
         foreach (var tool in Tools ?? [])
         {
-            validation.Require(tools.TryGet(tool, out _), "tools", $"There is no tool named '{tool}'.");
+            validation.Require(knownTools.Contains(tool), "tools", $"There is no tool named '{tool}'.");
         }
 
         return validation;

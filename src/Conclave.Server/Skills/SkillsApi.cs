@@ -1,5 +1,6 @@
 using Conclave.Agents.Tools;
 using Conclave.Server.Auth;
+using Conclave.Server.Tools;
 using Conclave.Agents.Skills;
 using Conclave.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -24,7 +25,7 @@ internal static class SkillsApi
     private static async Task<Results<Created<SkillResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
         SkillRequest request, HttpContext http, ITenantItemStore<Skill> skills, ToolCatalog tools, TimeProvider time)
     {
-        var validation = request.Validate(tools);
+        var validation = request.Validate(await ToolsApi.KnownAsync(tools, Caller.From(http.User).TenantId, request.Tools, http.RequestAborted));
         if (!validation.IsValid)
         {
             return TypedResults.ValidationProblem(validation.Errors);
@@ -45,7 +46,7 @@ internal static class SkillsApi
         }
 
         request = request with { Name = name };
-        var validation = request.Validate(tools);
+        var validation = request.Validate(await ToolsApi.KnownAsync(tools, Caller.From(http.User).TenantId, request.Tools, http.RequestAborted));
         if (!validation.IsValid)
         {
             return TypedResults.ValidationProblem(validation.Errors);

@@ -133,6 +133,59 @@ namespace Conclave.Storage.Postgres.Migrations
                     b.ToTable("instances", (string)null);
                 });
 
+            modelBuilder.Entity("Conclave.Storage.EntityFramework.McpServerEntity", b =>
+                {
+                    b.Property<string>("TenantId")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Name")
+                        .HasColumnType("text");
+
+                    b.PrimitiveCollection<List<string>>("Arguments")
+                        .HasColumnType("text[]");
+
+                    b.Property<string>("Command")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Confirmation")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.PrimitiveCollection<List<string>>("EnvironmentNames")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.PrimitiveCollection<List<string>>("HeaderNames")
+                        .IsRequired()
+                        .HasColumnType("text[]");
+
+                    b.Property<string>("ProtectedSecrets")
+                        .HasColumnType("text");
+
+                    b.Property<int?>("TimeoutSeconds")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("ToolConfirmation")
+                        .HasColumnType("text");
+
+                    b.Property<string>("Transport")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Url")
+                        .HasColumnType("text");
+
+                    b.HasKey("TenantId", "Name");
+
+                    b.ToTable("mcp_servers", (string)null);
+                });
+
             modelBuilder.Entity("Conclave.Storage.EntityFramework.MessageEntity", b =>
                 {
                     b.Property<long>("Id")
@@ -260,6 +313,30 @@ namespace Conclave.Storage.Postgres.Migrations
                     b.HasKey("RunId", "RequestId");
 
                     b.ToTable("run_wait_requests", (string)null);
+                });
+
+            modelBuilder.Entity("Conclave.Storage.EntityFramework.SecretKeyEntity", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.Property<string>("Xml")
+                        .IsRequired()
+                        .HasColumnType("text");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("FriendlyName")
+                        .IsUnique();
+
+                    b.ToTable("secret_keys", (string)null);
                 });
 
             modelBuilder.Entity("Conclave.Storage.EntityFramework.SessionEntity", b =>

@@ -154,7 +154,7 @@ public sealed class HttpGetToolTests
     [InlineData("[::1]:8080", "[::1]", 9090, false)]
     [InlineData("other.example", "internal.example", 80, false)]
     public void AllowlistEntriesNameAHostAndOptionallyAPort(string entry, string host, int port, bool allowed) =>
-        Assert.Equal(allowed, HttpGetTool.AllowsEndpoint(entry, host, port));
+        Assert.Equal(allowed, PublicAddresses.AllowsEndpoint(entry, host, port));
 
     [Theory]
     [InlineData("file:///etc/passwd")]

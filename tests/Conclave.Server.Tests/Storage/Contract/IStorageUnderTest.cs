@@ -1,5 +1,6 @@
 using Conclave.Agents.Events;
 using Conclave.Agents.Runs;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conclave.Server.Tests.Storage.Contract;
 
@@ -16,6 +17,11 @@ public interface IStorageUnderTest : IAsyncDisposable
 
     Conclave.Storage.ITenantItemStore<Conclave.Agents.Skills.Skill> Skills { get; }
 
+    Conclave.Storage.ITenantItemStore<Conclave.Storage.McpServerRegistration> McpServers { get; }
+
     /// <summary>Creates a session (of the admin tenant) and returns its id.</summary>
     Task<string> NewSessionAsync();
+
+    /// <summary>Registers this provider's storage on the same (already migrated) database: another instance's services.</summary>
+    IServiceCollection AddStorageOnSameDatabase(IServiceCollection services);
 }

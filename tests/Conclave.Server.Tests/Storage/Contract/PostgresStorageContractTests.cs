@@ -2,6 +2,7 @@ using Conclave.Agents.Events;
 using Conclave.Agents.Runs;
 using Conclave.Server.Tests.Infrastructure;
 using Conclave.Storage;
+using Conclave.Storage.Postgres;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Conclave.Server.Tests.Storage.Contract;
@@ -19,6 +20,8 @@ internal sealed class PostgresStorage(ConclaveTestServer server, PostgresDatabas
 
     public ITenantItemStore<Conclave.Agents.Skills.Skill> Skills { get; } = server.Services.GetRequiredService<ITenantItemStore<Conclave.Agents.Skills.Skill>>();
 
+    public ITenantItemStore<McpServerRegistration> McpServers { get; } = server.Services.GetRequiredService<ITenantItemStore<McpServerRegistration>>();
+
     public static async Task<IStorageUnderTest> StartAsync()
     {
         var database = await PostgresDatabase.CreateAsync();
@@ -26,6 +29,8 @@ internal sealed class PostgresStorage(ConclaveTestServer server, PostgresDatabas
     }
 
     public Task<string> NewSessionAsync() => server.CreateSessionAsync();
+
+    public IServiceCollection AddStorageOnSameDatabase(IServiceCollection services) => services.AddConclavePostgresStorage(database.ConnectionString);
 
     public async ValueTask DisposeAsync()
     {
@@ -60,6 +65,12 @@ public sealed class PostgresTenantItemStoreContractTests : TenantItemStoreContra
 
 [Trait("Category", "Postgres")]
 public sealed class PostgresApiKeyStoreContractTests : ApiKeyStoreContract
+{
+    protected override Task<IStorageUnderTest> StartAsync() => PostgresStorage.StartAsync();
+}
+
+[Trait("Category", "Postgres")]
+public sealed class PostgresKeyRingContractTests : KeyRingContract
 {
     protected override Task<IStorageUnderTest> StartAsync() => PostgresStorage.StartAsync();
 }

@@ -2,6 +2,7 @@ using Conclave.Agents.Events;
 using Conclave.Agents.Runs;
 using Conclave.Server.Tests.Infrastructure;
 using Conclave.Storage;
+using Conclave.Storage.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Conclave.Server.Tests.Storage.Contract;
@@ -19,9 +20,13 @@ internal sealed class SqliteStorage(ConclaveTestServer server) : IStorageUnderTe
 
     public ITenantItemStore<Conclave.Agents.Skills.Skill> Skills { get; } = server.Services.GetRequiredService<ITenantItemStore<Conclave.Agents.Skills.Skill>>();
 
+    public ITenantItemStore<McpServerRegistration> McpServers { get; } = server.Services.GetRequiredService<ITenantItemStore<McpServerRegistration>>();
+
     public static async Task<IStorageUnderTest> StartAsync() => new SqliteStorage(await ConclaveTestServer.StartAsync());
 
     public Task<string> NewSessionAsync() => server.CreateSessionAsync();
+
+    public IServiceCollection AddStorageOnSameDatabase(IServiceCollection services) => services.AddConclaveSqliteStorage(_ => server.DataDir, _ => 5000);
 
     public ValueTask DisposeAsync() => server.DisposeAsync();
 }
@@ -47,6 +52,11 @@ public sealed class SqliteTenantItemStoreContractTests : TenantItemStoreContract
 }
 
 public sealed class SqliteApiKeyStoreContractTests : ApiKeyStoreContract
+{
+    protected override Task<IStorageUnderTest> StartAsync() => SqliteStorage.StartAsync();
+}
+
+public sealed class SqliteKeyRingContractTests : KeyRingContract
 {
     protected override Task<IStorageUnderTest> StartAsync() => SqliteStorage.StartAsync();
 }
