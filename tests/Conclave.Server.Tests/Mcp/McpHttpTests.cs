@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Conclave.Server.Tests.Infrastructure;
+using Microsoft.Extensions.AI;
 using ModelContextProtocol.Server;
 
 namespace Conclave.Server.Tests.Mcp;
@@ -134,6 +135,29 @@ public sealed class McpHttpTests
     }
 
     [Fact]
+    public async Task AModelIsOfferedNamesEveryProviderTakesAndACallByThatNameShowsTheNamespacedTool()
+    {
+        await using var fake = await FakeMcpServer.StartAsync();
+        var model = new ScriptedChatClient((messages, _, _) => messages[^1].Role == ChatRole.Tool
+            ? ScriptedChatClient.Answer("done")
+            : Call(new FunctionCallContent("c1", "fake__echo", new Dictionary<string, object?> { ["text"] = "wire" })));
+        await using var server = await ConclaveTestServer.StartAsync(LoopbackAllowed, model);
+        await McpTestServers.RegisterOkAsync(server.Http, new { name = "fake", transport = "http", url = fake.Endpoint.ToString() });
+        var session = await server.CreateSessionAsync();
+        await using var socket = await server.ConnectAsync(session);
+
+        var frames = await socket.ChatAsync("echo through the server");
+
+        var offered = model.Calls[0].Options!.Tools!.Select(t => t.Name).ToList();
+        Assert.Contains("fake__echo", offered);
+        Assert.All(offered, name => Assert.Matches("^[A-Za-z0-9_-]{1,64}$", name));
+        var end = Assert.Single(frames, f => f.Type() == "step" && f.Str("phase") == "end");
+        Assert.Equal("fake.echo", end.Str("tool"));
+        Assert.Equal("echo: wire", end.Str("result"));
+        Assert.Equal("done", frames[^1].Str("content"));
+    }
+
+    [Fact]
     public async Task HeadersAreSentToTheServerButNeverReturnedNorStoredInTheClear()
     {
         await using var fake = await FakeMcpServer.StartAsync();
@@ -153,5 +177,11 @@ public sealed class McpHttpTests
         await socket.ChatAsync("use tool fake.echo {\"text\": \"x\"}");
         Assert.Contains("header-secret-77", fake.Tokens);
         Assert.DoesNotContain(server.Logs.Lines, l => l.Contains("header-secret-77", StringComparison.Ordinal));
+    }
+
+    private static async IAsyncEnumerable<ChatResponseUpdate> Call(FunctionCallContent call)
+    {
+        await Task.Yield();
+        yield return new ChatResponseUpdate(ChatRole.Assistant, [call]);
     }
 }

@@ -3,6 +3,7 @@ using Conclave.Storage.EntityFramework;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -84,18 +85,21 @@ public abstract class KeyRingContract
     }
 
     [Fact]
-    public async Task ScratchKeyMadeByAnotherInstanceAfterThisOneCachedItsRing()
+    public async Task AnInstanceUnprotectsWithAKeyAnotherMadeAfterItHadReadTheRing()
     {
         await using var storage = await StartAsync();
         await using var first = NewInstance(storage);
         await using var second = NewInstance(storage);
-        var firstProtector = first.GetRequiredService<IDataProtectionProvider>().CreateProtector("p");
-        var secondProtector = second.GetRequiredService<IDataProtectionProvider>().CreateProtector("p");
-        _ = firstProtector.Protect("warm");
+        var firstProtector = first.GetRequiredService<IDataProtectionProvider>().CreateProtector("mcp-secrets");
+        var secondProtector = second.GetRequiredService<IDataProtectionProvider>().CreateProtector("mcp-secrets");
+        _ = firstProtector.Protect("reads the ring, and keeps it");
+
+        // As when two instances start on an empty ring at once, or one rotates the key: the other's cached ring lacks it.
         var made = second.GetRequiredService<IKeyManager>().CreateNewKey(DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddDays(90));
-        var fromSecond = secondProtector.Protect("from second");
-        Assert.Equal(made.KeyId, new Guid(Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlDecode(fromSecond).AsSpan(4, 16)));
-        Assert.Equal("from second", firstProtector.Unprotect(fromSecond));
+        var fromSecond = secondProtector.Protect("from the second instance");
+
+        Assert.Equal(made.KeyId, new Guid(WebEncoders.Base64UrlDecode(fromSecond).AsSpan(4, 16)));
+        Assert.Equal("from the second instance", firstProtector.Unprotect(fromSecond));
     }
 
     /// <summary>Another instance on the same database: its own services, context factory and key ring.</summary>
