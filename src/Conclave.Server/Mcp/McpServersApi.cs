@@ -20,28 +20,22 @@ internal static class McpServersApi
         var group = app.MapGroup("/api/v1/mcp-servers").WithTags("MCP servers").RequireAuthorization()
             .ProducesProblem(StatusCodes.Status401Unauthorized);
         group.MapPost("/", CreateAsync).WithSummary("Registers an MCP server; 409 if the name exists.")
-            .ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict);
         group.MapPut("/{name}", UpsertAsync).WithSummary("Registers an MCP server or replaces its registration (its secrets too: give them again).")
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status403Forbidden);
         group.MapGet("/", ListAsync).WithSummary("Lists the caller's MCP servers by name, without their secrets.");
         group.MapGet("/{name}", GetAsync).WithSummary("Gets an MCP server's registration, without its secrets.").ProducesProblem(StatusCodes.Status404NotFound);
         group.MapDelete("/{name}", DeleteAsync).WithSummary("Removes an MCP server; its connections close.").ProducesProblem(StatusCodes.Status404NotFound);
         return group;
     }
 
-    private static async Task<Results<Created<McpServerResponse>, ValidationProblem, ProblemHttpResult>> CreateAsync(
+    private static async Task<Results<Created<McpServerResponse>, ProblemHttpResult>> CreateAsync(
         McpServerRequest request, HttpContext http, ITenantItemStore<McpServerRegistration> servers, McpServerChanges changes, TimeProvider time)
     {
         var caller = Caller.From(http.User);
-        var (invalid, forbidden) = await changes.CheckAsync(request, caller, http.RequestAborted);
-        if (invalid is not null)
+        if (await changes.RefusalAsync(request, caller, http.RequestAborted) is { } refusal)
         {
-            return invalid;
-        }
-
-        if (forbidden is not null)
-        {
-            return forbidden;
+            return refusal;
         }
 
         var stored = await servers.AddAsync(caller.TenantId, changes.ToRegistration(request), time.GetUtcNow().UtcDateTime, http.RequestAborted);
@@ -64,15 +58,9 @@ internal static class McpServersApi
 
         request = request with { Name = name };
         var caller = Caller.From(http.User);
-        var (invalid, forbidden) = await changes.CheckAsync(request, caller, http.RequestAborted);
-        if (invalid is not null)
+        if (await changes.RefusalAsync(request, caller, http.RequestAborted) is { } refusal)
         {
-            return invalid;
-        }
-
-        if (forbidden is not null)
-        {
-            return forbidden;
+            return refusal;
         }
 
         var stored = await servers.PutAsync(caller.TenantId, changes.ToRegistration(request), time.GetUtcNow().UtcDateTime, http.RequestAborted);
@@ -108,18 +96,18 @@ internal static class McpServersApi
 /// <summary>What a registration goes through before it is stored, and what follows a change of one.</summary>
 internal sealed class McpServerChanges(McpSecretProtector secrets, McpRegistrations registrations, McpConnections connections, IOptions<McpOptions> options)
 {
-    /// <summary>Why the caller may not register the server as asked: a request that is not valid, or one it may not make; neither when it may.</summary>
-    public async Task<(ValidationProblem? Invalid, ProblemHttpResult? Forbidden)> CheckAsync(McpServerRequest request, Caller caller, CancellationToken cancellationToken)
+    /// <summary>Why the caller may not register the server as asked: a 400 naming the fields at fault, or a 403; null when it may.</summary>
+    public async Task<ProblemHttpResult?> RefusalAsync(McpServerRequest request, Caller caller, CancellationToken cancellationToken)
     {
         var validation = request.Validate();
         if (!validation.IsValid)
         {
-            return (TypedResults.ValidationProblem(validation.Errors), null);
+            return Invalid(validation.Errors);
         }
 
         if (request.Transport == McpServerRegistration.Stdio && !caller.IsAdmin)
         {
-            return (null, Problems.Forbidden("Only the admin may register stdio servers: they run commands on the server's host. Register an http server."));
+            return Problems.Forbidden("Only the admin may register stdio servers: they run commands on the server's host. Register an http server.");
         }
 
         if (request.Transport == McpServerRegistration.Http)
@@ -131,14 +119,17 @@ internal sealed class McpServerChanges(McpSecretProtector secrets, McpRegistrati
             }
             catch (Exception ex) when (ex is ToolException or System.Net.Sockets.SocketException)
             {
-                return (TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["url"] = [ex.Message] }), null);
+                return Invalid(new Dictionary<string, string[]> { ["url"] = [ex.Message] });
             }
         }
 
-        return (null, null);
+        return null;
     }
 
     public McpServerRegistration ToRegistration(McpServerRequest request) => request.ToRegistration(secrets);
+
+    private static ProblemHttpResult Invalid(IDictionary<string, string[]> errors) =>
+        TypedResults.Problem(new HttpValidationProblemDetails(errors) { Status = StatusCodes.Status400BadRequest });
 
     /// <summary>After a registration changed or went: this instance reads the list again and closes what it had open.</summary>
     public async Task ChangedAsync(string tenantId, string name)

@@ -178,6 +178,53 @@ public sealed class McpStdioTests
         Assert.Contains("Echo: two", (await socket.ChatAsync("use tool everything.echo {\"message\": \"two\"}"))[^1].Str("content"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task StdioServersStopWithConclave()
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        var server = await ConclaveTestServer.StartAsync();
+        try
+        {
+            await McpTestServers.RegisterOkAsync(server.Http, new
+            {
+                name = "everything", transport = "stdio", command = McpTestServers.Everything, confirmation = "never",
+                env = new Dictionary<string, string> { ["CONCLAVE_TEST_MARKER"] = marker },
+            });
+            var session = await server.CreateSessionAsync();
+            await using var socket = await server.ConnectAsync(session);
+            await socket.ChatAsync("use tool everything.echo {\"message\": \"up\"}");
+            Assert.NotEmpty(ProcessesWith(marker));
+        }
+        finally
+        {
+            await server.DisposeAsync();
+        }
+
+        Assert.Empty(ProcessesWith(marker));
+    }
+
+    /// <summary>The processes whose environment holds <paramref name="marker"/>.</summary>
+    private static List<string> ProcessesWith(string marker)
+    {
+        var found = new List<string>();
+        foreach (var dir in Directory.GetDirectories("/proc"))
+        {
+            try
+            {
+                if (File.ReadAllText(Path.Combine(dir, "environ")).Contains(marker, StringComparison.Ordinal))
+                {
+                    found.Add(Path.GetFileName(dir));
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                // Gone, or not ours to read.
+            }
+        }
+
+        return found;
+    }
+
     private static async Task<bool> ContainsAsync(System.IO.Stream stream, string text)
     {
         using var memory = new MemoryStream();
