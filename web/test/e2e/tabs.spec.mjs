@@ -57,6 +57,9 @@ test('a tab opened while a confirmation waits gets it from connected.pending', a
   const late = await context2.newPage();
   try {
     await signIn(late, undefined, `/#/s/${id}`);
+    // The history shows the card before the socket is open (a click then sends nothing, and the page says so);
+    // once it is open, the card is the one connected.pending named.
+    await expect(late.getByTestId('connection')).toHaveAttribute('data-status', 'open');
     const card = late.getByTestId('confirmation');
     await expect(card).toBeVisible();
     await card.getByTestId('deny').click();
