@@ -30,6 +30,8 @@ internal sealed partial class McpConnection : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
+    // The tenant's connection to the server at the time of a call: this one, or the one made after it was closed.
+    private readonly Func<Task<McpConnection>> _current;
     private readonly SemaphoreSlim _connecting = new(1, 1);
     private readonly ConcurrentDictionary<long, InFlightCall> _calls = new();
     private long _nextCall;
@@ -40,8 +42,15 @@ internal sealed partial class McpConnection : IAsyncDisposable
     private string? _failure;
 
     public McpConnection(
-        string tenantId, Stored<McpServerRegistration> server, McpTransports transports, McpOptions options, ILoggerFactory loggers, TimeProvider time)
+        string tenantId,
+        Stored<McpServerRegistration> server,
+        McpTransports transports,
+        McpOptions options,
+        ILoggerFactory loggers,
+        TimeProvider time,
+        Func<Task<McpConnection>> current)
     {
+        _current = current;
         _tenantId = tenantId;
         _server = server.Item;
         Version = server.UpdatedAt;
@@ -190,6 +199,7 @@ internal sealed partial class McpConnection : IAsyncDisposable
             {
                 _client = null;
                 await client.DisposeAsync();
+                LogClosed(Name, _tenantId);
             }
         }
         finally
@@ -325,7 +335,7 @@ internal sealed partial class McpConnection : IAsyncDisposable
         var reason = tool.Annotations?.DestructiveHint == true
             ? $"{Name}.{tool.Name}, a tool of the MCP server '{Name}', may change or delete data."
             : $"{Name}.{tool.Name} is a tool of the MCP server '{Name}'.";
-        return new AgentTool(new McpToolFunction(this, tool), asks, reason);
+        return new AgentTool(new McpToolFunction(Name, tool, _current), asks, reason);
     }
 
     private async Task ForgetClientAsync(McpClient client)
@@ -396,6 +406,9 @@ internal sealed partial class McpConnection : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "MCP server {Server} asked tenant {TenantId} for input with {Calls} calls in flight; declined, since it cannot be told whose call it serves")]
     private partial void LogElicitationDeclined(string server, string tenantId, int calls);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "MCP server {Server} closed for tenant {TenantId}")]
+    private partial void LogClosed(string server, string tenantId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Closing the MCP connection to {Server} (tenant {TenantId}) failed")]
     private partial void LogCloseFailed(Exception exception, string server, string tenantId);

@@ -26,7 +26,9 @@ public sealed class McpConnections(McpTransports transports, IOptions<McpOptions
         var key = (tenantId, server.Item.Name);
         while (true)
         {
-            var connection = _open.GetOrAdd(key, _ => new McpConnection(tenantId, server, transports, _options, loggers, time));
+            // A tool listed through this connection calls through whichever is open when it is called: a closed
+            // connection is never used again, so none is left running outside this list.
+            var connection = _open.GetOrAdd(key, _ => new McpConnection(tenantId, server, transports, _options, loggers, time, () => GetAsync(tenantId, server)));
             if (connection.Version == server.UpdatedAt)
             {
                 return connection;

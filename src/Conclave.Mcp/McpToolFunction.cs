@@ -7,13 +7,13 @@ namespace Conclave.Mcp;
 
 /// <summary>
 /// An MCP server's tool as the runtime's function: named <c>server.tool</c>, described and typed by the server, and
-/// called over the tenant's connection with the run's user at hand for the server's questions.
+/// called over the tenant's connection open at the time of the call, with the run's user at hand for the server's questions.
 /// </summary>
-internal sealed class McpToolFunction(McpConnection connection, Tool tool) : AIFunction
+internal sealed class McpToolFunction(string server, Tool tool, Func<Task<McpConnection>> connection) : AIFunction
 {
     private readonly JsonElement _schema = McpResults.Schema(tool.InputSchema);
 
-    public override string Name { get; } = $"{connection.Name}.{tool.Name}";
+    public override string Name { get; } = $"{server}.{tool.Name}";
 
     public override string Description => tool.Description ?? tool.Title ?? tool.Name;
 
@@ -23,6 +23,6 @@ internal sealed class McpToolFunction(McpConnection connection, Tool tool) : AIF
     {
         var context = ToolContext.From(arguments);
         var values = new Dictionary<string, object?>(arguments, StringComparer.Ordinal);
-        return await connection.CallAsync(tool.Name, values, context.HumanInCall, cancellationToken);
+        return await (await connection()).CallAsync(tool.Name, values, context.HumanInCall, cancellationToken);
     }
 }
