@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Conclave.Agents.Events;
 using Conclave.Agents.Tools;
+using Microsoft.Extensions.Logging;
 
 namespace Conclave.Agents.Runs;
 
@@ -10,9 +11,9 @@ public sealed record ConfirmationDecision(bool Approved, string? Reason);
 /// <summary>
 /// Holds a tool that needs approval until a person decides: sends <c>confirmation_request</c>, waits for a
 /// <c>confirmation_reply</c> from any socket or the run's timeout (<see cref="WaitTimeouts.Confirmation"/>), and sends
-/// <c>confirmation_result</c>.
+/// <c>confirmation_result</c>. Each request and each outcome is a log line (the tool's name, never its arguments).
 /// </summary>
-public sealed class ConfirmationGate
+public sealed partial class ConfirmationGate(ILogger logger)
 {
     /// <summary>
     /// Asks for approval of one tool call. <paramref name="decided"/> runs once the answer (or the expiry) is taken, before
@@ -37,6 +38,7 @@ public sealed class ConfirmationGate
                 TaskId = scope?.TaskId,
             };
             await run.AnnounceAsync(request, requestId, RequestKind.Confirmation, expiresAt, scope);
+            LogRequested(requestId, run.Id, tool.Name);
             return await DecideAsync(run, requestId, answer, expiresAt, scope, decided, cancellationToken);
         }
         finally
@@ -64,7 +66,7 @@ public sealed class ConfirmationGate
         }
     }
 
-    private static async Task<ConfirmationDecision> DecideAsync(
+    private async Task<ConfirmationDecision> DecideAsync(
         Run run, string requestId, Task<HumanAnswer> answer, DateTime? expiresAt, TeamScope? scope, Func<Task>? decided, CancellationToken cancellationToken)
     {
         // A reply taken just as the run was stopped is recorded too: a stopped run then does not run the tool.
@@ -74,6 +76,7 @@ public sealed class ConfirmationGate
             await decided();
         }
 
+        LogDecided(requestId, run.Id, reply is null ? "denied by timeout" : reply.Approved ? "approved by the user" : "denied by the user");
         if (reply is null)
         {
             var expired = $"No approval came by {expiresAt:yyyy-MM-dd HH:mm:ss} UTC.";
@@ -98,4 +101,10 @@ public sealed class ConfirmationGate
             ? new ConfirmationDecision(true, null)
             : new ConfirmationDecision(false, string.IsNullOrWhiteSpace(reply.Content) ? "the user denied it" : $"the user denied it: {reply.Content}");
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Confirmation {RequestId} of run {RunId} asks to run {Tool}")]
+    private partial void LogRequested(string requestId, string runId, string tool);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Confirmation {RequestId} of run {RunId}: {Outcome}")]
+    private partial void LogDecided(string requestId, string runId, string outcome);
 }

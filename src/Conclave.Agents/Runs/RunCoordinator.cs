@@ -42,7 +42,7 @@ public sealed partial class RunCoordinator : IRunControl
         ILogger<RunCoordinator> logger)
     {
         var tokens = new TokenCounter();
-        var gate = new ConfirmationGate();
+        var gate = new ConfirmationGate(logger);
         _active = new ActiveRuns(time);
         _setup = new RunSetup(skills, runs, events, writer, agent.Value, context.Value, tokens, instance, time);
         _execution = new RunExecution(model, tools, experts, runs, _setup, _active, gate, tokens, agent.Value, teams.Value, logger);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Conclave.Agents.Events;
 using Conclave.Agents.Models;
 using Conclave.Agents.Skills;
@@ -27,12 +28,17 @@ internal sealed partial class RunExecution(
 {
     private readonly ILogger _logger = logger;
 
+    // The model runs are logged with: the provider's name and its default model (a skill or an expert may ask for another).
+    private readonly string _modelName = model.GetService<ChatClientMetadata>() is { } metadata
+        ? $"{metadata.ProviderName}/{metadata.DefaultModelId}"
+        : model.GetType().Name;
+
     /// <summary>Runs <paramref name="run"/> until it ends.</summary>
-    public Task ExecuteAsync(Run run, Skill? forced) => RunToEndAsync(run, ct => AnswerAsync(run, forced, ct));
+    public Task ExecuteAsync(Run run, Skill? forced) => RunToEndAsync(run, resumed: false, ct => AnswerAsync(run, forced, ct));
 
     /// <summary>Goes on with a run a previous process left waiting on a person, until it ends.</summary>
     public Task ResumeAsync(Run run, AgentCheckpoint checkpoint, RestoredWait wait) =>
-        RunToEndAsync(run, async ct =>
+        RunToEndAsync(run, resumed: true, async ct =>
         {
             // A team the agent convenes gets what the skill gives (its instructions, if it still exists), and never more
             // tools than the run had.
@@ -47,7 +53,7 @@ internal sealed partial class RunExecution(
 
     /// <summary>Goes on with a team run a previous process left waiting on people, until it ends.</summary>
     public Task ResumeTeamAsync(Run run, TeamCheckpoint checkpoint, IReadOnlyDictionary<string, RestoredWait> waits) =>
-        RunToEndAsync(run, async ct =>
+        RunToEndAsync(run, resumed: true, async ct =>
         {
             await TakeUpSkillAsync(run, checkpoint.Skill, ct);
             var brief = new TeamBrief(checkpoint.Goal, checkpoint.Experts, checkpoint.Instructions, checkpoint.AllowedTools, WorkspaceOf(run), checkpoint.Skill);
@@ -72,12 +78,16 @@ internal sealed partial class RunExecution(
     /// <summary>
     /// The run's answer, then its one terminal event, stored before the run is recorded as ended; a run suspended for a
     /// restart (its wait stored) ends here without either, and stays open for the next process, as does a run another
-    /// instance took over (which ends it, or goes on with it).
+    /// instance took over (which ends it, or goes on with it). One log line says it started (or was resumed), one how
+    /// it ended.
     /// </summary>
-    private async Task RunToEndAsync(Run run, Func<CancellationToken, Task<AgentAnswer>> answering)
+    private async Task RunToEndAsync(Run run, bool resumed, Func<CancellationToken, Task<AgentAnswer>> answering)
     {
         var status = RunStatus.Failed;
+        var outcome = "failed";
         var suspended = false;
+        var started = Stopwatch.GetTimestamp();
+        LogRunStarted(run.Id, resumed ? "resumed" : "started", run.SessionId, run.Request.TenantId, _modelName);
         try
         {
             var answer = await answering(run.StopToken);
@@ -90,14 +100,18 @@ internal sealed partial class RunExecution(
             await runs.AppendMessageAsync(run.SessionId, run.Id, new HistoryMessage(HistoryMessage.Assistant, answer.Content), CancellationToken.None);
             await run.EndAsync(new FinalAnswerEvent(answer.Content, run.Usage, answer.FinishReason));
             status = RunStatus.Completed;
+            outcome = "completed";
         }
         catch (OperationCanceledException) when ((run.StopReason == StopReason.Suspended && run.HasDurableWait) || run.StopReason == StopReason.TakenOver)
         {
             suspended = true;
+            outcome = run.StopReason == StopReason.TakenOver ? "left to the instance that took it over" : "suspended, waiting on a person, for the next start";
         }
         catch (Exception ex)
         {
-            status = await EndWithErrorAsync(run, ex);
+            string code;
+            (status, code) = await EndWithErrorAsync(run, ex);
+            outcome = $"with error {code}";
         }
         finally
         {
@@ -124,6 +138,9 @@ internal sealed partial class RunExecution(
             }
 
             active.Remove(run);
+            var usage = run.Usage;
+            LogRunEnded(run.Id, outcome, Stopwatch.GetElapsedTime(started).TotalMilliseconds, run.SessionId, run.Request.TenantId, _modelName,
+                usage.InputTokens, usage.OutputTokens);
         }
     }
 
@@ -174,7 +191,7 @@ internal sealed partial class RunExecution(
     private TeamOrchestrator TeamOf(bool durable) =>
         new(model, runs, gate, tools, teams, tokens, agent.MaxSteps, durable ? _logger : null);
 
-    private async Task<RunStatus> EndWithErrorAsync(Run run, Exception ex)
+    private async Task<(RunStatus Status, string Code)> EndWithErrorAsync(Run run, Exception ex)
     {
         var (code, message, retryable, status) = ex switch
         {
@@ -192,14 +209,22 @@ internal sealed partial class RunExecution(
             TeamFailedException team => (team.Code, ex.Message, team.Code is ErrorCodes.LlmError or ErrorCodes.Timeout, RunStatus.Failed),
             _ => (ErrorCodes.Internal, "The run failed unexpectedly.", false, RunStatus.Failed),
         };
-        if (code is ErrorCodes.Internal or ErrorCodes.LlmError)
+        // A failure worth an operator's look; a run the shutdown ended is only told in its end line.
+        if (code is ErrorCodes.Internal or ErrorCodes.LlmError && run.StopReason is not (StopReason.Shutdown or StopReason.Suspended))
         {
             LogRunFailed(ex, run.Id, code);
         }
 
         await run.EndAsync(new ErrorEvent(code, message, retryable) { Usage = run.Usage });
-        return status;
+        return (status, code);
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} {How}: session {SessionId}, tenant {TenantId}, model {Model}")]
+    private partial void LogRunStarted(string runId, string how, string sessionId, string tenantId, string model);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Run {RunId} ended {Outcome} after {DurationMs:0} ms: session {SessionId}, tenant {TenantId}, model {Model}, {InputTokens} input and {OutputTokens} output tokens")]
+    private partial void LogRunEnded(string runId, string outcome, double durationMs, string sessionId, string tenantId, string model, long inputTokens, long outputTokens);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} failed ({Code})")]
     private partial void LogRunFailed(Exception exception, string runId, string code);

@@ -15,7 +15,7 @@ namespace Conclave.Server.Chat;
 /// upgrade: 401 (auth), 403 (Origin), 404 (no such session for this tenant), 400 (not a WebSocket request or a
 /// bad <c>last_event_id</c>).
 /// </summary>
-internal static class ChatSocketEndpoint
+internal static partial class ChatSocketEndpoint
 {
     public static RouteHandlerBuilder MapChatSocket(this IEndpointRouteBuilder app) =>
         app.MapGet("/api/v1/chat/ws/{sessionId}", AcceptAsync)
@@ -76,6 +76,9 @@ internal static class ChatSocketEndpoint
         using var connection = new ChatConnection(
             socket, (http.Features.Get<IHttpUpgradeFeature>() as FrameBatchingUpgrade)?.Stream, sessionId, Caller.From(http.User), options, runs, control, time,
             loggers.CreateLogger<ChatConnection>());
+        var opened = time.GetTimestamp();
+        var logger = loggers.CreateLogger("Conclave.Chat.Sockets");
+        LogOpened(logger, sessionId, connection.Caller.TenantId, resumeAfter?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none");
         using (var opening = await feed.OpenAsync(sessionId, resumeAfter, connection, http.RequestAborted))
         {
             registry.Add(connection);
@@ -92,11 +95,19 @@ internal static class ChatSocketEndpoint
             finally
             {
                 registry.Remove(connection);
+                LogClosed(logger, sessionId, connection.Caller.TenantId, time.GetElapsedTime(opened).TotalSeconds,
+                    socket.CloseStatus is { } status ? ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture) : "none (the connection ended without a close)");
             }
         }
 
         return Results.Empty;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Chat socket opened on session {SessionId} (tenant {TenantId}), last_event_id {LastEventId}")]
+    private static partial void LogOpened(ILogger logger, string sessionId, string tenantId, string lastEventId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Chat socket closed on session {SessionId} (tenant {TenantId}) after {OpenSeconds:0.0} s open; close status {CloseStatus}")]
+    private static partial void LogClosed(ILogger logger, string sessionId, string tenantId, double openSeconds, string closeStatus);
 
     private static async Task<bool> SessionExistsAsync(ISessionStore sessions, string sessionId, HttpContext http) =>
         await SessionsApi.FindAsync(sessions, sessionId, http) is not null;

@@ -3,7 +3,8 @@ using System.Diagnostics;
 namespace Conclave.Server.Logging;
 
 /// <summary>
-/// One log line per request with the path but never the query string, which may hold <c>api_key</c>.
+/// One log line per request with the path but never the query string, which may hold <c>api_key</c>; an accepted
+/// WebSocket upgrade is left to the socket's own lines (see <c>ChatSocketEndpoint</c>).
 /// It replaces ASP.NET Core's own request logging, which prints the whole URL and is switched off.
 /// </summary>
 internal static partial class RequestLogging
@@ -23,7 +24,11 @@ internal static partial class RequestLogging
             }
             finally
             {
-                LogRequest(logger, context.Request.Method, context.Request.Path, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                // An accepted chat socket has lines of its own, on opening and on closing, with how long it was open.
+                if (context.Response.StatusCode != StatusCodes.Status101SwitchingProtocols)
+                {
+                    LogRequest(logger, context.Request.Method, context.Request.Path, context.Response.StatusCode, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                }
             }
         });
     }
