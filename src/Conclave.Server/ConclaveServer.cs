@@ -123,7 +123,7 @@ public static class ConclaveServer
 
     private static IServiceCollection AddStorage(this IServiceCollection services, IConfiguration configuration)
     {
-        // The provider decides which services exist, so it is read here; the options' validation at start names a bad one.
+        // The provider decides which services exist, so it is read here; SettingsCheck has already refused a value that is none.
         var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         if (storage is { Provider: StorageProvider.Postgres, ConnectionString: { Length: > 0 } connectionString })
         {
