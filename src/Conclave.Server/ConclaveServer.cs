@@ -45,8 +45,9 @@ public static class ConclaveServer
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Logging.AddFilter(RequestLogging.HostingDiagnosticsCategory, LogLevel.None);
+        builder.Services.AddConclaveOptions();
+        SettingsCheck.ThrowIfInvalid(builder.Configuration, builder.Services.SettingsSections());
         builder.Services
-            .AddConclaveOptions()
             .AddStorage(builder.Configuration)
             .AddModel()
             .AddConclaveAgents()
@@ -98,7 +99,7 @@ public static class ConclaveServer
                 "Conclave:Cluster:OwnerTimeoutSeconds must be at least three Conclave:Cluster:HeartbeatSeconds, or a live instance's runs could be taken over.");
         services.AddValidatedOptions<AuthOptions>(AuthOptions.Section);
         services.AddValidatedOptions<ChatSocketOptions>(ChatSocketOptions.Section);
-        services.AddValidatedOptions<EventWriterOptions>("Conclave:Events")
+        services.AddValidatedOptions<EventWriterOptions>("Conclave:Events", nameof(EventWriterOptions.JournalPath), nameof(EventWriterOptions.PublishOnceStored))
             .Configure<IOptions<ConclaveOptions>>((events, conclave) => events.JournalPath = Path.Combine(conclave.Value.DataPath, "journal"));
         services.AddValidatedOptions<ToolOptions>("Conclave:Tools");
         services.AddValidatedOptions<McpOptions>("Conclave:Mcp");
@@ -113,18 +114,16 @@ public static class ConclaveServer
         services.AddValidatedOptions<TeamOptions>("Conclave:Teams");
         services.AddValidatedOptions<BuiltinModelOptions>("Conclave:Llm:Builtin");
         services.AddValidatedOptions<ContextOptions>("Conclave:Llm");
-        services.AddValidatedOptions<AgentOptions>("Conclave:Agent")
+        services.AddValidatedOptions<LlmOptions>(LlmOptions.Section);
+        services.AddSingleton<IValidateOptions<LlmOptions>, LlmOptionsValidator>();
+        services.AddValidatedOptions<AgentOptions>("Conclave:Agent", nameof(AgentOptions.WorkspacesPath))
             .Configure<IOptions<ConclaveOptions>>((agent, conclave) => agent.WorkspacesPath = Path.Combine(conclave.Value.DataPath, "workspaces"));
         return services;
     }
 
-    private static OptionsBuilder<T> AddValidatedOptions<T>(this IServiceCollection services, string section)
-        where T : class =>
-        services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
-
     private static IServiceCollection AddStorage(this IServiceCollection services, IConfiguration configuration)
     {
-        // The provider decides which services exist, so it is read here; the options' validation at start names a bad one.
+        // The provider decides which services exist, so it is read here; SettingsCheck has already refused a value that is none.
         var storage = configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions();
         if (storage is { Provider: StorageProvider.Postgres, ConnectionString: { Length: > 0 } connectionString })
         {
@@ -139,6 +138,7 @@ public static class ConclaveServer
 
         services.AddSingleton<DataDirectoryLock>();
         services.AddHostedService<DatabaseInitializer>();
+        services.AddHostedService<ServingAnnouncement>();
         return services;
     }
 

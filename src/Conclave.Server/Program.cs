@@ -1,10 +1,46 @@
 using Conclave.Server;
+using Conclave.Server.Auth;
+using Conclave.Server.Options;
 
 // Settings come from the appsettings.json beside the binary; relative paths such as the default
 // Conclave:DataDir (./data) are taken from the folder the server was started in.
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-builder.AddConclaveServer();
+var resetAdminKey = args.Contains(AdminKeyReset.Argument);
+try
+{
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+    {
+        Args = [.. args.Where(a => a != AdminKeyReset.Argument)],
+        ContentRootPath = AppContext.BaseDirectory,
+    });
+    builder.AddConclaveServer();
 
-var app = builder.Build();
-app.UseConclaveServer();
-await app.RunAsync();
+    await using var app = builder.Build();
+    app.ValidateSettings();
+    if (resetAdminKey)
+    {
+        return await app.ResetAdminKeyAsync(Console.Out, Console.Error);
+    }
+
+    app.UseConclaveServer();
+    var started = app.Lifetime.ApplicationStarted;
+    try
+    {
+        await app.RunAsync();
+    }
+    catch (Exception) when (!started.IsCancellationRequested)
+    {
+        // The host has logged why it could not start (a port already taken, say); the runtime would print it again.
+        return 1;
+    }
+
+    return 0;
+}
+catch (SettingsException e)
+{
+    foreach (var problem in e.Problems)
+    {
+        await Console.Error.WriteLineAsync($"conclave: {problem}");
+    }
+
+    return 2;
+}

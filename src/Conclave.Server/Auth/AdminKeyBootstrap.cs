@@ -15,6 +15,12 @@ internal static class AdminKeyBootstrap
             return;
         }
 
+        await CreateAsync(store, time, console);
+    }
+
+    /// <summary>Stores a new admin key's hash and prints the key.</summary>
+    public static async Task CreateAsync(IApiKeyStore store, TimeProvider time, TextWriter console)
+    {
         var key = ApiKeys.Generate();
         await store.AddAsync(new ApiKeyRecord(
             ApiKeys.NewId(), "admin", ApiKeys.Hash(key), ApiKeys.Display(key), IsAdmin: true, time.GetUtcNow().UtcDateTime, RevokedAt: null));
@@ -24,6 +30,7 @@ internal static class AdminKeyBootstrap
 
             ==== Conclave admin key (shown only this once; only its hash is stored) ====
             {key}
+            Lost it? Stop the server and run it once with {AdminKeyReset.Argument} for a new one.
             ===========================================================================
 
             """);

@@ -17,7 +17,7 @@ internal sealed class LlmOptions
     /// <summary>The model name, e.g. <c>gpt-4o-mini</c>, <c>llama3.2</c>, <c>claude-sonnet-4-5</c>.</summary>
     public string? Model { get; set; }
 
-    /// <summary>The provider's base URL; each provider has a default (OpenAI's API, <c>http://localhost:11434</c>, Anthropic's API).</summary>
+    /// <summary>The provider's base URL, absolute http or https; each provider has a default (OpenAI's API, <c>http://localhost:11434</c>, Anthropic's API).</summary>
     public Uri? Endpoint { get; set; }
 
     /// <summary>The provider's API key (required for Anthropic, and for OpenAI's own API).</summary>
@@ -65,6 +65,12 @@ internal sealed class LlmOptionsValidator : IValidateOptions<LlmOptions>
         if (provider == LlmOptions.OpenAI && options.Endpoint is null && string.IsNullOrWhiteSpace(options.ApiKey))
         {
             failures.Add("Conclave:Llm:ApiKey is required for OpenAI's API (set Conclave:Llm:Endpoint for a local OpenAI-compatible server that needs none).");
+        }
+
+        // Not echoed: a URL may carry credentials.
+        if (options.Endpoint is { } endpoint && !(endpoint.IsAbsoluteUri && (endpoint.Scheme == Uri.UriSchemeHttp || endpoint.Scheme == Uri.UriSchemeHttps)))
+        {
+            failures.Add("Conclave:Llm:Endpoint must be an absolute http or https URL, such as http://localhost:11434.");
         }
 
         if (options.Temperature is < 0 or > 2)

@@ -22,8 +22,6 @@ internal static class ModelProviders
 
     public static IServiceCollection AddModel(this IServiceCollection services)
     {
-        services.AddSingleton<IValidateOptions<LlmOptions>, LlmOptionsValidator>();
-        services.AddOptions<LlmOptions>().BindConfiguration(LlmOptions.Section).ValidateOnStart();
         services.AddTransient<AbortOnCancel.Handler>();
         services.AddHttpClient(HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler

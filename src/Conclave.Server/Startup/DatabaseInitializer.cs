@@ -1,6 +1,5 @@
 using Conclave.Agents.Events;
 using Conclave.Agents.Runs;
-using Conclave.Server.Auth;
 using Conclave.Server.Options;
 using Conclave.Storage;
 using Microsoft.Extensions.Options;
@@ -9,14 +8,12 @@ namespace Conclave.Server.Startup;
 
 /// <summary>
 /// Prepares storage before the server takes requests: keeps enough threads for SQLite's blocking calls, locks the data
-/// folder, applies migrations (switching SQLite to WAL), makes sure an admin key exists, stores the events a crashed process
-/// journaled but had not stored, and ends (or resumes waiting) the runs it left open.
+/// folder, applies migrations (switching SQLite to WAL), stores the events a crashed process journaled but had not stored,
+/// and ends (or resumes waiting) the runs it left open.
 /// </summary>
 internal sealed class DatabaseInitializer(
     IStorageSchema schema,
     DataDirectoryLock dataLock,
-    IApiKeyStore apiKeys,
-    ApiKeyRegistry keys,
     EventJournal journal,
     IEventStore events,
     RunRecovery recovery,
@@ -32,7 +29,6 @@ internal sealed class DatabaseInitializer(
         ThreadPool.SetMinThreads(Math.Max(workers, options.Value.MinThreads), completionPorts);
         dataLock.Acquire();
         await schema.MigrateAsync(cancellationToken);
-        await AdminKeyBootstrap.EnsureAdminKeyAsync(apiKeys, keys, time, Console.Out);
 
         await journal.RestoreAsync(events, eventOptions.Value.MaxBatchSize, cancellationToken);
         await recovery.EndInterruptedRunsAsync(OwnersAliveSince(), cancellationToken);

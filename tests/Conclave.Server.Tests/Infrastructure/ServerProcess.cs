@@ -54,22 +54,7 @@ internal sealed class ServerProcess : IAsyncDisposable
     {
         // Port 0, and the port read back from the server's own output: a port found free and released first
         // could be taken meanwhile by another test's listener, which would then answer in our server's place.
-        var start = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "Conclave.Server.dll"), "--urls", "http://127.0.0.1:0" },
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["Conclave__DataDir"] = dataDir;
-        start.Environment["Conclave__Llm__Builtin__TokenDelayMs"] = "1";
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[name] = value;
-        }
-
-        var server = new ServerProcess(Process.Start(start)!);
+        var server = new ServerProcess(Process.Start(StartInfo(dataDir, ["--urls", "http://127.0.0.1:0"], environment))!);
         try
         {
             var listening = await server.WaitForOutputAsync(@"Now listening on: http://127\.0\.0\.1:\d+", TimeSpan.FromSeconds(60));
@@ -81,6 +66,44 @@ internal sealed class ServerProcess : IAsyncDisposable
             await server.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>Runs the server's binary with <paramref name="arguments"/> until it exits by itself (a command, or a start that fails).</summary>
+    public static async Task<(int ExitCode, string Output)> RunAsync(
+        string dataDir, IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
+    {
+        await using var server = new ServerProcess(Process.Start(StartInfo(dataDir, arguments, environment))!);
+        using (var wait = new CancellationTokenSource(TimeSpan.FromSeconds(60)))
+        {
+            await server._process.WaitForExitAsync(wait.Token);
+        }
+
+        return (server.ExitCode, server.Output);
+    }
+
+    private static ProcessStartInfo StartInfo(string dataDir, IEnumerable<string> arguments, IDictionary<string, string>? environment)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Conclave.Server.dll"));
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["Conclave__DataDir"] = dataDir;
+        start.Environment["Conclave__Llm__Builtin__TokenDelayMs"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
+        return start;
     }
 
     /// <summary>Waits until the output has a match of <paramref name="pattern"/> (stdout is read in the background) and returns it.</summary>
