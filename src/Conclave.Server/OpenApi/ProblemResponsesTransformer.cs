@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Reflection;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.OpenApi;
@@ -8,14 +9,21 @@ namespace Conclave.Server.OpenApi;
 
 /// <summary>
 /// Describes what every operation can answer besides what its handler returns: a problem 400 and 415 for a body that
-/// cannot be read, a problem 400 for a query value that does not parse; and names each operation (its operationId) for
-/// generated clients, after its handler: <c>SessionsApi.CreateAsync</c> is <c>sessionsCreate</c>.
+/// cannot be read, a problem 400 for a query value that does not parse; that an anonymous one needs no key; and names
+/// each operation (its operationId) for generated clients, after its handler: <c>SessionsApi.CreateAsync</c> is
+/// <c>sessionsCreate</c>.
 /// </summary>
 internal sealed class ProblemResponsesTransformer : IOpenApiOperationTransformer
 {
     public Task TransformAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         operation.OperationId ??= OperationId(context);
+        if (context.Description.ActionDescriptor.EndpointMetadata.OfType<IAllowAnonymous>().Any())
+        {
+            // No key needed, whatever the document's default requirement says.
+            operation.Security = [];
+        }
+
         operation.Responses ??= [];
         if (operation.RequestBody is not null)
         {
