@@ -98,13 +98,14 @@ public sealed class OpenApiDocumentTests : IAsyncLifetime
     }
 
     [Fact]
-    public void QueryNumbersAreIntegersAndAnonymousEndpointsNeedNoKey()
+    public void QueryNumbersAreIntegersAnonymousEndpointsNeedNoKeyAndServersHaveNoTrailingSlash()
     {
         var limit = _document.GetProperty("paths").GetProperty("/api/v1/sessions").GetProperty("get").GetProperty("parameters")
             .EnumerateArray().Single(p => p.Str("name") == "limit").GetProperty("schema");
         var health = _document.GetProperty("paths").GetProperty("/healthz").GetProperty("get");
 
         Assert.Equal("integer", limit.Str("type"));
+        Assert.All(_document.GetProperty("servers").EnumerateArray(), server => Assert.False(server.Str("url")!.EndsWith('/'), server.Str("url")));
         Assert.Equal(0, health.GetProperty("security").GetArrayLength());
     }
 
