@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Reflection;
 using Conclave.Agents.Events;
 using Microsoft.AspNetCore.Http.Metadata;
@@ -10,25 +11,33 @@ namespace Conclave.Server.Sessions;
 /// </summary>
 internal sealed class StoredEventsResult(IReadOnlyList<SessionEvent> events) : IResult, IEndpointMetadataProvider
 {
-    private static readonly byte[] Comma = ","u8.ToArray();
+    private const int FlushBytes = 64 * 1024;
 
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         httpContext.Response.StatusCode = StatusCodes.Status200OK;
         httpContext.Response.ContentType = "application/json; charset=utf-8";
         var body = httpContext.Response.BodyWriter;
-        await body.WriteAsync("["u8.ToArray(), httpContext.RequestAborted);
+        var unflushed = 0;
+        body.Write("["u8);
         for (var i = 0; i < events.Count; i++)
         {
             if (i > 0)
             {
-                await body.WriteAsync(Comma, httpContext.RequestAborted);
+                body.Write(","u8);
             }
 
-            await body.WriteAsync(events[i].Utf8Json, httpContext.RequestAborted);
+            body.Write(events[i].Utf8Json.Span);
+            unflushed += events[i].Utf8Json.Length;
+            if (unflushed >= FlushBytes)
+            {
+                await body.FlushAsync(httpContext.RequestAborted);
+                unflushed = 0;
+            }
         }
 
-        await body.WriteAsync("]"u8.ToArray(), httpContext.RequestAborted);
+        body.Write("]"u8);
+        await body.FlushAsync(httpContext.RequestAborted);
     }
 
     public static void PopulateMetadata(MethodInfo method, EndpointBuilder builder)
