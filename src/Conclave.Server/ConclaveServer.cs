@@ -65,7 +65,9 @@ public static class ConclaveServer
         ArgumentNullException.ThrowIfNull(app);
         app.UseRequestLogging();
         app.UseExceptionHandler();
+        app.UseApiStatusPages();
         app.UseWebClient();
+        app.UseApiReference();
         app.UseCors();
         FrameBatchingUpgrade.UseFrameBatching(app);
         app.UseWebSockets();
@@ -200,7 +202,7 @@ public static class ConclaveServer
             o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJsonContext.Default);
         });
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.AddDetail);
         services.AddExceptionHandler<BadRequestHandler>();
         var origins = configuration.GetSection(CorsOptions.Section).Get<CorsOptions>()?.Origins ?? [];
         services.AddCors(cors => cors.AddDefaultPolicy(policy => policy
@@ -208,7 +210,10 @@ public static class ConclaveServer
             .WithHeaders(ApiKeyAuthenticationHandler.HeaderName, "Authorization", "Content-Type")
             .WithMethods("GET", "POST", "PUT", "PATCH", "DELETE")
             .WithExposedHeaders("X-Next-Cursor", "Location")));
-        services.AddOpenApi(o => o.AddDocumentTransformer<ApiKeySecurityTransformer>());
+        services.AddOpenApi(o => o
+            .AddDocumentTransformer<ApiKeySecurityTransformer>()
+            .AddSchemaTransformer<ApiSchemaTransformer>()
+            .AddOperationTransformer<ProblemResponsesTransformer>());
         return services;
     }
 }

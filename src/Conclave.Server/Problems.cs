@@ -13,4 +13,15 @@ internal static class Problems
 
     public static ProblemHttpResult Forbidden(string detail) =>
         TypedResults.Problem(detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+
+    /// <summary>Every problem the server writes has a detail: a validation problem's is its errors, in words.</summary>
+    public static void AddDetail(ProblemDetailsContext context)
+    {
+        if (context.ProblemDetails is { Detail: null } problem)
+        {
+            problem.Detail = problem is HttpValidationProblemDetails { Errors.Count: > 0 } validation
+                ? string.Join(" ", validation.Errors.SelectMany(e => e.Value))
+                : problem.Title;
+        }
+    }
 }

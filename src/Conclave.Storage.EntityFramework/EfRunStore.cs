@@ -91,8 +91,14 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
         var now = time.GetUtcNow().UtcDateTime;
         var text = ToText(status);
         using var entered = await writes.EnterAsync(cancellationToken);
+
+        // The session's updated_at moves with it, in the same transaction: a client listing sessions sees the run's end.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         await db.Runs.Where(r => r.Id == runId)
             .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, text).SetProperty(r => r.EndedAt, now), cancellationToken);
+        await db.Sessions.Where(s => db.Runs.Any(r => r.Id == runId && r.SessionId == s.Id))
+            .ExecuteUpdateAsync(s => s.SetProperty(session => session.UpdatedAt, now), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<OpenRun>> ListOpenRunsAsync(string? tenantId = null, CancellationToken cancellationToken = default)

@@ -21,7 +21,8 @@ internal static class HealthApi
         app.MapGet("/healthz", () => TypedResults.Ok(new HealthResponse("ok")))
             .WithTags("Health").WithSummary("200 while the process is up.").AllowAnonymous();
         app.MapGet("/readyz", ReadyAsync)
-            .WithTags("Health").WithSummary("200 when storage (and Redis, with several instances) answers; names the model provider, the model and the storage.").AllowAnonymous();
+            .WithTags("Health").WithSummary("200 when storage (and Redis, with several instances) answers; names the model provider, the model and the storage.").AllowAnonymous()
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
     }
 
     private static async Task<Results<Ok<ReadinessResponse>, ProblemHttpResult>> ReadyAsync(

@@ -17,7 +17,6 @@ namespace Conclave.Server.Json;
 [JsonSerializable(typeof(SessionResponse))]
 [JsonSerializable(typeof(List<SessionResponse>))]
 [JsonSerializable(typeof(List<MessageResponse>))]
-[JsonSerializable(typeof(List<JsonElement>))]
 [JsonSerializable(typeof(SkillRequest))]
 [JsonSerializable(typeof(SkillResponse))]
 [JsonSerializable(typeof(List<SkillResponse>))]

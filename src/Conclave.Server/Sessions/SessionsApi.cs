@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using Conclave.Agents;
 using Conclave.Agents.Events;
 using Conclave.Agents.Runs;
@@ -6,29 +7,42 @@ using Conclave.Cluster.Redis;
 using Conclave.Server.Auth;
 using Conclave.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.OpenApi;
 
 namespace Conclave.Server.Sessions;
 
 /// <summary><c>/api/v1/sessions</c>: a tenant's sessions, their history and stored events.</summary>
-internal static class SessionsApi
+internal static partial class SessionsApi
 {
     private const int DefaultPageSize = 50;
     private const int MaxPageSize = 200;
     private const int DefaultEventPage = 1_000;
     private const int MaxEventPage = 10_000;
+    private static readonly string PageLimitRule = $"limit must be a whole number from 1 to {MaxPageSize}";
+    private const string CursorRule = "cursor must be the X-Next-Cursor header of an earlier page";
+    private static readonly string EventLimitRule = $"limit must be a whole number from 1 to {MaxEventPage}";
+    private const string AfterRule = "after must be a whole number, 0 or more";
 
     public static RouteGroupBuilder MapSessionsApi(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/sessions").WithTags("Sessions").RequireAuthorization()
             .ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status404NotFound);
         group.MapPost("/", CreateAsync).WithSummary("Creates a session.");
-        group.MapGet("/", ListAsync).WithSummary("Lists the caller's sessions, newest first; the X-Next-Cursor header gives the next page.");
+        group.MapGet("/", ListAsync).WithSummary("Lists the caller's sessions, newest first; the X-Next-Cursor header gives the next page.")
+            .WithMetadata(new QueryRules(("limit", PageLimitRule), ("cursor", CursorRule)));
         group.MapGet("/{id}", GetAsync).WithSummary("Gets a session.");
         group.MapPatch("/{id}", UpdateAsync).WithSummary("Changes a session's title and/or metadata: a field left out stays, null clears it.")
-            .Accepts<JsonElement>("application/json").ProducesValidationProblem();
+            .ProducesValidationProblem()
+            .AddOpenApiOperationTransformer((operation, context, _) =>
+            {
+                // The handler reads the body as JSON to tell a field left out from a null one; its form is the create request's.
+                operation.RequestBody!.Content!["application/json"].Schema = new OpenApiSchemaReference(nameof(CreateSessionRequest), context.Document);
+                return Task.CompletedTask;
+            });
         group.MapDelete("/{id}", DeleteAsync).WithSummary("Deletes a session: cancels its run, closes its sockets, removes its data and workspace.");
         group.MapGet("/{id}/messages", MessagesAsync).WithSummary("The session's history, oldest first.");
-        group.MapGet("/{id}/events", EventsAsync).WithSummary("Stored events with event_id above `after`, in order.");
+        group.MapGet("/{id}/events", EventsAsync).WithSummary("Stored events with event_id above `after`, in order.")
+            .WithMetadata(new QueryRules(("limit", EventLimitRule), ("after", AfterRule)));
         return group;
     }
 
@@ -56,9 +70,12 @@ internal static class SessionsApi
     private static async Task<Results<Ok<List<SessionResponse>>, ValidationProblem>> ListAsync(
         HttpContext http, ISessionStore sessions, IRunControl runs, int? limit, string? cursor)
     {
-        if (limit is < 1 or > MaxPageSize)
+        var validation = new Validation()
+            .Require(limit is null or (>= 1 and <= MaxPageSize), "limit", QueryRules.Refusal(PageLimitRule, limit))
+            .Require(cursor is null || SessionId().IsMatch(cursor), "cursor", QueryRules.Refusal(CursorRule, cursor));
+        if (!validation.IsValid)
         {
-            return TypedResults.ValidationProblem(new Validation().Add("limit", $"The limit must be between 1 and {MaxPageSize}.").Errors);
+            return TypedResults.ValidationProblem(validation.Errors);
         }
 
         var tenant = Caller.From(http.User).TenantId;
@@ -151,14 +168,15 @@ internal static class SessionsApi
         return TypedResults.Ok(messages.Select(m => new MessageResponse(m.Role, m.Content, m.RunId, m.CreatedAt, m.Tool)).ToList());
     }
 
-    private static async Task<Results<Ok<List<JsonElement>>, ProblemHttpResult, ValidationProblem>> EventsAsync(
+    private static async Task<Results<StoredEventsResult, ProblemHttpResult, ValidationProblem>> EventsAsync(
         string id, HttpContext http, ISessionStore sessions, IEventStore events, long? after, int? limit)
     {
-        if (limit is < 1 or > MaxEventPage || after is < 0)
+        var validation = new Validation()
+            .Require(limit is null or (>= 1 and <= MaxEventPage), "limit", QueryRules.Refusal(EventLimitRule, limit))
+            .Require(after is null or >= 0, "after", QueryRules.Refusal(AfterRule, after));
+        if (!validation.IsValid)
         {
-            return TypedResults.ValidationProblem(new Validation()
-                .Require(limit is null or (>= 1 and <= MaxEventPage), "limit", $"The limit must be between 1 and {MaxEventPage}.")
-                .Require(after is null or >= 0, "after", "after must be 0 or more.").Errors);
+            return TypedResults.ValidationProblem(validation.Errors);
         }
 
         if (await FindAsync(sessions, id, http) is null)
@@ -166,13 +184,16 @@ internal static class SessionsApi
             return NotFoundProblem(id);
         }
 
-        var stored = await events.ReadAfterAsync(id, after ?? 0, limit ?? DefaultEventPage, http.RequestAborted);
-        return TypedResults.Ok(stored.Select(e => JsonDocument.Parse(e.Utf8Json).RootElement).ToList());
+        return new StoredEventsResult(await events.ReadAfterAsync(id, after ?? 0, limit ?? DefaultEventPage, http.RequestAborted));
     }
 
     /// <summary>The caller's session with that id; another tenant's session is as absent as a missing one.</summary>
     internal static Task<SessionRecord?> FindAsync(ISessionStore sessions, string id, HttpContext http) =>
         sessions.FindAsync(Caller.From(http.User).TenantId, id, http.RequestAborted);
+
+    /// <summary>A session id (<see cref="SortableIds"/>): what a cursor, the last id of a page, must be.</summary>
+    [GeneratedRegex("^[0-9a-f]{32}$")]
+    private static partial Regex SessionId();
 
     private static ProblemHttpResult NotFoundProblem(string id) => Problems.NotFound($"There is no session '{id}'.");
 

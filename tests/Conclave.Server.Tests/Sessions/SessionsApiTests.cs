@@ -3,7 +3,10 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Conclave.Agents.Runs;
 using Conclave.Server.Tests.Infrastructure;
+using Conclave.Storage.EntityFramework;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Conclave.Server.Tests.Sessions;
 
@@ -166,6 +169,39 @@ public sealed class SessionsApiTests
 
         Assert.Equal([4L, 5L, 6L, 7L], events.EnumerateArray().Select(e => e.EventId()));
         Assert.Equal([4L, 5L], limited.EnumerateArray().Select(e => e.EventId()));
+    }
+
+    [Fact]
+    public async Task UpdatedAtMovesWhenARunEndsOnTheSession()
+    {
+        var store = (RunEndSignal?)null;
+        await using var server = await ConclaveTestServer.StartAsync(services: services =>
+            services.AddSingleton<IRunStore>(sp => store = new RunEndSignal(ActivatorUtilities.CreateInstance<EfRunStore>(sp))));
+        var session = await server.CreateSessionAsync();
+        var before = (await server.Http.GetFromJsonAsync<JsonElement>($"/api/v1/sessions/{session}")).GetProperty("updated_at").GetDateTime();
+
+        await using (var socket = await server.ConnectAsync(session))
+        {
+            await socket.ChatAsync("stream 2 words");
+        }
+
+        await store!.Ended.Task.WaitAsync(TestSocket.DefaultTimeout);
+        var fetched = await server.Http.GetFromJsonAsync<JsonElement>($"/api/v1/sessions/{session}");
+        var listed = Assert.Single((await server.Http.GetFromJsonAsync<List<JsonElement>>("/api/v1/sessions"))!);
+        Assert.True(fetched.GetProperty("updated_at").GetDateTime() > before, fetched.GetRawText());
+        Assert.Equal(fetched.GetProperty("updated_at").GetDateTime(), listed.GetProperty("updated_at").GetDateTime());
+    }
+
+    /// <summary>The real run store, telling the test once a run is recorded as ended (after its terminal event is sent).</summary>
+    private sealed class RunEndSignal(IRunStore store) : DelegatingRunStore(store)
+    {
+        public TaskCompletionSource Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async Task EndRunAsync(string runId, RunStatus status, CancellationToken cancellationToken = default)
+        {
+            await base.EndRunAsync(runId, status, cancellationToken);
+            Ended.TrySetResult();
+        }
     }
 
     [Fact]

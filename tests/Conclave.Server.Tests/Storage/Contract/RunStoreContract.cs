@@ -27,6 +27,22 @@ public abstract class RunStoreContract
     }
 
     [Fact]
+    public async Task EndingARunMovesItsSessionsUpdatedAtAndNoOtherSessions()
+    {
+        await using var storage = await StartAsync();
+        var session = await storage.NewSessionAsync();
+        var other = await storage.NewSessionAsync();
+        var before = (await storage.Sessions.FindAsync("admin", session))!.UpdatedAt;
+        var otherBefore = (await storage.Sessions.FindAsync("admin", other))!.UpdatedAt;
+        await storage.Runs.BeginRunAsync(new RunRecord("run_1", session, "admin", null, Start), "hello");
+
+        await storage.Runs.EndRunAsync("run_1", RunStatus.Completed);
+
+        Assert.True((await storage.Sessions.FindAsync("admin", session))!.UpdatedAt > before);
+        Assert.Equal(otherBefore, (await storage.Sessions.FindAsync("admin", other))!.UpdatedAt);
+    }
+
+    [Fact]
     public async Task AStoredWaitIsReplacedWholeByTheNextAndGoesWhenDeleted()
     {
         await using var storage = await StartAsync();
