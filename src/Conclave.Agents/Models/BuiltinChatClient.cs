@@ -195,10 +195,10 @@ public sealed partial class BuiltinChatClient(IOptions<BuiltinModelOptions> opti
             return new Reply("The user wants a stream of words.", null, StreamTokens(count));
         }
 
-        if (IsArithmetic(text))
+        if (ArithmeticIn(text) is { } expression)
         {
             return Reply.ToolCall("This is arithmetic; the calculator will evaluate it.", new FunctionCallContent(
-                callId, ToolCatalog.CalculatorName, new Dictionary<string, object?> { ["expression"] = text }));
+                callId, ToolCatalog.CalculatorName, new Dictionary<string, object?> { ["expression"] = expression }));
         }
 
         var restated = text.Length > 200 ? string.Concat(text.AsSpan(0, 200), "...") : text;
@@ -255,6 +255,41 @@ public sealed partial class BuiltinChatClient(IOptions<BuiltinModelOptions> opti
         }
     }
 
+    /// <summary>
+    /// The arithmetic a message asks for: the whole message when it is an expression, else the longest stretch of
+    /// expression characters in it that is one ("what is 12*(3+4)?" gives 12*(3+4)), without a sentence's full stop
+    /// or a parenthesis the stretch does not close or open.
+    /// </summary>
+    private static string? ArithmeticIn(string text)
+    {
+        if (IsArithmetic(text))
+        {
+            return text;
+        }
+
+        string? found = null;
+        foreach (var match in ArithmeticStretch().EnumerateMatches(text))
+        {
+            var stretch = text.AsSpan(match.Index, match.Length).Trim().TrimEnd('.').TrimEnd();
+            while (stretch.Length > 0 && stretch[^1] == ')' && stretch.Count('(') < stretch.Count(')'))
+            {
+                stretch = stretch[..^1].TrimEnd();
+            }
+
+            while (stretch.Length > 0 && stretch[0] == '(' && stretch.Count('(') > stretch.Count(')'))
+            {
+                stretch = stretch[1..].TrimStart();
+            }
+
+            if (stretch.Length > (found?.Length ?? 0) && stretch.ToString() is var candidate && IsArithmetic(candidate))
+            {
+                found = candidate;
+            }
+        }
+
+        return found;
+    }
+
     private static bool IsArithmetic(string text) =>
         Arithmetic().IsMatch(text) && text.Any(char.IsAsciiDigit) && text.AsSpan(1).IndexOfAny("+-*/%^") >= 0;
 
@@ -274,6 +309,9 @@ public sealed partial class BuiltinChatClient(IOptions<BuiltinModelOptions> opti
 
     [GeneratedRegex(@"^[\d\s.+\-*/%^()]+$")]
     private static partial Regex Arithmetic();
+
+    [GeneratedRegex(@"[\d\s.+\-*/%^()]+")]
+    private static partial Regex ArithmeticStretch();
 
     private sealed record Reply(string Thought, FunctionCallContent? Call, IEnumerable<string> Tokens)
     {

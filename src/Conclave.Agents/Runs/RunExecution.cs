@@ -204,7 +204,7 @@ internal sealed partial class RunExecution(
             OperationCanceledException when run.StopReason is not null =>
                 (ErrorCodes.Cancelled, "The run was cancelled.", false, RunStatus.Cancelled),
             AskHumanTimeoutException => (ErrorCodes.Timeout, ex.Message, false, RunStatus.Failed),
-            ModelException => (ErrorCodes.LlmError, ex.Message, true, RunStatus.Failed),
+            ModelException model => (ErrorCodes.LlmError, ex.Message, model.Retryable, RunStatus.Failed),
             ToolStepLimitException => (ErrorCodes.ToolError, ex.Message, false, RunStatus.Failed),
             TeamFailedException team => (team.Code, ex.Message, team.Code is ErrorCodes.LlmError or ErrorCodes.Timeout, RunStatus.Failed),
             _ => (ErrorCodes.Internal, "The run failed unexpectedly.", false, RunStatus.Failed),

@@ -168,7 +168,7 @@ public sealed class TeamOrchestrator(
             messages.Add(new ChatMessage(ChatRole.User, TeamPrompts.PlanRejected(error!)));
         }
 
-        throw new ModelException($"The planner gave no valid plan twice; the second one was rejected because {rejection}.", new InvalidOperationException(rejection));
+        throw new ModelException($"The planner's answer was not a plan: {rejection} (after one more try).", new InvalidOperationException(rejection));
     }
 
     private async Task ExecuteAsync(
@@ -338,13 +338,19 @@ public sealed class TeamOrchestrator(
         var other => $"{other}: not done because a task it depends on failed",
     };
 
-    /// <summary>One whole answer of the model, its usage counted on the run.</summary>
+    /// <summary>
+    /// One whole answer of the model, its usage counted on the run. It is streamed and gathered, as the agents' answers
+    /// are: some OpenAI-compatible endpoints answer only as a stream.
+    /// </summary>
     private async Task<string> AskModelAsync(Run run, List<ChatMessage> messages, ChatOptions? chatOptions, CancellationToken cancellationToken)
     {
-        ChatResponse response;
+        var updates = new List<ChatResponseUpdate>();
         try
         {
-            response = await model.GetResponseAsync(messages, chatOptions, cancellationToken);
+            await foreach (var update in model.GetStreamingResponseAsync(messages, chatOptions, cancellationToken))
+            {
+                updates.Add(update);
+            }
         }
         catch (Exception ex)
         {
@@ -353,6 +359,7 @@ public sealed class TeamOrchestrator(
             throw ModelException.From(ex, cancellationToken);
         }
 
+        var response = updates.ToChatResponse();
         run.AddUsage(response.Usage is { } usage
             ? new Usage(usage.InputTokenCount ?? 0, usage.OutputTokenCount ?? 0)
             : tokens.Estimate(messages, outputTokens: response.Text.Length / 4));

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
 
 namespace Conclave.Agents.Teams;
 
@@ -19,20 +20,16 @@ public sealed record PlanTask(
 /// Reads the planner's answer and checks it: a JSON object <c>{"tasks": [...]}</c> (or the bare array),
 /// known experts, unique ids, dependencies that exist, no cycles, and at most the allowed number of tasks.
 /// </summary>
-public static class TeamPlanReader
+public static partial class TeamPlanReader
 {
     /// <summary>The plan, or null with the reason it is not valid (told back to the planner).</summary>
     public static (IReadOnlyList<PlanTask>? Plan, string? Error) Read(string answer, IReadOnlyCollection<string> experts, int maxTasks)
     {
         ArgumentNullException.ThrowIfNull(answer);
-        List<PlanTask>? tasks;
-        try
+        var (tasks, unreadable) = Parse(answer);
+        if (unreadable is not null)
         {
-            tasks = Parse(ExtractJson(answer));
-        }
-        catch (JsonException ex)
-        {
-            return (null, $"the answer is not the JSON plan asked for ({ex.Message})");
+            return (null, unreadable);
         }
 
         if (tasks is null || tasks.Count == 0)
@@ -77,26 +74,70 @@ public static class TeamPlanReader
             : (tasks, null);
     }
 
-    private static List<PlanTask>? Parse(string json)
+    /// <summary>The tasks of the first JSON in the answer, or why there are none, in words.</summary>
+    private static (List<PlanTask>? Tasks, string? Error) Parse(string answer)
     {
-        using var document = JsonDocument.Parse(json);
-        var root = document.RootElement;
-        var array = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("tasks", out var tasks) ? tasks : root;
-        if (array.ValueKind != JsonValueKind.Array)
+        JsonDocument? document = null;
+        foreach (var candidate in JsonCandidates(answer))
         {
-            throw new JsonException("expected an object with a 'tasks' array");
+            try
+            {
+                document = JsonDocument.Parse(candidate);
+                break;
+            }
+            catch (JsonException)
+            {
+                // Not JSON: the next candidate may be.
+            }
         }
 
-        return array.Deserialize<List<PlanTask>>();
+        if (document is null)
+        {
+            return (null, "the answer holds no JSON object with a \"tasks\" list");
+        }
+
+        using (document)
+        {
+            var root = document.RootElement;
+            var array = root.ValueKind == JsonValueKind.Object && root.TryGetProperty("tasks", out var tasks) ? tasks : root;
+            if (array.ValueKind != JsonValueKind.Array)
+            {
+                return (null, "the answer's JSON has no \"tasks\" list");
+            }
+
+            try
+            {
+                return (array.Deserialize<List<PlanTask>>(), null);
+            }
+            catch (JsonException)
+            {
+                return (null, "the plan's tasks are not objects with a task_id, a title, an expert and depends_on (a list of task ids)");
+            }
+        }
     }
 
-    // Models often wrap JSON in prose or a ``` fence: take the outermost object or array.
-    private static string ExtractJson(string answer)
+    /// <summary>
+    /// Where the plan's JSON may be, most likely first: the answer itself, the inside of each ``` fence, and the
+    /// stretch from the first brace or bracket to the last (JSON inside prose).
+    /// </summary>
+    private static IEnumerable<string> JsonCandidates(string answer)
     {
+        yield return answer;
+        foreach (Match fence in Fence().Matches(answer))
+        {
+            yield return fence.Groups[1].Value;
+        }
+
         var start = answer.IndexOfAny(['{', '[']);
         var end = answer.LastIndexOfAny(['}', ']']);
-        return start >= 0 && end > start ? answer[start..(end + 1)] : answer;
+        if (start >= 0 && end > start)
+        {
+            yield return answer[start..(end + 1)];
+        }
     }
+
+    [GeneratedRegex("```(?:json)?(.*?)```", RegexOptions.Singleline | RegexOptions.IgnoreCase)]
+    private static partial Regex Fence();
 
     private static List<string>? FindCycle(List<PlanTask> tasks)
     {

@@ -38,7 +38,28 @@ internal sealed class LlmOptions
     /// <summary>How long one attempt may wait for the provider's answer to begin.</summary>
     public int AttemptTimeoutSeconds { get; set; } = 120;
 
+    /// <summary>How long <c>/readyz</c> keeps the model endpoint's last probe before it probes again; 0 probes every time.</summary>
+    public int ReadinessCacheSeconds { get; set; } = 5;
+
     public bool IsBuiltin => string.Equals(Provider, Builtin, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The endpoint the provider is reached at: <see cref="Endpoint"/>, or the provider's default; null for builtin.</summary>
+    public Uri? EffectiveEndpoint => Endpoint ?? Provider.ToLowerInvariant() switch
+    {
+        OpenAI => new Uri("https://api.openai.com/v1/"),
+        Ollama => new Uri("http://localhost:11434/"),
+        Anthropic => new Uri("https://api.anthropic.com/"),
+        _ => null,
+    };
+
+    /// <summary>The provider and its endpoint as errors name them, e.g. <c>ollama at http://localhost:11434/</c>: never the user info or query an endpoint may carry.</summary>
+    public string Describe() => EffectiveEndpoint is { } endpoint
+        ? $"{Provider.ToLowerInvariant()} at {endpoint.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.UriEscaped)}"
+        : Provider.ToLowerInvariant();
+
+    /// <summary>The text with the API key, should it appear, replaced: provider error messages may quote it.</summary>
+    public string WithoutKey(string text) =>
+        string.IsNullOrEmpty(ApiKey) ? text : text.Replace(ApiKey, "***", StringComparison.Ordinal);
 }
 
 /// <summary>Stops the start with a message naming the setting when the model settings cannot work.</summary>
@@ -96,6 +117,11 @@ internal sealed class LlmOptionsValidator : IValidateOptions<LlmOptions>
         if (options.AttemptTimeoutSeconds is < 1 or > 3600)
         {
             failures.Add("Conclave:Llm:AttemptTimeoutSeconds must be between 1 and 3600.");
+        }
+
+        if (options.ReadinessCacheSeconds is < 0 or > 3600)
+        {
+            failures.Add("Conclave:Llm:ReadinessCacheSeconds must be between 0 and 3600.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -14,7 +14,8 @@ namespace Conclave.Server.Models;
 /// <summary>
 /// The session model as one <see cref="IChatClient"/>, whichever provider serves it. Provider clients use
 /// an HttpClient whose retry policy (429 with Retry-After, 5xx, timeouts) acts before an answer begins;
-/// a stream that breaks later is not retried: the run ends with <c>llm_error</c>.
+/// a stream that breaks later is not retried: the run ends with <c>llm_error</c>, which names the provider, its endpoint and
+/// what happened (<see cref="ModelErrors"/>).
 /// </summary>
 internal static class ModelProviders
 {
@@ -23,7 +24,8 @@ internal static class ModelProviders
     public static IServiceCollection AddModel(this IServiceCollection services)
     {
         services.AddTransient<AbortOnCancel.Handler>();
-        services.AddHttpClient(HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+        services.AddTransient<ModelErrors.Recorder>();
+        var http = services.AddHttpClient(HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
                 ConnectTimeout = TimeSpan.FromSeconds(30),
@@ -32,23 +34,27 @@ internal static class ModelProviders
                 MaxResponseDrainSize = 0,
                 ResponseDrainTimeout = TimeSpan.Zero,
             })
-            .AddHttpMessageHandler<AbortOnCancel.Handler>()
-            .AddResilienceHandler("llm", (pipeline, context) =>
+            .AddHttpMessageHandler<AbortOnCancel.Handler>();
+        http.AddResilienceHandler("llm", (pipeline, context) =>
+        {
+            var options = context.ServiceProvider.GetRequiredService<IOptions<LlmOptions>>().Value;
+            pipeline.AddRetry(new HttpRetryStrategyOptions
             {
-                var options = context.ServiceProvider.GetRequiredService<IOptions<LlmOptions>>().Value;
-                pipeline.AddRetry(new HttpRetryStrategyOptions
-                {
-                    MaxRetryAttempts = Math.Max(1, options.MaxRetries),
-                    ShouldHandle = args => options.MaxRetries == 0
-                        ? PredicateResult.False()
-                        : HttpClientResiliencePredicates.IsTransient(args.Outcome) ? PredicateResult.True() : PredicateResult.False(),
-                    BackoffType = DelayBackoffType.Exponential,
-                    UseJitter = true,
-                    Delay = TimeSpan.FromMilliseconds(options.RetryBaseDelayMs),
-                    ShouldRetryAfterHeader = true,
-                });
+                MaxRetryAttempts = Math.Max(1, options.MaxRetries),
+                ShouldHandle = args => options.MaxRetries == 0
+                    ? PredicateResult.False()
+                    : HttpClientResiliencePredicates.IsTransient(args.Outcome) ? PredicateResult.True() : PredicateResult.False(),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(options.RetryBaseDelayMs),
+                ShouldRetryAfterHeader = true,
+            });
                 pipeline.AddTimeout(TimeSpan.FromSeconds(options.AttemptTimeoutSeconds));
             });
+        // Inside the retries: it sees every attempt.
+        http.AddHttpMessageHandler<ModelErrors.Recorder>();
+        services.AddHttpClient(ModelReadiness.HttpClientName, client => client.Timeout = ModelReadiness.ProbeTimeout);
+        services.AddSingleton<ModelReadiness>();
 
         services.AddChatClient(Create)
             .UseLogging()
@@ -74,7 +80,7 @@ internal static class ModelProviders
 
         var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName);
         var model = options.Model!;
-        return options.Provider.ToLowerInvariant() switch
+        IChatClient provider = options.Provider.ToLowerInvariant() switch
         {
             LlmOptions.OpenAI => new AbortOnCancel.ChatClient(new OpenAI.Chat.ChatClient(
                 model,
@@ -97,6 +103,7 @@ internal static class ModelProviders
             }.AsIChatClient(model, options.MaxOutputTokens ?? 4096)),
             _ => throw new InvalidOperationException($"Conclave:Llm:Provider '{options.Provider}' is not known."),
         };
+        return new ModelErrors.ChatClient(provider, options);
     }
 
     private static HttpClient WithBase(HttpClient http, Uri endpoint)

@@ -276,6 +276,44 @@ public sealed class BuiltinChatClientTests
         Assert.Equal(ChatFinishReason.Stop, response.FinishReason);
     }
 
+    [Theory]
+    [InlineData("what is 12*(3+4)?", "12*(3+4)")]
+    [InlineData("What's (2 + 3) * 4, please", "(2 + 3) * 4")]
+    [InlineData("(how much is 2+2)", "2+2")]
+    [InlineData("Compute 1.5*2. Thanks!", "1.5*2")]
+    [InlineData("is 7 more than 2^3 - 10 / 5?", "2^3 - 10 / 5")]
+    public async Task ArithmeticInsideAQuestionGoesToTheCalculator(string message, string expression)
+    {
+        var call = await CallAsync(Model(), User(message));
+
+        Assert.Equal(ToolCatalog.CalculatorName, call.Name);
+        Assert.Equal(expression, call.Arguments?["expression"]?.ToString());
+    }
+
+    [Fact]
+    public async Task AfterTheCalculatorAQuestionGetsTheAnswer()
+    {
+        var call = await CallAsync(Model(), User("what is 12*(3+4)?"));
+        var result = ArithmeticEvaluator.Format(ArithmeticEvaluator.Evaluate(call.Arguments!["expression"]!.ToString()!));
+
+        var updates = await StreamAsync(Model(), User("what is 12*(3+4)?"), Assistant(call), ToolResult(call, result));
+
+        Assert.Equal("The answer is 84.", Answer(updates));
+    }
+
+    [Theory]
+    [InlineData("echo: what is 1+1?")]
+    [InlineData("ask me: what is 1+1?")]
+    [InlineData("stream 3 words, then 1+1")]
+    [InlineData("COVID-19 came in 2020")]
+    [InlineData("version 3.12 is out")]
+    public async Task EarlierRulesWinAndNumbersWithoutAnOperationAreNotArithmetic(string message)
+    {
+        var updates = await StreamAsync(Model(), User(message));
+
+        Assert.DoesNotContain(updates.SelectMany(u => u.Contents).OfType<FunctionCallContent>(), c => c.Name == ToolCatalog.CalculatorName);
+    }
+
     private static BuiltinChatClient Model(int tokenDelayMs = 0) =>
         new(Options.Create(new BuiltinModelOptions { TokenDelayMs = tokenDelayMs }));
 

@@ -30,6 +30,30 @@ public sealed class TeamPlanReaderTests
         Assert.NotNull(TeamPlanReader.Read(bare, Experts, 8).Plan);
     }
 
+    [Fact]
+    public void PlanInAFenceIsReadWhenTheProseAroundItHasBracesToo()
+    {
+        var answer = "Plan {draft}:\n```json\n{\"tasks\": [{\"task_id\": \"a\", \"title\": \"A\", \"expert\": \"analyst\"}]}\n```\nThe analyst {alone} will do.";
+
+        var (plan, error) = TeamPlanReader.Read(answer, Experts, 8);
+
+        Assert.Null(error);
+        Assert.Equal("a", Assert.Single(plan!).TaskId);
+    }
+
+    [Theory]
+    [InlineData("no plan here", "the answer holds no JSON object with a \"tasks\" list")]
+    [InlineData("{\"tasks\": [", "the answer holds no JSON object with a \"tasks\" list")]
+    [InlineData("""{"steps": 3}""", "the answer's JSON has no \"tasks\" list")]
+    [InlineData("""{"tasks": [1, 2]}""", "the plan's tasks are not objects with a task_id, a title, an expert and depends_on (a list of task ids)")]
+    public void UnreadablePlanIsRefusedInWords(string answer, string reason)
+    {
+        var (plan, error) = TeamPlanReader.Read(answer, Experts, 8);
+
+        Assert.Null(plan);
+        Assert.Equal(reason, error);
+    }
+
     [Theory]
     [InlineData("""{"tasks": []}""", "no tasks")]
     [InlineData("""{"tasks": [{"task_id": "a", "title": "A", "expert": "pilot"}]}""", "pilot")]

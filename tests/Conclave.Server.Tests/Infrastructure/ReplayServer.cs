@@ -89,7 +89,8 @@ internal sealed class ReplayServer : IAsyncDisposable
         {
             Path = context.Request.Path + context.Request.QueryString,
             Body = await reader.ReadToEndAsync(),
-            Headers = context.Request.Headers,
+            // A copy: Kestrel reuses the request's own headers once the response is done.
+            Headers = new HeaderDictionary(context.Request.Headers.ToDictionary(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase)),
             ReceivedAt = DateTime.UtcNow,
         };
         Requests.Enqueue(request);

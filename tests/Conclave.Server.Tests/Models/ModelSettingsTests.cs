@@ -31,27 +31,31 @@ public sealed class ModelSettingsTests
     [Fact]
     public async Task LocalOpenAICompatibleServerNeedsNoKey()
     {
+        await using var provider = await ReplayServer.StartAsync(new ReplayResponse(200, "application/json", ["{}"]));
         await using var server = await ConclaveTestServer.StartAsync(new Dictionary<string, string?>
         {
             ["Conclave:Llm:Provider"] = "openai",
             ["Conclave:Llm:Model"] = "local-model",
-            ["Conclave:Llm:Endpoint"] = "http://127.0.0.1:9/v1/",
+            ["Conclave:Llm:Endpoint"] = new Uri(provider.BaseUri, "/v1/").ToString(),
         });
 
         var ready = await server.Http.GetFromJsonAsync<JsonElement>("/readyz");
 
         Assert.Equal("openai", ready.Str("provider"));
         Assert.Equal("local-model", ready.Str("model"));
+        Assert.False(Assert.Single(provider.Requests).Headers.ContainsKey("Authorization"));
     }
 
     [Fact]
     public async Task ReadinessNamesProviderAndModelButNeverTheKey()
     {
+        await using var provider = await ReplayServer.StartAsync(new ReplayResponse(200, "application/json", ["{}"]));
         await using var server = await ConclaveTestServer.StartAsync(new Dictionary<string, string?>
         {
             ["Conclave:Llm:Provider"] = "anthropic",
             ["Conclave:Llm:Model"] = "claude-x",
             ["Conclave:Llm:ApiKey"] = "sk-ant-secret-123",
+            ["Conclave:Llm:Endpoint"] = provider.BaseUri.ToString(),
         });
 
         var body = await server.CreateClient(null).GetStringAsync("/readyz");

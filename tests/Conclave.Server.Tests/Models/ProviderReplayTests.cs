@@ -129,7 +129,56 @@ public sealed class ProviderReplayTests
         Assert.Equal("error", frames[^1].Type());
         Assert.Equal("llm_error", frames[^1].Str("code"));
         Assert.True(frames[^1].GetProperty("retryable").GetBoolean());
+        Assert.StartsWith($"The model failed: {wire.Name} at {EndpointOf(wire, provider)} broke off its answer: ", frames[^1].Str("message"), StringComparison.Ordinal);
         Assert.Single(provider.Requests);
+    }
+
+    public static TheoryData<ProviderWire, int> RefusedRequests => Statuses(401, 404);
+
+    public static TheoryData<ProviderWire, int> TransientFailures => Statuses(429, 500);
+
+    [Theory]
+    [MemberData(nameof(RefusedRequests))]
+    public async Task RefusedRequestEndsWithLlmErrorThatIsNotRetryableNamingProviderEndpointAndStatus(ProviderWire wire, int status)
+    {
+        var key = wire.Settings(new Uri("http://127.0.0.1/")).GetValueOrDefault("Conclave:Llm:ApiKey");
+        await using var provider = await ReplayServer.StartAsync(
+            new ReplayResponse(status, "application/json", [wire.Error($"Refused with the key {key ?? "(none)"}.")]));
+        await using var server = await StartConclaveAsync(wire, provider);
+        await using var socket = await server.ConnectAsync(await server.CreateSessionAsync());
+
+        var frames = await socket.ChatAsync("hi");
+
+        var error = frames[^1];
+        Assert.Equal("llm_error", error.Str("code"));
+        Assert.False(error.GetProperty("retryable").GetBoolean());
+        var reason = status == 401 ? "Unauthorized" : "Not Found";
+        Assert.Equal(
+            $"The model failed: {wire.Name} at {EndpointOf(wire, provider)} answered {status} {reason}: Refused with the key {(key is null ? "(none)" : "***")}.",
+            error.Str("message"));
+        Assert.Single(provider.Requests);
+    }
+
+    [Theory]
+    [MemberData(nameof(TransientFailures))]
+    public async Task TransientFailureThatOutlastsTheRetriesEndsWithRetryableLlmErrorNamingTheStatus(ProviderWire wire, int status)
+    {
+        var failure = new ReplayResponse(status, "application/json", [wire.Error("try later")]);
+        await using var provider = await ReplayServer.StartAsync(failure, failure);
+        var settings = wire.Settings(provider.BaseUri);
+        settings["Conclave:Llm:RetryBaseDelayMs"] = "10";
+        settings["Conclave:Llm:MaxRetries"] = "1";
+        await using var server = await ConclaveTestServer.StartAsync(settings);
+        await using var socket = await server.ConnectAsync(await server.CreateSessionAsync());
+
+        var frames = await socket.ChatAsync("hi");
+
+        var error = frames[^1];
+        Assert.Equal("llm_error", error.Str("code"));
+        Assert.True(error.GetProperty("retryable").GetBoolean());
+        var reason = status == 429 ? "Too Many Requests" : "Internal Server Error";
+        Assert.Equal($"The model failed: {wire.Name} at {EndpointOf(wire, provider)} answered {status} {reason}: try later (2 attempts).", error.Str("message"));
+        Assert.Equal(2, provider.Requests.Count);
     }
 
     [Theory]
@@ -170,6 +219,22 @@ public sealed class ProviderReplayTests
     }
 
     private static ReplayResponse Ok(ProviderWire wire, IReadOnlyList<string> chunks) => new(200, wire.ContentType, chunks);
+
+    private static string EndpointOf(ProviderWire wire, ReplayServer provider) => wire.Settings(provider.BaseUri)["Conclave:Llm:Endpoint"]!;
+
+    private static TheoryData<ProviderWire, int> Statuses(params int[] statuses)
+    {
+        var data = new TheoryData<ProviderWire, int>();
+        foreach (var wire in new ProviderWire[] { new OpenAIWire(), new OllamaWire(), new AnthropicWire() })
+        {
+            foreach (var status in statuses)
+            {
+                data.Add(wire, status);
+            }
+        }
+
+        return data;
+    }
 
     private static string ExpectedPath(ProviderWire wire) => wire switch
     {

@@ -21,6 +21,12 @@ public abstract class ProviderWire
     /// <summary>A chunk the client cannot parse.</summary>
     public abstract string Malformed { get; }
 
+    /// <summary>An error answer's JSON body, as the provider writes it.</summary>
+    public abstract string Error(string message);
+
+    /// <summary>The path of the provider's cheapest read, which <c>/readyz</c> probes.</summary>
+    public abstract string ProbePath { get; }
+
     public override string ToString() => Name;
 
     protected static string Json(object value) => JsonSerializer.Serialize(value);
@@ -43,6 +49,10 @@ public sealed class OpenAIWire : ProviderWire
     public override string ContentType => "text/event-stream";
 
     public override string Malformed => "data: {\"id\": \"c1\", \"choices\": [{\"delta\": \n\n";
+
+    public override string ProbePath => "/v1/models";
+
+    public override string Error(string message) => Json(new { error = new { message, type = "invalid_request_error", param = (string?)null, code = "error" } });
 
     public override Dictionary<string, string?> Settings(Uri endpoint) => new()
     {
@@ -93,6 +103,10 @@ public sealed class OllamaWire : ProviderWire
 
     public override string Malformed => "{\"model\": \"llama-test\", \"message\": {\"role\": \n";
 
+    public override string ProbePath => "/api/version";
+
+    public override string Error(string message) => Json(new { error = message });
+
     public override Dictionary<string, string?> Settings(Uri endpoint) => new()
     {
         ["Conclave:Llm:Provider"] = "ollama",
@@ -133,6 +147,10 @@ public sealed class AnthropicWire : ProviderWire
     public override string ContentType => "text/event-stream";
 
     public override string Malformed => "event: content_block_delta\ndata: {\"type\": \"content_block_delta\", \"index\": \n\n";
+
+    public override string ProbePath => "/v1/models";
+
+    public override string Error(string message) => Json(new { type = "error", error = new { type = "api_error", message } });
 
     public override Dictionary<string, string?> Settings(Uri endpoint) => new()
     {
