@@ -24,8 +24,10 @@ internal sealed class RunSetup(
     InstanceIdentity instance,
     TimeProvider time)
 {
-    // How long a new run waits for another instance's run that is finishing up: 40 tries, 50 ms apart.
-    private const int FinishingAttempts = 40;
+    // How long a new run waits for another instance's run that is finishing up (its terminal event stored, its record
+    // about to end): 200 tries, 50 ms apart. Only a finishing run is waited for, so the wait can be generous: on a busy
+    // machine the other instance took more than the 2 s this once was between storing the terminal event and ending the record.
+    private const int FinishingAttempts = 200;
     private static readonly TimeSpan FinishingRetryDelay = TimeSpan.FromMilliseconds(50);
 
     private readonly SemaphoreSlim _turns = new(agent.MaxConcurrentRunSetup, agent.MaxConcurrentRunSetup);
