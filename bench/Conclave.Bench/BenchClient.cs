@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
@@ -26,14 +27,6 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
         return body.GetProperty("id").GetString()!;
     }
 
-    /// <summary>Has the server run a full, compacting garbage collection that gives unused memory back to the system.</summary>
-    public async Task CollectServerGarbageAsync()
-    {
-        using var response = await _http.PostAsync("/bench/collect", null);
-        response.EnsureSuccessStatusCode();
-        await Task.Delay(500);
-    }
-
     /// <summary>How many methods the server's just-in-time compiler has compiled so far (every tier).</summary>
     public async Task<long> ServerCompiledMethodsAsync() =>
         long.Parse(await _http.GetStringAsync("/bench/compiled"), System.Globalization.CultureInfo.InvariantCulture);
@@ -52,28 +45,30 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
         return socket;
     }
 
-    public static Task SendMessageAsync(ClientWebSocket socket, string content, CancellationToken cancellationToken = default) =>
-        socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(new { type = "message", content }), WebSocketMessageType.Text, true, cancellationToken);
+    /// <summary>Sends a <c>message</c> frame; returns the <see cref="Stopwatch"/> timestamp taken just before the send.</summary>
+    public static async Task<long> SendMessageAsync(ClientWebSocket socket, string content, CancellationToken cancellationToken = default)
+    {
+        var frame = JsonSerializer.SerializeToUtf8Bytes(new { type = "message", content });
+        var sentAt = Stopwatch.GetTimestamp();
+        await socket.SendAsync(frame, WebSocketMessageType.Text, true, cancellationToken);
+        return sentAt;
+    }
 
-    /// <summary>
-    /// Reads a run to its end. <paramref name="onToken"/> gets each token's server timestamp and the time it arrived;
-    /// returns the number of tokens.
-    /// </summary>
-    public static async Task<int> ReadRunAsync(ClientWebSocket socket, Action<DateTime, DateTime>? onToken, CancellationToken cancellationToken = default)
+    /// <summary>Reads a run to its end; <paramref name="onToken"/> gets each token frame as it arrives. Returns the number of tokens.</summary>
+    public static async Task<int> ReadRunAsync(ClientWebSocket socket, Action<TokenArrival>? onToken, CancellationToken cancellationToken = default)
     {
         var buffer = new byte[64 * 1024];
         var tokens = 0;
         while (true)
         {
             var length = await ReceiveFrameAsync(socket, buffer, cancellationToken);
+            var receivedAt = Stopwatch.GetTimestamp();
+            var received = DateTime.UtcNow;
             var frame = buffer.AsSpan(0, length);
             if (frame.StartsWith(TokenPrefix))
             {
                 tokens++;
-                if (onToken is not null)
-                {
-                    onToken(TimestampOf(frame), DateTime.UtcNow);
-                }
+                onToken?.Invoke(new TokenArrival(TimestampOf(frame), received, receivedAt));
             }
             else if (frame.StartsWith(FinalPrefix))
             {
@@ -122,4 +117,17 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
         value = value[..value.IndexOf((byte)'"')];
         return Utf8Parser.TryParse(value, out DateTime ts, out _, 'O') ? ts.ToUniversalTime() : DateTime.Parse(Encoding.UTF8.GetString(value), null, System.Globalization.DateTimeStyles.RoundtripKind);
     }
+}
+
+/// <summary>
+/// A token frame as the client got it: the server's <c>ts</c> (stamped when the model's token was appended to the
+/// session's log), and when it arrived, by the wall clock and by <see cref="Stopwatch"/>.
+/// </summary>
+internal readonly record struct TokenArrival(DateTime Stamped, DateTime Received, long ReceivedAt)
+{
+    /// <summary>The delivery lag: from the server's stamp to the client's receive (one machine, one clock).</summary>
+    public double LagMilliseconds => (Received - Stamped).TotalMilliseconds;
+
+    /// <summary>Milliseconds from <paramref name="sentAt"/> (a <see cref="Stopwatch"/> timestamp) to the arrival.</summary>
+    public double MillisecondsSince(long sentAt) => Stopwatch.GetElapsedTime(sentAt, ReceivedAt).TotalMilliseconds;
 }

@@ -3,18 +3,44 @@ using System.Net.WebSockets;
 
 namespace Conclave.Bench;
 
-/// <summary>One measured figure, Conclave's and the baseline's, with its goal.</summary>
-internal sealed record Figure(string Scenario, string Metric, string Unit, double Conclave, double? Baseline, string Goal, bool? Met, bool HigherIsBetter)
+/// <summary>
+/// One measured figure of a Conclave server (<paramref name="Server"/> names its storage) beside the baseline's, with its
+/// goal and whether it is met (null: measured, no goal).
+/// </summary>
+internal sealed record Figure(string Scenario, string Server, string Metric, string Unit, double Conclave, double? Baseline, string Goal, bool? Met)
 {
     public double? Ratio => Baseline is > 0 ? Conclave / Baseline : null;
 }
 
-/// <summary>Sizes of a run: the full sizes of the issue, or tiny ones that only prove the bench still works.</summary>
-internal sealed record Sizes(int RelayWords, int Sessions, int SessionWords, int IdleSockets, int FirstTokenRuns, TimeSpan RestDuration, int RestConcurrency)
+/// <summary>Latencies of one server in one scenario, in milliseconds, sorted.</summary>
+internal sealed class Latencies(IEnumerable<double> milliseconds)
 {
-    public static Sizes Full { get; } = new(100_000, 1_000, 200, 10_000, 100, TimeSpan.FromSeconds(10), 32);
+    /// <summary>The percentiles the report and the charts show, with their names.</summary>
+    public static IReadOnlyList<(string Name, double P)> Shown { get; } = [("p50", 0.50), ("p90", 0.90), ("p99", 0.99), ("p99.9", 0.999), ("max", 1.0)];
 
-    public static Sizes Smoke { get; } = new(2_000, 10, 20, 50, 5, TimeSpan.FromSeconds(1), 4);
+    private readonly double[] _sorted = [.. milliseconds.Order()];
+
+    public int Count => _sorted.Length;
+
+    public double P50 => At(0.50);
+
+    public double P99 => At(0.99);
+
+    public double Max => At(1.0);
+
+    public double At(double p) => Scenarios.Percentile(_sorted, p);
+}
+
+/// <summary>What scenario 2 measured on one server.</summary>
+internal sealed record ConcurrencyResult(Latencies FirstToken, Latencies Lag, int Completed, string? FirstFailure, TimeSpan Took, double CpuMicrosecondsPerToken);
+
+/// <summary>Sizes of a run: the full sizes of the issue, or tiny ones that only prove the bench still works.</summary>
+internal sealed record Sizes(
+    int RelayWords, int Sessions, int SessionWords, int IdleSockets, TimeSpan IdleQuiet, TimeSpan IdleSettle, int FirstTokenRuns, TimeSpan RestDuration, int RestConcurrency)
+{
+    public static Sizes Full { get; } = new(100_000, 1_000, 200, 10_000, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5), 100, TimeSpan.FromSeconds(10), 32);
+
+    public static Sizes Smoke { get; } = new(2_000, 10, 20, 50, TimeSpan.FromSeconds(0.2), TimeSpan.FromSeconds(0.5), 5, TimeSpan.FromSeconds(1), 4);
 }
 
 /// <summary>The scenarios of the benchmark; each runs the same client code against a server and returns what it measured.</summary>
@@ -78,56 +104,79 @@ internal static class Scenarios
     }
 
     /// <summary>
-    /// Scenario 2: many sessions streaming at once; per-token delay from the server's stamp to the client, how long the
-    /// runs took, and the server's processor time per token.
+    /// Scenario 2: many sessions streaming at once, after one unmeasured burst of <paramref name="warmUpRuns"/> short runs
+    /// on sessions of their own (so that the runtime's first compilations are not counted). Each run's first token from
+    /// the client's send, every token's delivery lag (stamp to receive), how many runs completed, how long they took,
+    /// and the server's processor time per token.
     /// </summary>
-    public static async Task<(double P50, double P99, int Completed, int Tokens, TimeSpan Took, double CpuMicrosecondsPerToken)> ConcurrencyAsync(
-        ServerUnderTest server, int sessions, int words)
+    public static async Task<ConcurrencyResult> ConcurrencyAsync(ServerUnderTest server, int sessions, int words, int warmUpRuns)
     {
         using var client = new BenchClient(server.BaseUri);
+        var warmUp = await OpenAsync(client, warmUpRuns);
+        await FirstTokensAsync(warmUp);
+        await Task.WhenAll(warmUp.Select(CloseAsync));
+        await Task.Delay(1000);
+
         var sockets = await OpenAsync(client, sessions);
-        var delays = new List<double>[sessions];
+        var firsts = new double[sessions];
+        var lags = new List<double>[sessions];
         var completed = 0;
+        string? firstFailure = null;
         var cpuBefore = server.CpuTime();
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(sockets.Select(async (socket, i) =>
         {
-            var mine = delays[i] = new List<double>(words);
-            await BenchClient.SendMessageAsync(socket, $"stream {words} words");
-            await BenchClient.ReadRunAsync(socket, (stamped, received) => mine.Add((received - stamped).TotalMilliseconds));
-            Interlocked.Increment(ref completed);
+            var mine = lags[i] = new List<double>(words);
+            firsts[i] = double.NaN;
+            try
+            {
+                var sentAt = await BenchClient.SendMessageAsync(socket, $"stream {words} words");
+                await BenchClient.ReadRunAsync(socket, token =>
+                {
+                    if (mine.Count == 0)
+                    {
+                        firsts[i] = token.MillisecondsSince(sentAt);
+                    }
+
+                    mine.Add(token.LagMilliseconds);
+                });
+                Interlocked.Increment(ref completed);
+            }
+            catch (Exception ex) when (ex is WebSocketException or InvalidOperationException)
+            {
+                Interlocked.CompareExchange(ref firstFailure, ex.Message, null);
+            }
         }));
         watch.Stop();
         var cpu = server.CpuTime() - cpuBefore;
         await Task.WhenAll(sockets.Select(CloseAsync));
-        var all = delays.SelectMany(d => d).Order().ToArray();
-        return (Percentile(all, 0.50), Percentile(all, 0.99), completed, all.Length, watch.Elapsed, cpu.TotalMicroseconds / Math.Max(1, all.Length));
+        var tokens = lags.Sum(l => l.Count);
+        return new ConcurrencyResult(
+            new Latencies(firsts.Where(f => !double.IsNaN(f))), new Latencies(lags.SelectMany(l => l)), completed, firstFailure, watch.Elapsed,
+            cpu.TotalMicroseconds / Math.Max(1, tokens));
     }
 
     public static double Median(IEnumerable<double> values) => Percentile([.. values.Order()], 0.50);
 
-    /// <summary>Scenario 3: sockets that only stay connected; the server's resident memory per socket.</summary>
-    public static async Task<double> IdleDensityAsync(ServerUnderTest server, int sockets)
+    /// <summary>
+    /// Scenario 3: sockets that only stay connected, all on one session; the growth of the server's resident memory per
+    /// socket. Sampled after <paramref name="quiet"/> with nothing running, then <paramref name="settle"/> after the
+    /// last socket is open, with no collection forced: what an operator's monitor shows.
+    /// </summary>
+    public static async Task<double> IdleDensityAsync(ServerUnderTest server, int sockets, TimeSpan quiet, TimeSpan settle)
     {
         using var client = new BenchClient(server.BaseUri);
-        var sessions = new List<string>();
-        for (var i = 0; i < Math.Max(1, sockets / 100); i++)
-        {
-            sessions.Add(await client.CreateSessionAsync());
-        }
-
-        // Both samples after a full, compacting collection: what the sockets hold, not what garbage the collector has
-        // not yet reclaimed (which depends on what ran before).
-        await client.CollectServerGarbageAsync();
+        var session = await client.CreateSessionAsync();
+        await Task.Delay(quiet);
         var before = server.ResidentKiB();
         var open = new List<ClientWebSocket>(sockets);
         using var gate = new SemaphoreSlim(64);
-        var connects = Enumerable.Range(0, sockets).Select(async i =>
+        var connects = Enumerable.Range(0, sockets).Select(async _ =>
         {
             await gate.WaitAsync();
             try
             {
-                var socket = await client.ConnectAsync(sessions[i % sessions.Count]);
+                var socket = await client.ConnectAsync(session);
                 lock (open)
                 {
                     open.Add(socket);
@@ -139,8 +188,7 @@ internal static class Scenarios
             }
         });
         await Task.WhenAll(connects);
-        await Task.Delay(2_000);
-        await client.CollectServerGarbageAsync();
+        await Task.Delay(settle);
         var after = server.ResidentKiB();
         foreach (var socket in open)
         {
@@ -151,32 +199,34 @@ internal static class Scenarios
         return (double)(after - before) / sockets;
     }
 
-    /// <summary>Scenario 4: many runs started at once; from the model's first token to its arrival.</summary>
-    public static async Task<(double P50, double P99)> FirstTokenAsync(ServerUnderTest server, int runs)
+    /// <summary>
+    /// Scenario 4: runs started at once on as many sessions, after one unmeasured burst on the same sessions and a
+    /// pause; each run's first token from the client's send.
+    /// </summary>
+    public static async Task<Latencies> FirstTokenAsync(ServerUnderTest server, int runs)
     {
         using var client = new BenchClient(server.BaseUri);
         var sockets = await OpenAsync(client, runs);
-        await FirstTokensAsync(sockets); // warm-up: the same burst, not measured, then a pause for tiered compilation
+        await FirstTokensAsync(sockets);
         await Task.Delay(1000);
         var firsts = await FirstTokensAsync(sockets);
         await Task.WhenAll(sockets.Select(CloseAsync));
-        Array.Sort(firsts);
-        return (Percentile(firsts, 0.50), Percentile(firsts, 0.99));
+        return new Latencies(firsts);
     }
 
-    /// <summary>Starts a run on every socket at once; each run's delay from its first token's stamp to its arrival.</summary>
+    /// <summary>Starts a short run on every socket at once; each run's first token, from the client's send to its arrival, in ms.</summary>
     private static async Task<double[]> FirstTokensAsync(IReadOnlyList<ClientWebSocket> sockets)
     {
         var firsts = new double[sockets.Count];
         await Task.WhenAll(sockets.Select(async (socket, i) =>
         {
             var first = true;
-            await BenchClient.SendMessageAsync(socket, "stream 3 words");
-            await BenchClient.ReadRunAsync(socket, (stamped, received) =>
+            var sentAt = await BenchClient.SendMessageAsync(socket, "stream 3 words");
+            await BenchClient.ReadRunAsync(socket, token =>
             {
                 if (first)
                 {
-                    firsts[i] = (received - stamped).TotalMilliseconds;
+                    firsts[i] = token.MillisecondsSince(sentAt);
                     first = false;
                 }
             });
@@ -239,6 +289,6 @@ internal static class Scenarios
         socket.Dispose();
     }
 
-    private static double Percentile(double[] sorted, double p) =>
+    public static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)];
 }

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
@@ -12,7 +14,7 @@ internal static class Servers
 {
     public const string ApiKey = "bench-admin-key";
 
-    /// <summary>Conclave as shipped (builtin model, SQLite), or with an in-memory event store; plus one bench-only endpoint.</summary>
+    /// <summary>Conclave as shipped (builtin model, SQLite), or with an in-memory event store; plus the bench-only probes.</summary>
     public static async Task<int> ServeConclaveAsync(BenchArgs args)
     {
         var builder = WebApplication.CreateBuilder([]);
@@ -81,62 +83,127 @@ internal static class Servers
     {
         app.MapGet("/bench/allocated", () => Results.Text(GC.GetTotalAllocatedBytes(precise: true).ToString(CultureInfo.InvariantCulture)));
         app.MapGet("/bench/compiled", () => Results.Text(System.Runtime.JitInfo.GetCompiledMethodCount().ToString(CultureInfo.InvariantCulture)));
-        app.MapPost("/bench/collect", () =>
-        {
-            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-            return Results.NoContent();
-        });
     }
 
+    /// <summary>
+    /// One baseline socket: waits for a frame without a buffer, reads the message into a pooled buffer it gives back at
+    /// once, then writes the run's frames with one reused writer. No cancellation token anywhere (a send or a wait
+    /// without one registers nothing); a client that goes away ends the loop with the socket's exception.
+    /// </summary>
     private static async Task StreamBaselineAsync(string sessionId, HttpContext http, int delayMs)
     {
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
-        var buffer = new byte[64 * 1024];
-        var output = new System.Buffers.ArrayBufferWriter<byte>(512);
-        await socket.SendAsync(Encoding.UTF8.GetBytes($$"""{"type":"connected","session_id":"{{sessionId}}","protocol":1,"last_event_id":0,"active_run_id":null,"pending":[]}"""),
-            WebSocketMessageType.Text, true, http.RequestAborted);
-        var eventId = 0L;
-        while (socket.State == WebSocketState.Open)
+        ArrayBufferWriter<byte>? output = null;
+        Utf8JsonWriter? json = null;
+        try
         {
-            var received = await socket.ReceiveAsync(buffer, http.RequestAborted);
-            if (received.MessageType == WebSocketMessageType.Close)
+            await socket.SendAsync(Encoding.UTF8.GetBytes($$"""{"type":"connected","session_id":"{{sessionId}}","protocol":1,"last_event_id":0,"active_run_id":null,"pending":[]}"""),
+                WebSocketMessageType.Text, true, CancellationToken.None);
+            var eventId = 0L;
+            while (true)
             {
-                break;
-            }
-
-            var words = WordsAsked(buffer.AsSpan(0, received.Count));
-            var runId = $"run_{Guid.NewGuid():N}";
-            for (var i = 1; i <= words; i++)
-            {
-                if (delayMs > 0)
+                var ready = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
+                if (ready.MessageType == WebSocketMessageType.Close)
                 {
-                    await Task.Delay(delayMs, http.RequestAborted);
+                    break;
                 }
 
-                output.ResetWrittenCount();
-                using (var json = new Utf8JsonWriter(output))
+                // An empty frame is taken whole by the wait; anything else is read to its end.
+                var words = ready.EndOfMessage ? 1 : await ReceiveWordsAskedAsync(socket);
+                if (words is not { } count)
                 {
-                    json.WriteStartObject();
-                    json.WriteString("type", "token");
-                    json.WriteNumber("event_id", ++eventId);
-                    json.WriteString("ts", DateTime.UtcNow);
-                    json.WriteString("run_id", runId);
-                    json.WriteString("content", i == 1 ? "word1" : $" word{i}");
-                    json.WriteEndObject();
+                    break;
                 }
 
-                await socket.SendAsync(output.WrittenMemory, WebSocketMessageType.Text, true, http.RequestAborted);
-            }
+                output ??= new ArrayBufferWriter<byte>(256);
+                json ??= new Utf8JsonWriter(output);
+                var runId = $"run_{Guid.NewGuid():N}";
+                for (var i = 1; i <= count; i++)
+                {
+                    if (delayMs > 0)
+                    {
+                        await Task.Delay(delayMs);
+                    }
 
-            var final = $$"""{"type":"final_answer","event_id":{{++eventId}},"ts":"{{DateTime.UtcNow:O}}","run_id":"{{runId}}","content":"","usage":{"input_tokens":0,"output_tokens":{{words}}},"finish_reason":"stop"}""";
-            await socket.SendAsync(Encoding.UTF8.GetBytes(final), WebSocketMessageType.Text, true, http.RequestAborted);
+                    output.ResetWrittenCount();
+                    json.Reset();
+                    WriteToken(json, ++eventId, runId, i);
+                    await socket.SendAsync(output.WrittenMemory, WebSocketMessageType.Text, true, CancellationToken.None);
+                }
+
+                var final = $$"""{"type":"final_answer","event_id":{{++eventId}},"ts":"{{DateTime.UtcNow:O}}","run_id":"{{runId}}","content":"","usage":{"input_tokens":0,"output_tokens":{{count}}},"finish_reason":"stop"}""";
+                await socket.SendAsync(Encoding.UTF8.GetBytes(final), WebSocketMessageType.Text, true, CancellationToken.None);
+            }
+        }
+        catch (WebSocketException)
+        {
+            // the client went away
+        }
+        finally
+        {
+            json?.Dispose();
         }
     }
 
+    /// <summary>Reads the rest of a message into a pooled buffer; the words it asks for (1 if it names none), or null at a close.</summary>
+    private static async Task<int?> ReceiveWordsAskedAsync(WebSocket socket)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            var received = await socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
+            if (received.MessageType == WebSocketMessageType.Close)
+            {
+                return null;
+            }
+
+            var words = WordsAsked(buffer.AsSpan(0, received.Count));
+            while (!received.EndOfMessage)
+            {
+                received = await socket.ReceiveAsync(buffer.AsMemory(), CancellationToken.None);
+            }
+
+            return words;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>The N of "stream N words" in the message's UTF-8, or 1.</summary>
     private static int WordsAsked(ReadOnlySpan<byte> frame)
     {
-        var text = Encoding.UTF8.GetString(frame);
-        var match = System.Text.RegularExpressions.Regex.Match(text, @"stream (\d+) words");
-        return match.Success ? int.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : 1;
+        var at = frame.IndexOf("stream "u8);
+        if (at < 0)
+        {
+            return 1;
+        }
+
+        var rest = frame[(at + "stream ".Length)..];
+        return Utf8Parser.TryParse(rest, out int words, out var digits) && rest[digits..].StartsWith(" words"u8) ? words : 1;
+    }
+
+    /// <summary>The frame Conclave sends for a token: type, event_id, ts, run_id, content (" wordN", "word1" first).</summary>
+    private static void WriteToken(Utf8JsonWriter json, long eventId, string runId, int word)
+    {
+        Span<byte> content = stackalloc byte[16];
+        var length = 0;
+        if (word > 1)
+        {
+            content[length++] = (byte)' ';
+        }
+
+        "word"u8.CopyTo(content[length..]);
+        length += "word".Length;
+        Utf8Formatter.TryFormat(word, content[length..], out var digits);
+        json.WriteStartObject();
+        json.WriteString("type"u8, "token"u8);
+        json.WriteNumber("event_id"u8, eventId);
+        json.WriteString("ts"u8, DateTime.UtcNow);
+        json.WriteString("run_id"u8, runId);
+        json.WriteString("content"u8, content[..(length + digits)]);
+        json.WriteEndObject();
+        json.Flush();
     }
 }
