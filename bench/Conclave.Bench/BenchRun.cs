@@ -177,5 +177,5 @@ internal static class BenchRun
     }
 
     /// <summary>How the figures name the PostgreSQL server: alone, or as an instance of several.</summary>
-    private static string OnPostgres(BenchArgs args) => args.Redis is null ? "PostgreSQL" : "PostgreSQL, as an instance of several (Redis)";
+    private static string OnPostgres(BenchArgs args) => args.Redis is null ? "PostgreSQL" : "PostgreSQL + Redis";
 }
