@@ -82,11 +82,11 @@ internal static class Report
         plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
         var span = ticks[^1].Position - ticks[0].Position;
         plot.Axes.SetLimits(-0.2, xs[^1] + 0.2, ticks[0].Position - 0.05 * span, ticks[^1].Position + 0.05 * span);
-        plot.ShowLegend(ScottPlot.Alignment.UpperLeft);
+        plot.ShowLegend(ScottPlot.Edge.Right);
         plot.Title(chart.Title);
         plot.YLabel("ms (log scale)");
         plot.XLabel("percentile");
-        plot.SavePng(path, 900, 540);
+        plot.SavePng(path, 1100, 540);
     }
 
     /// <summary>Ticks at 1, 2 and 5 times the powers of ten, from one below <paramref name="low"/> to one above <paramref name="high"/> (both log10 ms).</summary>
