@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every benchmark scenario at full size and writes bench/results/latest.md and a PNG per scenario.
+# Runs every benchmark scenario at full size and writes bench/results/latest.md and the charts (PNG).
 #   ./bench.sh            full sizes (several minutes)
 #   ./bench.sh --smoke    tiny sizes: proves the bench works, measures nothing
 set -euo pipefail
