@@ -144,7 +144,9 @@ internal static class Report
     }
 
     private static string Format(double value) =>
-        double.IsNaN(value) ? "n/a" : value >= 100 ? value.ToString("N0", CultureInfo.InvariantCulture) : value.ToString("0.00", CultureInfo.InvariantCulture);
+        double.IsNaN(value) ? "n/a"
+        : value >= 100 || value == Math.Floor(value) ? value.ToString("N0", CultureInfo.InvariantCulture)
+        : value.ToString("0.00", CultureInfo.InvariantCulture);
 
     private static string FormatMs(double ms) =>
         ms >= 1 ? ms.ToString("N0", CultureInfo.InvariantCulture) : ms.ToString("0.##", CultureInfo.InvariantCulture);
