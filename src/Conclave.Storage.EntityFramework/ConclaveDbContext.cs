@@ -10,11 +10,17 @@ internal sealed class ConclaveDbContext(DbContextOptions<ConclaveDbContext> opti
 {
     public DbSet<SessionEntity> Sessions => Set<SessionEntity>();
 
+    /// <summary>
+    /// Whether the code using this context has entered the process's turn for writes itself (for a transaction of
+    /// several statements): its saves then write without waiting for the turn again.
+    /// </summary>
+    public bool HoldsWriteGate { get; set; }
+
     /// <summary>Saves in the process's turn for writes (<see cref="WriteGate"/>), whatever the save ends in.</summary>
     public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
         // Design-time tools make contexts without the application's services; they write alone.
-        var gate = this.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.ApplicationServiceProvider?.GetService<WriteGate>();
+        var gate = HoldsWriteGate ? null : this.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.ApplicationServiceProvider?.GetService<WriteGate>();
         if (gate is null)
         {
             return await base.SaveChangesAsync(acceptAllChangesOnSuccess, cancellationToken);

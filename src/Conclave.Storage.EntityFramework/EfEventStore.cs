@@ -97,12 +97,16 @@ internal abstract class EfEventStore(IDbContextFactory<ConclaveDbContext> contex
     public async Task<long> GetLastEventIdAsync(string sessionId, CancellationToken cancellationToken = default)
     {
         await using var db = await Contexts.CreateDbContextAsync(cancellationToken);
-        return await db.Events
+        return await _lastEventId(db, sessionId, cancellationToken) ?? 0;
+    }
+
+    // Compiled once per store (a compiled query keeps the provider it first ran on): every run's start asks it.
+    private readonly Func<ConclaveDbContext, string, CancellationToken, Task<long?>> _lastEventId = EF.CompileAsyncQuery(
+        (ConclaveDbContext db, string sessionId, CancellationToken _) => db.Events
             .Where(e => e.SessionId == sessionId)
             .OrderByDescending(e => e.EventId)
             .Select(e => (long?)e.LastEventId)
-            .FirstOrDefaultAsync(cancellationToken) ?? 0;
-    }
+            .FirstOrDefault());
 
     /// <summary>
     /// The batch with each session's events together, in the order they came (which is their id order): the events of

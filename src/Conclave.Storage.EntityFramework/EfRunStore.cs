@@ -5,30 +5,33 @@ using Microsoft.EntityFrameworkCore;
 namespace Conclave.Storage.EntityFramework;
 
 /// <summary>Runs and session history in the database.</summary>
-internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, WriteGate writes, TimeProvider time) : IRunStore
+/// <remarks>A run's start, the messages it adds and its end go through <see cref="RunRecordWriter"/>, committed with those of other runs.</remarks>
+internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, WriteGate writes, RunRecordWriter records, TimeProvider time) : IRunStore
 {
     public async Task<IReadOnlyList<HistoryMessage>> LoadHistoryAsync(string sessionId, int limit, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var newestFirst = await db.Messages.AsNoTracking()
+        var history = new List<HistoryMessage>();
+        await foreach (var message in _newestHistory(db, sessionId, limit).WithCancellation(cancellationToken))
+        {
+            history.Add(message);
+        }
+
+        history.Reverse();
+        return history;
+    }
+
+    // Compiled once per store (a compiled query keeps the provider it first ran on): every run's start asks it.
+    private readonly Func<ConclaveDbContext, string, int, IAsyncEnumerable<HistoryMessage>> _newestHistory = EF.CompileAsyncQuery(
+        (ConclaveDbContext db, string sessionId, int limit) => db.Messages.AsNoTracking()
             .Where(m => m.SessionId == sessionId && (m.Role == HistoryMessage.User || m.Role == HistoryMessage.Assistant))
             .OrderByDescending(m => m.Id)
             .Take(limit)
-            .Select(m => new HistoryMessage(m.Role, m.Content, m.Tool))
-            .ToListAsync(cancellationToken);
-        newestFirst.Reverse();
-        return newestFirst;
-    }
+            .Select(m => new HistoryMessage(m.Role, m.Content, m.Tool)));
 
     public async Task BeginRunAsync(RunRecord run, string userMessage, CancellationToken cancellationToken = default)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        if (!await db.Sessions.AnyAsync(s => s.Id == run.SessionId, cancellationToken))
-        {
-            throw new SessionGoneException(run.SessionId);
-        }
-
-        db.Runs.Add(new RunEntity
+        var entity = new RunEntity
         {
             Id = run.RunId,
             SessionId = run.SessionId,
@@ -37,11 +40,10 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
             Status = ToText(RunStatus.Running),
             StartedAt = run.StartedAt,
             OwnerId = run.OwnerId,
-        });
-        db.Messages.Add(NewMessage(run.SessionId, run.RunId, new HistoryMessage(HistoryMessage.User, userMessage)));
+        };
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
+            await records.WriteAsync(new RunRecordWrite.Begin(entity, NewMessage(run.SessionId, run.RunId, new HistoryMessage(HistoryMessage.User, userMessage))), cancellationToken);
         }
         catch (DbUpdateException)
         {
@@ -62,12 +64,8 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
         return await db.Runs.AnyAsync(r => r.SessionId == sessionId && r.Status == running, cancellationToken);
     }
 
-    public async Task AppendMessageAsync(string sessionId, string runId, HistoryMessage message, CancellationToken cancellationToken = default)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        db.Messages.Add(NewMessage(sessionId, runId, message));
-        await db.SaveChangesAsync(cancellationToken);
-    }
+    public Task AppendMessageAsync(string sessionId, string runId, HistoryMessage message, CancellationToken cancellationToken = default) =>
+        records.WriteAsync(new RunRecordWrite.Append(NewMessage(sessionId, runId, message)), cancellationToken);
 
     public async Task RecordUsageAsync(string runId, Usage usage, long atEventId, CancellationToken cancellationToken = default)
     {
@@ -85,21 +83,8 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
             cancellationToken);
     }
 
-    public async Task EndRunAsync(string runId, RunStatus status, CancellationToken cancellationToken = default)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var now = time.GetUtcNow().UtcDateTime;
-        var text = ToText(status);
-        using var entered = await writes.EnterAsync(cancellationToken);
-
-        // The session's updated_at moves with it, in the same transaction: a client listing sessions sees the run's end.
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await db.Runs.Where(r => r.Id == runId)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.Status, text).SetProperty(r => r.EndedAt, now), cancellationToken);
-        await db.Sessions.Where(s => db.Runs.Any(r => r.Id == runId && r.SessionId == s.Id))
-            .ExecuteUpdateAsync(s => s.SetProperty(session => session.UpdatedAt, now), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-    }
+    public Task EndRunAsync(string runId, RunStatus status, CancellationToken cancellationToken = default) =>
+        records.WriteAsync(new RunRecordWrite.End(runId, ToText(status), time.GetUtcNow().UtcDateTime), cancellationToken);
 
     public async Task<IReadOnlyList<OpenRun>> ListOpenRunsAsync(string? tenantId = null, CancellationToken cancellationToken = default)
     {

@@ -21,6 +21,7 @@ internal static class EfStorage
         services.AddSingleton(writes);
         services.AddSingleton<IStorageSchema, TSchema>();
         services.AddSingleton<IEventStore, TEventStore>();
+        services.AddSingleton<RunRecordWriter>();
         services.AddSingleton<IRunStore, EfRunStore>();
         services.AddSingleton<ISkillCatalog, EfSkillCatalog>();
         services.AddSingleton<IExpertCatalog, EfExpertCatalog>();

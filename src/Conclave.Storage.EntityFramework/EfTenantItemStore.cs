@@ -12,9 +12,18 @@ internal abstract class EfTenantItemStore<TItem, TEntity>(IDbContextFactory<Conc
     public async Task<IReadOnlyList<Stored<TItem>>> ListAsync(string tenantId, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var rows = await db.Set<TEntity>().AsNoTracking().Where(e => e.TenantId == tenantId).OrderBy(e => e.Name).ToListAsync(cancellationToken);
-        return rows.ConvertAll(ToStored);
+        var items = new List<Stored<TItem>>();
+        await foreach (var row in _ofTenant(db, tenantId).WithCancellation(cancellationToken))
+        {
+            items.Add(ToStored(row));
+        }
+
+        return items;
     }
+
+    // Compiled once per store (a compiled query keeps the provider it first ran on): every run's start lists the tenant's skills.
+    private readonly Func<ConclaveDbContext, string, IAsyncEnumerable<TEntity>> _ofTenant = EF.CompileAsyncQuery<ConclaveDbContext, string, TEntity>(
+        (ConclaveDbContext db, string tenantId) => db.Set<TEntity>().AsNoTracking().Where(e => e.TenantId == tenantId).OrderBy(e => e.Name));
 
     public async Task<Stored<TItem>?> FindAsync(string tenantId, string name, CancellationToken cancellationToken = default)
     {

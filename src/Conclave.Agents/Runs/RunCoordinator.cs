@@ -87,7 +87,7 @@ public sealed partial class RunCoordinator : IRunControl
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // The asking socket went away while the run waited for its turn: nothing was recorded.
+            // The asking socket had gone away before the run was recorded: nothing was.
             _active.Remove(run);
             throw;
         }

@@ -19,9 +19,10 @@ public sealed class AgentOptions
     public int MaxHistoryMessages { get; set; } = 50;
 
     /// <summary>
-    /// The most runs doing their setup at once (recording the run and its message, reading skills and history, fitting
-    /// the prompt); others wait their turn. A burst of new runs then takes its share of the processors instead of all of
-    /// them, and the runs already streaming keep their pace. Default: the number of processors.
+    /// The most runs reading what they start from at once (skills and history, fitting the prompt); others wait their
+    /// turn. A burst of new runs then takes its share of the processors instead of all of them, and the runs already
+    /// streaming keep their pace. (Recording the runs is not in turns: the storage commits the starts that arrive
+    /// together as one write.) Default: the number of processors.
     /// </summary>
     [Range(1, 1024)]
     public int MaxConcurrentRunSetup { get; set; } = Environment.ProcessorCount;

@@ -9,9 +9,10 @@ namespace Conclave.Agents.Runs;
 internal sealed record RunPlan(SkillMatch? Match, string? TeamGoal, List<ChatMessage> Messages);
 
 /// <summary>
-/// A run's start-up storage work, done in turns (<see cref="AgentOptions.MaxConcurrentRunSetup"/> at once) so that a
-/// burst of new runs takes its share of the processors and the runs already streaming keep their pace: recording the
-/// run with its message, then reading skills and history into its <see cref="RunPlan"/>.
+/// A run's start-up storage work: recording the run with its message (the store commits the starts that arrive together
+/// as one write), then, in turns (<see cref="AgentOptions.MaxConcurrentRunSetup"/> at once) so that a burst of new runs
+/// takes its share of the processors and the runs already streaming keep their pace, reading skills and history into
+/// its <see cref="RunPlan"/>.
 /// </summary>
 internal sealed class RunSetup(
     ISkillCatalog skills,
@@ -37,25 +38,18 @@ internal sealed class RunSetup(
         (await skills.ListAsync(tenantId, cancellationToken)).FirstOrDefault(s => string.Equals(s.Name, name, StringComparison.Ordinal));
 
     /// <summary>
-    /// Records the run with the user's message, then gives it its event log, in its turn. Throws <see cref="RunInProgressException"/>
-    /// when another process's run holds the session, and
-    /// <see cref="OperationCanceledException"/> when the asker went away while waiting for the turn (nothing recorded).
+    /// Records the run with the user's message, then gives it its event log. Throws <see cref="RunInProgressException"/>
+    /// when another process's run holds the session, and <see cref="OperationCanceledException"/> when the asker has
+    /// gone away already (nothing recorded).
     /// </summary>
     public async Task RecordAsync(Run run, CancellationToken cancellationToken)
     {
-        await _turns.WaitAsync(cancellationToken);
-        try
-        {
-            await BeginAsync(run);
+        cancellationToken.ThrowIfCancellationRequested();
+        await BeginAsync(run);
 
-            // Read once the run holds the session: a run of another process before it has stored its last event by now.
-            var lastEventId = await events.GetLastEventIdAsync(run.SessionId, CancellationToken.None);
-            run.Attach(new SessionEventLog(run.SessionId, lastEventId, writer, time));
-        }
-        finally
-        {
-            _turns.Release();
-        }
+        // Read once the run holds the session: a run of another process before it has stored its last event by now.
+        var lastEventId = await events.GetLastEventIdAsync(run.SessionId, CancellationToken.None);
+        run.Attach(new SessionEventLog(run.SessionId, lastEventId, writer, time));
     }
 
     /// <summary>

@@ -29,7 +29,10 @@ public sealed class MigrationTests
         }
 
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        var store = new EfRunStore(new Contexts(options), WriteGate.OneAtATime(), TimeProvider.System);
+        var contexts = new Contexts(options);
+        var gate = WriteGate.OneAtATime();
+        await using var records = new RunRecordWriter(contexts, gate);
+        var store = new EfRunStore(contexts, gate, records, TimeProvider.System);
         var open = Assert.Single(await store.ListOpenRunsAsync());
 
         Assert.Equal("{\"checkpoint\":1}", open.Wait!.Checkpoint);

@@ -164,6 +164,51 @@ public abstract class RunStoreContract
     }
 
     [Fact]
+    public async Task RunsBegunAtOnceAreAllRecordedAndOnlyTheRefusedOnesFail()
+    {
+        await using var storage = await StartAsync();
+        var sessions = new List<string>();
+        for (var i = 0; i < 40; i++)
+        {
+            sessions.Add(await storage.NewSessionAsync());
+        }
+
+        await storage.Runs.BeginRunAsync(new RunRecord("run_held", sessions[7], "admin", null, Start), "first");
+
+        // Writes that arrive together share a transaction; a refused one must not take the others with it.
+        var begins = sessions.Select((session, i) => storage.Runs.BeginRunAsync(new RunRecord($"run_{i}", session, "admin", null, Start), $"hello {i}")).ToList();
+        var gone = storage.Runs.BeginRunAsync(new RunRecord("run_gone", "0123456789abcdef0123456789abcdef", "admin", null, Start), "hello");
+        var ended = storage.Runs.EndRunAsync("run_held", RunStatus.Completed);
+        await Assert.ThrowsAsync<SessionGoneException>(() => gone);
+        await ended;
+        var outcomes = await Task.WhenAll(begins.Select(async b =>
+        {
+            try
+            {
+                await b;
+                return null;
+            }
+            catch (RunInProgressException ex)
+            {
+                return ex;
+            }
+        }));
+
+        // run_7 met run_held either still running (refused) or already ended (recorded): never anything else.
+        var open = (await storage.Runs.ListOpenRunsAsync()).Select(r => r.RunId).ToHashSet();
+        for (var i = 0; i < sessions.Count; i++)
+        {
+            var recorded = outcomes[i] is null;
+            Assert.True(recorded || i == 7, $"run_{i} was refused");
+            Assert.Equal(recorded, open.Contains($"run_{i}"));
+            Assert.Equal(recorded, (await storage.Runs.LoadHistoryAsync(sessions[i], 10)).Contains(new HistoryMessage(HistoryMessage.User, $"hello {i}")));
+        }
+
+        Assert.DoesNotContain("run_held", open);
+        Assert.DoesNotContain("run_gone", open);
+    }
+
+    [Fact]
     public async Task ASessionsOpenRunIsFoundWithItsWaitAndNotOnceItEnded()
     {
         await using var storage = await StartAsync();
