@@ -214,32 +214,31 @@ internal static class Scenarios
 
     /// <summary>
     /// Unmeasured bursts of short runs on <paramref name="sockets"/>, each followed by a one-second pause, until the
-    /// server's just-in-time compiler has settled (as for the relay: a burst and its pause compiled at most
-    /// <see cref="SettledCompilations"/> methods) or <paramref name="maxBursts"/> bursts have run. A burst of new runs
-    /// goes through far more of Conclave's code than a stream does (storage, skills, history, the run's setup), and
-    /// tiered compilation takes a dozen bursts of 100 to finish with it; a server that runs for days has long finished.
-    /// Returns how many bursts it took.
+    /// server's just-in-time compiler has settled: three bursts in a row (with their pauses) compiled at most
+    /// <see cref="SettledCompilations"/> methods each; or until <paramref name="maxBursts"/> bursts have run. A burst of
+    /// new runs goes through far more of Conclave's code than a stream does (storage, skills, history, the run's
+    /// setup), and tiered compilation promotes it in steps of hundreds to thousands of methods every few bursts, with
+    /// quiet bursts between: one quiet burst says little. Returns how many bursts it took.
     /// </summary>
     private static async Task<int> WarmUpBurstsAsync(BenchClient client, IReadOnlyList<ClientWebSocket> sockets, int maxBursts)
     {
         var compiled = await client.ServerCompiledMethodsAsync();
         var bursts = 0;
-        while (bursts < maxBursts)
+        var quiet = 0;
+        while (bursts < maxBursts && quiet < QuietBurstsToSettle)
         {
             await FirstTokensAsync(sockets);
             bursts++;
             await Task.Delay(1000);
             var now = await client.ServerCompiledMethodsAsync();
-            var settled = now - compiled <= SettledCompilations;
+            quiet = now - compiled <= SettledCompilations ? quiet + 1 : 0;
             compiled = now;
-            if (settled)
-            {
-                break;
-            }
         }
 
         return bursts;
     }
+
+    private const int QuietBurstsToSettle = 3;
 
     /// <summary>Starts a short run on every socket at once; each run's first token, from the client's send to its arrival, in ms.</summary>
     private static async Task<double[]> FirstTokensAsync(IReadOnlyList<ClientWebSocket> sockets)
