@@ -30,6 +30,16 @@ public sealed class TokenCounter
     }
 
     /// <summary>
+    /// The most tokens a message can take, without tokenizing it: a token is at least one byte of UTF-8, and a UTF-16
+    /// character at most three.
+    /// </summary>
+    public int AtMost(ChatMessage message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return PerMessageOverhead + (3 * message.Text.Length);
+    }
+
+    /// <summary>
     /// What a model call used, estimated here for a call that ended without the provider's own count (it was cancelled,
     /// failed, or the provider reports none), so that a run's usage never leaves a call out. The prompt is counted
     /// with the tokenizer, or at four characters a token for a message too long to tokenize cheaply; the output's
@@ -53,6 +63,12 @@ public static class ContextWindow
     {
         ArgumentNullException.ThrowIfNull(messages);
         ArgumentNullException.ThrowIfNull(counter);
+        // Most prompts are far inside the window: counting their tokens (every run's start) would only confirm it.
+        if (messages.Sum(m => (long)counter.AtMost(m)) <= maxTokens)
+        {
+            return 0;
+        }
+
         var first = messages.Count > 0 && messages[0].Role == ChatRole.System ? 1 : 0;
         var total = messages.Sum(counter.Count);
         var removed = 0;

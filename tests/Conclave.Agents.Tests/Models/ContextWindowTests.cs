@@ -17,6 +17,19 @@ public sealed class ContextWindowTests
         Assert.InRange(many, 100, 110);
     }
 
+    [Theory]
+    [InlineData("hello world")]
+    [InlineData("日本語のテキストは一文字が三バイトになる")]
+    [InlineData("🙂🙃😉 emoji 🎉🎊 and more 🙂")]
+    [InlineData("ŝ ĉ ĝ ĥ ĵ ŭ · ∑ ∫ √ ∞ ≠ ≤ ≥")]
+    [InlineData(" \t\n{}[]();:.,'\"!?")]
+    public void TheBoundWithoutTokenizingIsNeverBelowTheCount(string text)
+    {
+        var message = new ChatMessage(ChatRole.User, string.Concat(Enumerable.Repeat(text, 20)));
+
+        Assert.True(_counter.AtMost(message) >= _counter.Count(message));
+    }
+
     [Fact]
     public void PromptThatFitsIsLeftAlone()
     {
