@@ -77,21 +77,65 @@ public sealed class EventJournalTests
     }
 
     [Fact]
-    public async Task AStoredMarkDeletesTheFullSegmentsBeforeItsOwn()
+    public async Task AStoredMarkKeepsOneFullSegmentBeforeItsOwnZeroedForReuseAndDeletesTheOthers()
     {
         using var test = new TestJournal();
         var big = new string('x', 64 * 1024);
         var last = default(JournalPosition);
-        for (var id = 1; id <= (EventJournal.SegmentBytes / big.Length) + 8; id++)
+        for (var id = 1; id <= (2 * EventJournal.SegmentBytes / big.Length) + 8; id++)
         {
             last = test.Journal.Append(Event("s", id, "token", "run_1", big));
         }
 
-        Assert.Equal(2, Directory.EnumerateFiles(test.Folder).Count());
+        Assert.Equal(3, Directory.EnumerateFiles(test.Folder).Count());
         test.Journal.MarkStored(last);
 
-        Assert.Single(Directory.EnumerateFiles(test.Folder));
+        var files = Directory.EnumerateFiles(test.Folder).Order().ToList();
+        Assert.Equal(2, files.Count);
+        Assert.False(File.ReadAllBytes(files[0]).AsSpan().ContainsAnyExcept((byte)0));
         Assert.Equal(0, await test.Reopen().RestoreAsync(new MemoryStore(), batchSize: 100));
+    }
+
+    [Fact]
+    public async Task AReusedSegmentHoldsOnlyItsNewEventsAfterARestart()
+    {
+        using var test = new TestJournal();
+        var store = new MemoryStore();
+        var big = new string('x', 64 * 1024);
+        var perSegment = EventJournal.SegmentBytes / big.Length;
+        var id = 0;
+        var written = new List<SessionEvent>();
+        JournalPosition AppendBig()
+        {
+            var e = Event("s", ++id, "token", "run_1", big);
+            written.Add(e);
+            return test.Journal.Append(e);
+        }
+
+        // Three segments' worth, each stored as soon as it is written: the stored ones come back as the next ones.
+        for (var segment = 0; segment < 3; segment++)
+        {
+            var end = default(JournalPosition);
+            for (var i = 0; i < perSegment; i++)
+            {
+                end = AppendBig();
+            }
+
+            await store.AppendAsync(written.Where(e => e.EventId > store.All.Count).ToList());
+            test.Journal.MarkStored(end);
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            AppendBig();
+        }
+
+        Assert.True(Directory.EnumerateFiles(test.Folder).Count() <= 3);
+
+        var restored = await test.Reopen().RestoreAsync(store, batchSize: 100);
+
+        Assert.Equal(5, restored);
+        Assert.Equal(Describe(written), Describe(store.All.OrderBy(e => e.EventId)));
     }
 
     [Fact]
