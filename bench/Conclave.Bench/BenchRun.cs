@@ -109,12 +109,12 @@ internal static class BenchRun
         (ServerUnderTest Server, string On)[] conclaves = postgres is null ? [(conclave, "SQLite")] : [(conclave, "SQLite"), (postgres, OnPostgres(args))];
         if (args.Runs(2))
         {
-            var b2 = await Scenarios.ConcurrencyAsync(baseline, sizes.Sessions, sizes.SessionWords, sizes.FirstTokenRuns, sizes.MaxWarmUpBursts);
+            var b2 = await Scenarios.ConcurrencyAsync(baseline, sizes.Sessions, sizes.SessionWords, sizes.FirstTokenRuns, sizes.MinWarmUpBursts, sizes.MaxWarmUpBursts);
             var firstTokens = new List<(string, Latencies)>();
             var lags = new List<(string, Latencies)>();
             foreach (var (server, on) in conclaves)
             {
-                var c2 = await Scenarios.ConcurrencyAsync(server, sizes.Sessions, sizes.SessionWords, sizes.FirstTokenRuns, sizes.MaxWarmUpBursts);
+                var c2 = await Scenarios.ConcurrencyAsync(server, sizes.Sessions, sizes.SessionWords, sizes.FirstTokenRuns, sizes.MinWarmUpBursts, sizes.MaxWarmUpBursts);
                 var runs = $"{sizes.Sessions} sessions x {sizes.SessionWords} words at once";
                 figures.Add(new("2. First token p99", on, $"{runs}, from the client's send", "ms",
                     c2.FirstToken.P99, b2.FirstToken.P99, "<= 2x baseline", c2.FirstToken.P99 <= 2 * b2.FirstToken.P99));
@@ -144,12 +144,12 @@ internal static class BenchRun
 
         if (args.Runs(4))
         {
-            var (b4, baselineBursts) = await Scenarios.FirstTokenAsync(baseline, sizes.FirstTokenRuns, sizes.MaxWarmUpBursts);
+            var (b4, baselineBursts) = await Scenarios.FirstTokenAsync(baseline, sizes.FirstTokenRuns, sizes.MinWarmUpBursts, sizes.MaxWarmUpBursts);
             var series = new List<(string, Latencies)>();
             var warmUps = new List<string>();
             foreach (var (server, on) in conclaves)
             {
-                var (c4, bursts) = await Scenarios.FirstTokenAsync(server, sizes.FirstTokenRuns, sizes.MaxWarmUpBursts);
+                var (c4, bursts) = await Scenarios.FirstTokenAsync(server, sizes.FirstTokenRuns, sizes.MinWarmUpBursts, sizes.MaxWarmUpBursts);
                 warmUps.Add($"Conclave on {on} {bursts}");
                 var runs = $"{sizes.FirstTokenRuns} runs at once on as many sessions, from the client's send";
                 figures.Add(new("4. First token p50", on, runs, "ms", c4.P50, b4.P50, "(measured, no goal)", null));

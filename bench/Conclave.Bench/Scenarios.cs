@@ -36,11 +36,11 @@ internal sealed record ConcurrencyResult(Latencies FirstToken, Latencies Lag, in
 
 /// <summary>Sizes of a run: the full sizes of the issue, or tiny ones that only prove the bench still works.</summary>
 internal sealed record Sizes(
-    int RelayWords, int Sessions, int SessionWords, int IdleSockets, TimeSpan IdleQuiet, TimeSpan IdleSettle, int FirstTokenRuns, int MaxWarmUpBursts, TimeSpan RestDuration, int RestConcurrency)
+    int RelayWords, int Sessions, int SessionWords, int IdleSockets, TimeSpan IdleQuiet, TimeSpan IdleSettle, int FirstTokenRuns, int MinWarmUpBursts, int MaxWarmUpBursts, TimeSpan RestDuration, int RestConcurrency)
 {
-    public static Sizes Full { get; } = new(100_000, 1_000, 200, 10_000, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5), 100, 40, TimeSpan.FromSeconds(10), 32);
+    public static Sizes Full { get; } = new(100_000, 1_000, 200, 10_000, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5), 100, 20, 40, TimeSpan.FromSeconds(10), 32);
 
-    public static Sizes Smoke { get; } = new(2_000, 10, 20, 50, TimeSpan.FromSeconds(0.2), TimeSpan.FromSeconds(0.5), 5, 2, TimeSpan.FromSeconds(1), 4);
+    public static Sizes Smoke { get; } = new(2_000, 10, 20, 50, TimeSpan.FromSeconds(0.2), TimeSpan.FromSeconds(0.5), 5, 1, 2, TimeSpan.FromSeconds(1), 4);
 }
 
 /// <summary>The scenarios of the benchmark; each runs the same client code against a server and returns what it measured.</summary>
@@ -109,11 +109,11 @@ internal static class Scenarios
     /// token's delivery lag (stamp to receive), how many runs completed, how long they took, and the server's processor
     /// time per token.
     /// </summary>
-    public static async Task<ConcurrencyResult> ConcurrencyAsync(ServerUnderTest server, int sessions, int words, int warmUpRuns, int maxWarmUpBursts)
+    public static async Task<ConcurrencyResult> ConcurrencyAsync(ServerUnderTest server, int sessions, int words, int warmUpRuns, int minWarmUpBursts, int maxWarmUpBursts)
     {
         using var client = new BenchClient(server.BaseUri);
         var warmUp = await OpenAsync(client, warmUpRuns);
-        var bursts = await WarmUpBurstsAsync(client, warmUp, maxWarmUpBursts);
+        var bursts = await WarmUpBurstsAsync(client, warmUp, minWarmUpBursts, maxWarmUpBursts);
         await Task.WhenAll(warmUp.Select(CloseAsync));
 
         var sockets = await OpenAsync(client, sessions);
@@ -202,30 +202,31 @@ internal static class Scenarios
     /// Scenario 4: runs started at once on as many sessions, after warm-up bursts on the same sessions
     /// (<see cref="WarmUpBurstsAsync"/>); each run's first token from the client's send, and how many warm-up bursts it took.
     /// </summary>
-    public static async Task<(Latencies FirstToken, int WarmUpBursts)> FirstTokenAsync(ServerUnderTest server, int runs, int maxWarmUpBursts)
+    public static async Task<(Latencies FirstToken, int WarmUpBursts)> FirstTokenAsync(ServerUnderTest server, int runs, int minWarmUpBursts, int maxWarmUpBursts)
     {
         using var client = new BenchClient(server.BaseUri);
         var sockets = await OpenAsync(client, runs);
-        var bursts = await WarmUpBurstsAsync(client, sockets, maxWarmUpBursts);
+        var bursts = await WarmUpBurstsAsync(client, sockets, minWarmUpBursts, maxWarmUpBursts);
         var firsts = await FirstTokensAsync(sockets);
         await Task.WhenAll(sockets.Select(CloseAsync));
         return (new Latencies(firsts), bursts);
     }
 
     /// <summary>
-    /// Unmeasured bursts of short runs on <paramref name="sockets"/>, each followed by a one-second pause, until the
-    /// server's just-in-time compiler has settled: three bursts in a row (with their pauses) compiled at most
-    /// <see cref="SettledCompilations"/> methods each; or until <paramref name="maxBursts"/> bursts have run. A burst of
-    /// new runs goes through far more of Conclave's code than a stream does (storage, skills, history, the run's
-    /// setup), and tiered compilation promotes it in steps of hundreds to thousands of methods every few bursts, with
-    /// quiet bursts between: one quiet burst says little. Returns how many bursts it took.
+    /// Unmeasured bursts of short runs on <paramref name="sockets"/>, each followed by a one-second pause: at least
+    /// <paramref name="minBursts"/>, then until the server's just-in-time compiler has settled (three bursts in a row,
+    /// with their pauses, compiled at most <see cref="SettledCompilations"/> methods each), at most
+    /// <paramref name="maxBursts"/>. A burst of new runs goes through far more of Conclave's code than a stream does
+    /// (storage, skills, history, the run's setup), and tiered compilation promotes it in steps of hundreds to
+    /// thousands of methods every few bursts for twenty or thirty bursts, with quiet bursts between: a few quiet bursts
+    /// early on say little. Returns how many bursts it took.
     /// </summary>
-    private static async Task<int> WarmUpBurstsAsync(BenchClient client, IReadOnlyList<ClientWebSocket> sockets, int maxBursts)
+    private static async Task<int> WarmUpBurstsAsync(BenchClient client, IReadOnlyList<ClientWebSocket> sockets, int minBursts, int maxBursts)
     {
         var compiled = await client.ServerCompiledMethodsAsync();
         var bursts = 0;
         var quiet = 0;
-        while (bursts < maxBursts && quiet < QuietBurstsToSettle)
+        while (bursts < minBursts || (bursts < maxBursts && quiet < QuietBurstsToSettle))
         {
             await FirstTokensAsync(sockets);
             bursts++;
