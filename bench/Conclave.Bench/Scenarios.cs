@@ -57,28 +57,47 @@ internal static class Scenarios
     {
         using var client = new BenchClient(server.BaseUri);
         using var socket = await client.ConnectAsync(await client.CreateSessionAsync());
-        var compiled = await client.ServerCompiledMethodsAsync();
-        var runs = 0;
-        while (runs < MaxWarmUpRuns)
-        {
-            await BenchClient.SendMessageAsync(socket, $"stream {words} words");
-            await BenchClient.ReadRunAsync(socket, null);
-            runs++;
-            await Task.Delay(500);
-            var now = await client.ServerCompiledMethodsAsync();
-            var settled = now - compiled <= SettledCompilations;
-            compiled = now;
-            if (settled)
+        var runs = await UntilCompilerSettlesAsync(
+            client,
+            async () =>
             {
-                break;
-            }
-        }
-
+                await BenchClient.SendMessageAsync(socket, $"stream {words} words");
+                await BenchClient.ReadRunAsync(socket, null);
+            },
+            TimeSpan.FromMilliseconds(500),
+            minRounds: 0,
+            quietRounds: 1,
+            MaxWarmUpRuns);
         await CloseAsync(socket);
         return runs;
     }
 
-    // A warm-up run that compiled at most this many methods found the server's hot paths compiled for good.
+    /// <summary>
+    /// Runs <paramref name="round"/>, each followed by <paramref name="pause"/>: at least <paramref name="minRounds"/>
+    /// times, then until <paramref name="quietRounds"/> rounds in a row (with their pauses) each compiled at most
+    /// <see cref="SettledCompilations"/> methods in the server (<c>JitInfo.GetCompiledMethodCount</c>), at most
+    /// <paramref name="maxRounds"/> times. Returns how many rounds ran.
+    /// </summary>
+    private static async Task<int> UntilCompilerSettlesAsync(
+        BenchClient client, Func<Task> round, TimeSpan pause, int minRounds, int quietRounds, int maxRounds)
+    {
+        var compiled = await client.ServerCompiledMethodsAsync();
+        var rounds = 0;
+        var quiet = 0;
+        while (rounds < minRounds || (rounds < maxRounds && quiet < quietRounds))
+        {
+            await round();
+            rounds++;
+            await Task.Delay(pause);
+            var now = await client.ServerCompiledMethodsAsync();
+            quiet = now - compiled <= SettledCompilations ? quiet + 1 : 0;
+            compiled = now;
+        }
+
+        return rounds;
+    }
+
+    // A warm-up round that compiled at most this many methods found the server's hot paths compiled, for now.
     private const int SettledCompilations = 10;
 
     private const int MaxWarmUpRuns = 30;
@@ -221,23 +240,8 @@ internal static class Scenarios
     /// thousands of methods every few bursts for twenty or thirty bursts, with quiet bursts between: a few quiet bursts
     /// early on say little. Returns how many bursts it took.
     /// </summary>
-    private static async Task<int> WarmUpBurstsAsync(BenchClient client, IReadOnlyList<ClientWebSocket> sockets, int minBursts, int maxBursts)
-    {
-        var compiled = await client.ServerCompiledMethodsAsync();
-        var bursts = 0;
-        var quiet = 0;
-        while (bursts < minBursts || (bursts < maxBursts && quiet < QuietBurstsToSettle))
-        {
-            await FirstTokensAsync(sockets);
-            bursts++;
-            await Task.Delay(1000);
-            var now = await client.ServerCompiledMethodsAsync();
-            quiet = now - compiled <= SettledCompilations ? quiet + 1 : 0;
-            compiled = now;
-        }
-
-        return bursts;
-    }
+    private static Task<int> WarmUpBurstsAsync(BenchClient client, IReadOnlyList<ClientWebSocket> sockets, int minBursts, int maxBursts) =>
+        UntilCompilerSettlesAsync(client, () => FirstTokensAsync(sockets), TimeSpan.FromSeconds(1), minBursts, QuietBurstsToSettle, maxBursts);
 
     private const int QuietBurstsToSettle = 3;
 
