@@ -362,7 +362,8 @@ public sealed partial class EventJournal : IDisposable
 
     /// <summary>
     /// A segment file, its whole size allocated on the disk up front (a full disk fails here, not in a copy into the
-    /// mapping), and mapped into memory for as long as it is written.
+    /// mapping), and mapped into memory whole from then until it is deleted (through its writes, until its events are
+    /// stored, and while it waits, cleared, to be the next segment).
     /// </summary>
     private sealed unsafe partial class Segment : IDisposable
     {

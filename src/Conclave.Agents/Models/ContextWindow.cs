@@ -33,10 +33,10 @@ public sealed class TokenCounter
     /// The most tokens a message can take, without tokenizing it: a token is at least one byte of UTF-8, and a UTF-16
     /// character at most three.
     /// </summary>
-    public int AtMost(ChatMessage message)
+    public long AtMost(ChatMessage message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        return PerMessageOverhead + (3 * message.Text.Length);
+        return PerMessageOverhead + (3L * message.Text.Length);
     }
 
     /// <summary>
@@ -64,7 +64,7 @@ public static class ContextWindow
         ArgumentNullException.ThrowIfNull(messages);
         ArgumentNullException.ThrowIfNull(counter);
         // Most prompts are far inside the window: counting their tokens (every run's start) would only confirm it.
-        if (messages.Sum(m => (long)counter.AtMost(m)) <= maxTokens)
+        if (messages.Sum(counter.AtMost) <= maxTokens)
         {
             return 0;
         }
