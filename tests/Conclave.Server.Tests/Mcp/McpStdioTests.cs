@@ -163,13 +163,8 @@ public sealed class McpStdioTests
     [Fact]
     public async Task AnIdleStdioServerIsStoppedAndStartedAgainAtItsNextUse()
     {
-        var marker = Guid.NewGuid().ToString("N");
         await using var server = await ConclaveTestServer.StartAsync(new Dictionary<string, string?> { ["Conclave:Mcp:IdleSeconds"] = "1" });
-        await McpTestServers.RegisterOkAsync(server.Http, new
-        {
-            name = "everything", transport = "stdio", command = McpTestServers.Everything, confirmation = "never",
-            env = new Dictionary<string, string> { ["CONCLAVE_TEST_MARKER"] = marker },
-        });
+        var marker = await RegisterMarkedEverythingAsync(server.Http, confirmation: "never");
         var session = await server.CreateSessionAsync();
         await using var socket = await server.ConnectAsync(session);
 
@@ -191,15 +186,10 @@ public sealed class McpStdioTests
     [Fact]
     public async Task StdioServersStopWithConclave()
     {
-        var marker = Guid.NewGuid().ToString("N");
         var server = await ConclaveTestServer.StartAsync();
+        var marker = await RegisterMarkedEverythingAsync(server.Http, confirmation: "never");
         try
         {
-            await McpTestServers.RegisterOkAsync(server.Http, new
-            {
-                name = "everything", transport = "stdio", command = McpTestServers.Everything, confirmation = "never",
-                env = new Dictionary<string, string> { ["CONCLAVE_TEST_MARKER"] = marker },
-            });
             var session = await server.CreateSessionAsync();
             await using var socket = await server.ConnectAsync(session);
             await socket.ChatAsync("use tool everything.echo {\"message\": \"up\"}");
@@ -216,15 +206,10 @@ public sealed class McpStdioTests
     [Fact]
     public async Task AToolListedBeforeItsConnectionClosedCallsThroughANewOneThatIsClosedWithConclave()
     {
-        var marker = Guid.NewGuid().ToString("N");
         var server = await ConclaveTestServer.StartAsync();
+        var marker = await RegisterMarkedEverythingAsync(server.Http);
         try
         {
-            await McpTestServers.RegisterOkAsync(server.Http, new
-            {
-                name = "everything", transport = "stdio", command = McpTestServers.Everything,
-                env = new Dictionary<string, string> { ["CONCLAVE_TEST_MARKER"] = marker },
-            });
             var tools = await server.Services.GetRequiredService<McpToolSource>().ListAsync("admin");
             var echo = tools.Single(t => t.Name == "everything.echo");
             var connections = server.Services.GetRequiredService<McpConnections>();
@@ -245,6 +230,29 @@ public sealed class McpStdioTests
         }
 
         Assert.Empty(ProcessesWith(marker));
+    }
+
+    /// <summary>
+    /// Registers server-everything over stdio with a marker in its environment, by which <see cref="ProcessesWith"/> finds
+    /// its process; returns the marker.
+    /// </summary>
+    private static async Task<string> RegisterMarkedEverythingAsync(HttpClient http, string? confirmation = null)
+    {
+        var marker = Guid.NewGuid().ToString("N");
+        var registration = new Dictionary<string, object>
+        {
+            ["name"] = "everything",
+            ["transport"] = "stdio",
+            ["command"] = McpTestServers.Everything,
+            ["env"] = new Dictionary<string, string> { ["CONCLAVE_TEST_MARKER"] = marker },
+        };
+        if (confirmation is not null)
+        {
+            registration["confirmation"] = confirmation;
+        }
+
+        await McpTestServers.RegisterOkAsync(http, registration);
+        return marker;
     }
 
     /// <summary>The processes whose environment holds <paramref name="marker"/>.</summary>
