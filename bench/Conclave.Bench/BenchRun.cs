@@ -51,7 +51,7 @@ internal static class BenchRun
         var warmUps = new int[servers.Length];
         for (var i = 0; i < servers.Length; i++)
         {
-            warmUps[i] = await Scenarios.WarmUpRelayAsync(servers[i], sizes.RelayWords);
+            warmUps[i] = await Scenarios.WarmUpRelayAsync(servers[i], sizes.RelayWords, sizes.RelayMinWarmUpRuns);
         }
 
         var runs = servers.Select(_ => new List<(double TokensPerSecond, double BytesPerToken, double CpuPerToken)>()).ToArray();
@@ -71,7 +71,7 @@ internal static class BenchRun
         var (cpuPerToken, baselineCpu) = (CpuPerToken(0), CpuPerToken(2));
         var cpuRatios = runs[0].Zip(runs[2], (c, b) => c.CpuPerToken / b.CpuPerToken).Order().ToArray();
         notes.Add($"Relay: warm-up runs until the compiler settled: Conclave {warmUps[0]}, with the in-memory store {warmUps[1]}, "
-            + $"the baseline {warmUps[2]}. CPU per token, Conclave over baseline, round by round: "
+            + $"the baseline {warmUps[2]}. CPU per token, Conclave over baseline, the rounds from lowest to highest: "
             + string.Join(", ", cpuRatios.Select(r => r.ToString("F2", CultureInfo.InvariantCulture))) + ".");
         figures.Add(new("1. Relay throughput", "SQLite", $"tokens/s, one session, {sizes.RelayWords} words", "tokens/s",
             conclaveTps, baselineTps, "(measured, no goal)", null));
@@ -86,7 +86,7 @@ internal static class BenchRun
                 TokensPerSecond(3), baselineTps, "(measured, no goal)", null));
             figures.Add(new("1c. Server CPU per token", on, "processor time per relayed token (user + kernel)", "us/token",
                 CpuPerToken(3), baselineCpu, "<= 1.5x baseline", CpuPerToken(3) <= 1.5 * baselineCpu));
-            notes.Add($"Relay on {on}: warm-up runs {warmUps[3]}. CPU per token over the baseline's, round by round: "
+            notes.Add($"Relay on {on}: warm-up runs {warmUps[3]}. CPU per token over the baseline's, the rounds from lowest to highest: "
                 + string.Join(", ", runs[3].Zip(runs[2], (p, b) => p.CpuPerToken / b.CpuPerToken).Order().Select(r => r.ToString("F2", CultureInfo.InvariantCulture))) + ".");
         }
 

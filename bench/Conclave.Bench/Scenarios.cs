@@ -36,40 +36,40 @@ internal sealed record ConcurrencyResult(Latencies FirstToken, Latencies Lag, in
 
 /// <summary>Sizes of a run: the full sizes of the issue, or tiny ones that only prove the bench still works.</summary>
 internal sealed record Sizes(
-    int RelayWords, int Sessions, int SessionWords, int IdleSockets, TimeSpan IdleQuiet, TimeSpan IdleSettle, int FirstTokenRuns, int MinWarmUpBursts, int MaxWarmUpBursts, TimeSpan RestDuration, int RestConcurrency)
+    int RelayWords, int RelayMinWarmUpRuns, int Sessions, int SessionWords, int IdleSockets, TimeSpan IdleQuiet, TimeSpan IdleSettle, int FirstTokenRuns, int MinWarmUpBursts, int MaxWarmUpBursts, TimeSpan RestDuration, int RestConcurrency)
 {
-    public static Sizes Full { get; } = new(100_000, 1_000, 200, 10_000, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5), 100, 20, 40, TimeSpan.FromSeconds(10), 32);
+    public static Sizes Full { get; } = new(100_000, 30, 1_000, 200, 10_000, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5), 100, 20, 40, TimeSpan.FromSeconds(10), 32);
 
-    public static Sizes Smoke { get; } = new(2_000, 10, 20, 50, TimeSpan.FromSeconds(0.2), TimeSpan.FromSeconds(0.5), 5, 1, 2, TimeSpan.FromSeconds(1), 4);
+    public static Sizes Smoke { get; } = new(2_000, 1, 10, 20, 50, TimeSpan.FromSeconds(0.2), TimeSpan.FromSeconds(0.5), 5, 1, 2, TimeSpan.FromSeconds(1), 4);
 }
 
 /// <summary>The scenarios of the benchmark; each runs the same client code against a server and returns what it measured.</summary>
 internal static class Scenarios
 {
     /// <summary>
-    /// Scenario 1 and 6, before measuring: runs of the full size on a session of their own (so that measured runs start
-    /// with no history, as the baseline's do) until the server's just-in-time compiler has settled. Tiered compilation
-    /// recompiles hot methods for several runs (with profile-guided optimization, in the background, after each
-    /// method's calls have been counted); that work is the runtime's, paid once, not the server's per token. Returns
-    /// how many runs it took.
+    /// Scenario 1 and 6, before measuring: runs of the full size, each on a new session as the measured runs are, until
+    /// the server's just-in-time compiler has settled: at least <paramref name="minRuns"/>, then until three in a row
+    /// compiled next to nothing. Tiered compilation recompiles a method once it has been called 30 times (with
+    /// profile-guided optimization, in the background), and a run's own code (its start, its records, its end) is
+    /// called once a run: fewer runs than that leave it compiling in waves through the measured runs, on the server's
+    /// processor time. That work is the runtime's, paid once, not the server's per token. Returns how many runs it took.
     /// </summary>
-    public static async Task<int> WarmUpRelayAsync(ServerUnderTest server, int words)
+    public static async Task<int> WarmUpRelayAsync(ServerUnderTest server, int words, int minRuns)
     {
         using var client = new BenchClient(server.BaseUri);
-        using var socket = await client.ConnectAsync(await client.CreateSessionAsync());
-        var runs = await UntilCompilerSettlesAsync(
+        return await UntilCompilerSettlesAsync(
             client,
             async () =>
             {
+                using var socket = await client.ConnectAsync(await client.CreateSessionAsync());
                 await BenchClient.SendMessageAsync(socket, $"stream {words} words");
                 await BenchClient.ReadRunAsync(socket, null);
+                await CloseAsync(socket);
             },
             TimeSpan.FromMilliseconds(500),
-            minRounds: 0,
-            quietRounds: 1,
+            minRuns,
+            quietRounds: 3,
             MaxWarmUpRuns);
-        await CloseAsync(socket);
-        return runs;
     }
 
     /// <summary>
@@ -100,7 +100,7 @@ internal static class Scenarios
     // A warm-up round that compiled at most this many methods found the server's hot paths compiled, for now.
     private const int SettledCompilations = 10;
 
-    private const int MaxWarmUpRuns = 30;
+    private const int MaxWarmUpRuns = 60;
 
     /// <summary>
     /// Scenario 1 and 6, one measured run on a new session, timed from sending the message to receiving

@@ -23,6 +23,11 @@ internal sealed class SqliteEventStore(IDbContextFactory<ConclaveDbContext> cont
     // Many rows at once while they last, then one at a time.
     private static readonly (int Rows, string Sql)[] Inserts = [(RowsPerStatement, InsertSql(RowsPerStatement)), (1, InsertSql(1))];
 
+    // Where a row's events are joined for binding. Batches are written one at a time (under the write gate), so one
+    // buffer serves them all: it grows to the largest row once, instead of a new one growing by doubling per batch
+    // (its last steps on the large object heap).
+    private readonly ArrayBufferWriter<byte> _rowPayload = new();
+
     protected override async Task WriteRowsAsync(IReadOnlyList<SessionEvent> events, List<Range> rows, CancellationToken cancellationToken)
     {
         using var entered = await writes.EnterAsync(cancellationToken);
@@ -34,7 +39,7 @@ internal sealed class SqliteEventStore(IDbContextFactory<ConclaveDbContext> cont
         // SQLite runs in this process: its async calls would only wrap these synchronous ones in tasks. The statements
         // go to SQLite itself (SQLitePCLRaw, under Microsoft.Data.Sqlite), bound by position from the events' own
         // UTF-8 bytes: no lookup of parameters by name, no string per payload, no boxing.
-        var insert = new RowInsert(connection.Handle!, events, time.GetUtcNow().UtcDateTime);
+        var insert = new RowInsert(connection.Handle!, events, time.GetUtcNow().UtcDateTime, _rowPayload);
         var written = 0;
         foreach (var (perStatement, sql) in Inserts)
         {
@@ -64,12 +69,13 @@ internal sealed class SqliteEventStore(IDbContextFactory<ConclaveDbContext> cont
         private readonly sqlite3 _database;
         private readonly IReadOnlyList<SessionEvent> _events;
         private readonly byte[] _storedAt;
-        private readonly ArrayBufferWriter<byte> _scratch = new();
+        private readonly ArrayBufferWriter<byte> _scratch;
 
-        public RowInsert(sqlite3 database, IReadOnlyList<SessionEvent> events, DateTime storedAt)
+        public RowInsert(sqlite3 database, IReadOnlyList<SessionEvent> events, DateTime storedAt, ArrayBufferWriter<byte> scratch)
         {
             _database = database;
             _events = events;
+            _scratch = scratch;
 
             // As EF Core writes a DateTime to SQLite, so that its reads parse it.
             _storedAt = Encoding.UTF8.GetBytes(storedAt.ToString(SqliteDateTimeFormat, CultureInfo.InvariantCulture));

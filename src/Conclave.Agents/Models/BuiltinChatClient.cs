@@ -239,7 +239,7 @@ public sealed partial class BuiltinChatClient(IOptions<BuiltinModelOptions> opti
     {
         for (var i = 1; i <= count; i++)
         {
-            yield return i == 1 ? "word1" : string.Concat(" word", i.ToString(CultureInfo.InvariantCulture));
+            yield return i == 1 ? "word1" : string.Create(CultureInfo.InvariantCulture, $" word{i}");
         }
     }
 

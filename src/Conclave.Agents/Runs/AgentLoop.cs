@@ -69,9 +69,8 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
         var output = loop.Output;
         while (true)
         {
-            var (turnUpdates, finishReason) = await StreamTurnAsync(output, loop.Messages, loop.Options, loop.Answer, cancellationToken);
-            var updates = turnUpdates.ToList();
-            var calls = updates.SelectMany(u => u.Contents).OfType<FunctionCallContent>().ToList();
+            var (updates, finishReason) = await StreamTurnAsync(output, loop.Messages, loop.Options, loop.Answer, cancellationToken);
+            var calls = updates.Calls();
             if (calls.Count == 0)
             {
                 // The answer's terminal event carries the usage from here.
@@ -81,7 +80,7 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
             // Kept after every turn that another follows, so that a run whose process dies reports what it had used.
             await store.RecordUsageAsync(output.Run.Id, output.Run.Usage, output.Run.LastEventId, CancellationToken.None);
 
-            loop.Messages.AddMessages(updates);
+            loop.Messages.AddMessages(updates.ToList());
             var turn = new Turn(calls, new List<AIContent>(calls.Count));
             await RunCallsAsync(loop, turn, 0, steps, cancellationToken);
             steps += calls.Count;
@@ -108,7 +107,7 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
     private async Task<(TurnUpdates Updates, ChatFinishReason? FinishReason)> StreamTurnAsync(
         AgentOutput output, List<ChatMessage> messages, ChatOptions options, StringBuilder answer, CancellationToken cancellationToken)
     {
-        var updates = new TurnUpdates();
+        var updates = new TurnUpdates(answer);
         ChatFinishReason? finishReason = null;
         var pieces = 0;
         var counted = false;
@@ -385,20 +384,26 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
 
     /// <summary>
     /// A turn's updates, kept for the reply message a tool call needs. A long answer is a stream of small text updates,
-    /// so runs of them are kept as one update of their text rather than an object each.
+    /// so runs of them are kept as the range of the answer they added (the answer holds every token's text in order)
+    /// rather than an object each, and made one update of their text only when the reply message is built.
     /// </summary>
-    private sealed class TurnUpdates
+    private sealed class TurnUpdates(StringBuilder answer)
     {
-        private readonly List<ChatResponseUpdate> _kept = [];
-        private readonly StringBuilder _text = new();
+        private readonly List<(ChatResponseUpdate Update, (int From, int Length)? Text)> _kept = [];
         private ChatResponseUpdate? _textStart;
+        private int _textFrom;
 
+        /// <summary>Keeps an update; called before its text is added to the answer.</summary>
         public void Add(ChatResponseUpdate update)
         {
             if (IsPlainText(update) && (_textStart is null || _textStart.MessageId == update.MessageId))
             {
-                _textStart ??= update;
-                _text.Append(((TextContent)update.Contents[0]).Text);
+                if (_textStart is null)
+                {
+                    _textStart = update;
+                    _textFrom = answer.Length;
+                }
+
                 return;
             }
 
@@ -409,17 +414,32 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
                 return;
             }
 
-            _kept.Add(update);
+            _kept.Add((update, null));
         }
 
+        /// <summary>The tool calls the turn made, in order.</summary>
+        public List<FunctionCallContent> Calls() =>
+            _kept.Where(k => k.Text is null).SelectMany(k => k.Update.Contents).OfType<FunctionCallContent>().ToList();
+
+        /// <summary>The turn's updates, each run of plain text as one update of its text.</summary>
         public List<ChatResponseUpdate> ToList()
         {
             EndText();
-            return _kept;
+            return _kept.Select(k => k.Text is { } text ? Merged(k.Update, answer.ToString(text.From, text.Length)) : k.Update).ToList();
         }
 
         private static bool IsPlainText(ChatResponseUpdate update) =>
             update is { FinishReason: null, AdditionalProperties: null, Contents: [TextContent { Annotations: null, AdditionalProperties: null }] };
+
+        private static ChatResponseUpdate Merged(ChatResponseUpdate first, string text) => new(first.Role, text)
+        {
+            MessageId = first.MessageId,
+            ResponseId = first.ResponseId,
+            ConversationId = first.ConversationId,
+            ModelId = first.ModelId,
+            AuthorName = first.AuthorName,
+            CreatedAt = first.CreatedAt,
+        };
 
         private void EndText()
         {
@@ -428,16 +448,7 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
                 return;
             }
 
-            _kept.Add(new ChatResponseUpdate(_textStart.Role, _text.ToString())
-            {
-                MessageId = _textStart.MessageId,
-                ResponseId = _textStart.ResponseId,
-                ConversationId = _textStart.ConversationId,
-                ModelId = _textStart.ModelId,
-                AuthorName = _textStart.AuthorName,
-                CreatedAt = _textStart.CreatedAt,
-            });
-            _text.Clear();
+            _kept.Add((_textStart, (_textFrom, answer.Length - _textFrom)));
             _textStart = null;
         }
     }

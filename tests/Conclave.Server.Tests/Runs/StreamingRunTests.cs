@@ -95,9 +95,12 @@ public sealed class StreamingRunTests
         static async IAsyncEnumerable<ChatResponseUpdate> ToolTurn()
         {
             await Task.Yield();
+
+            // Text on both sides of the reasoning: two runs of text, each kept as one piece of the reply.
+            yield return new ChatResponseUpdate(ChatRole.Assistant, "Let ") { MessageId = "m1" };
             yield return new ChatResponseUpdate(ChatRole.Assistant, [new TextReasoningContent("add")]) { MessageId = "m1" };
             yield return new ChatResponseUpdate(ChatRole.Assistant, [new TextReasoningContent("ing")]) { MessageId = "m1" };
-            foreach (var token in new[] { "Let ", "me ", "add ", "1 ", "and ", "2." })
+            foreach (var token in new[] { "me ", "add ", "1 ", "and ", "2." })
             {
                 yield return new ChatResponseUpdate(ChatRole.Assistant, token) { MessageId = "m1" };
             }
