@@ -162,13 +162,13 @@ internal sealed partial class McpConnection : IAsyncDisposable
         {
             await CancelOnServerAsync(client, call, "the call took too long");
             LogCallTimedOut(Name, tool, _tenantId, limit);
-            throw new ToolException($"{Name}.{tool} went {limit} s without finishing or reporting progress, so the call was cancelled.");
+            throw new ToolException($"{SourcedToolName.Of(Name, tool)} went {limit} s without finishing or reporting progress, so the call was cancelled.");
         }
         catch (OperationCanceledException) when (hardLimit.IsCancellationRequested)
         {
             await CancelOnServerAsync(client, call, "the call took too long");
             LogCallTimedOut(Name, tool, _tenantId, _options.MaxCallSeconds);
-            throw new ToolException($"{Name}.{tool} did not finish within {_options.MaxCallSeconds} s, so the call was cancelled.");
+            throw new ToolException($"{SourcedToolName.Of(Name, tool)} did not finish within {_options.MaxCallSeconds} s, so the call was cancelled.");
         }
         catch (McpProtocolException ex)
         {
@@ -333,8 +333,8 @@ internal sealed partial class McpConnection : IAsyncDisposable
         var policy = _server.ToolConfirmation?.GetValueOrDefault(tool.Name) ?? _server.Confirmation;
         var asks = McpConfirmation.Asks(policy, tool.Annotations);
         var reason = tool.Annotations?.DestructiveHint == true
-            ? $"{Name}.{tool.Name}, a tool of the MCP server '{Name}', may change or delete data."
-            : $"{Name}.{tool.Name} is a tool of the MCP server '{Name}'.";
+            ? $"{SourcedToolName.Of(Name, tool.Name)}, a tool of the MCP server '{Name}', may change or delete data."
+            : $"{SourcedToolName.Of(Name, tool.Name)} is a tool of the MCP server '{Name}'.";
         return new AgentTool(new McpToolFunction(Name, tool, _current), asks, reason);
     }
 

@@ -13,7 +13,7 @@ internal sealed class McpToolFunction(string server, Tool tool, Func<Task<McpCon
 {
     private readonly JsonElement _schema = McpResults.Schema(tool.InputSchema);
 
-    public override string Name { get; } = $"{server}.{tool.Name}";
+    public override string Name { get; } = SourcedToolName.Of(server, tool.Name);
 
     public override string Description => tool.Description ?? tool.Title ?? tool.Name;
 

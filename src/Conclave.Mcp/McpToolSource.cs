@@ -37,9 +37,8 @@ public sealed partial class McpToolSource(McpRegistrations registrations, McpCon
     /// <inheritdoc />
     public async Task<bool> MayProvideAsync(string tenantId, string name, CancellationToken cancellationToken = default)
     {
-        var dot = name.IndexOf('.', StringComparison.Ordinal);
-        return dot > 0 && dot < name.Length - 1
-            && (await registrations.ForTenantAsync(tenantId, cancellationToken)).ContainsKey(name[..dot]);
+        return SourcedToolName.ServerOf(name) is { } server
+            && (await registrations.ForTenantAsync(tenantId, cancellationToken)).ContainsKey(server);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "The tools of MCP server {Server} are left out of a run of tenant {TenantId}: {Reason}")]

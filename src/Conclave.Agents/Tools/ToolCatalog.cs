@@ -55,7 +55,7 @@ public sealed class ToolCatalog
     public async Task<IReadOnlyList<AgentTool>> SelectAsync(string tenantId, IReadOnlyCollection<string>? allowed, CancellationToken cancellationToken)
     {
         var builtIn = Select(allowed);
-        if (_sources.Length == 0 || (allowed is not null && !allowed.Any(IsNamespaced)))
+        if (_sources.Length == 0 || (allowed is not null && !allowed.Any(n => SourcedToolName.ServerOf(n) is not null)))
         {
             return builtIn;
         }
@@ -84,7 +84,7 @@ public sealed class ToolCatalog
             return true;
         }
 
-        if (!IsNamespaced(name))
+        if (SourcedToolName.ServerOf(name) is null)
         {
             return false;
         }
@@ -99,8 +99,6 @@ public sealed class ToolCatalog
 
         return false;
     }
-
-    private static bool IsNamespaced(string name) => name.Contains('.', StringComparison.Ordinal);
 
     private static AIFunction Create(Delegate method, string name) =>
         AIFunctionFactory.Create(method, new AIFunctionFactoryOptions { Name = name });

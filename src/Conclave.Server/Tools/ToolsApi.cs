@@ -27,11 +27,8 @@ internal static class ToolsApi
     {
         var all = await tools.ListAsync(Caller.From(http.User).TenantId, http.RequestAborted);
         return TypedResults.Ok(all.Select(t => new ToolResponse(
-            t.Name, t.Function.Description, t.RequiresConfirmation, t.Function.JsonSchema, ServerOf(t.Name))).ToList());
+            t.Name, t.Function.Description, t.RequiresConfirmation, t.Function.JsonSchema, SourcedToolName.ServerOf(t.Name))).ToList());
     }
-
-    /// <summary>The server of a namespaced tool (<c>server.tool</c>); null for a built-in one.</summary>
-    private static string? ServerOf(string name) => name.IndexOf('.', StringComparison.Ordinal) is > 0 and var dot ? name[..dot] : null;
 
     /// <summary>
     /// Which of <paramref name="names"/> a skill or an expert of the tenant may name: built-in tools, and the tools of its

@@ -47,7 +47,8 @@ public sealed class TwoInstanceTests
         await using var cluster = await TwoInstances.StartAsync(new Dictionary<string, string?> { ["Conclave:Llm:Builtin:TokenDelayMs"] = "20" });
         var session = await cluster.A.CreateSessionAsync();
         await using var onA = await cluster.A.ConnectAsync(session);
-        await onA.SendAsync(new { type = "message", content = "stream 50 words" });
+        // Long enough to be going on however slow the machine (it is cancelled below).
+        await onA.SendAsync(new { type = "message", content = "stream 100000 words" });
         await onA.ReceiveTypeAsync("token");
 
         await using var onB = await cluster.B.ConnectAsync(session);
@@ -57,7 +58,9 @@ public sealed class TwoInstanceTests
         Assert.Null(refused.Str("run_id"));
 
         // Once A's run ended (B's socket sees that too), B takes the next one, its ids right after A's.
+        await onA.SendAsync(new { type = "cancel" });
         var endOnA = (await onA.ReceiveRunEndAsync())[^1];
+        Assert.Equal("cancelled", endOnA.Str("code"));
         Assert.Equal(endOnA.GetRawText(), (await onB.ReceiveRunEndAsync())[^1].GetRawText());
         var next = await onB.ChatAsync("stream 3 words");
         Assert.Equal("final_answer", next[^1].Type());

@@ -119,7 +119,7 @@ function Conversation({ app, actions }) {
         <div class="msg msg-user"><div class="msg-text">${chat.outbox.content}</div><span class="muted small-text">Sending…</span></div>
       </article>`}
     </div>
-    <${PendingList} pending=${chat.pending} actions=${actions} />
+    <${PendingList} pending=${chat.pending} actions=${actions} connected=${app.conn.status === 'open'} />
     <${Notices} notices=${chat.notices} actions=${actions} />
     <${Composer} actions=${actions} active=${chat.activeRunId} connected=${app.conn.status === 'open'} />
   </div>`;
@@ -142,13 +142,13 @@ function ConnectionStatus({ conn }) {
 
 class PendingList extends Pure {
   render() {
-    const { pending, actions } = /** @type {{ pending: import('../state.js').PendingRequest[], actions: Actions }} */ (this.props);
+    const { pending, actions, connected } = /** @type {{ pending: import('../state.js').PendingRequest[], actions: Actions, connected: boolean }} */ (this.props);
     if (!pending.length) return null;
     return html`<section class="pending" aria-label="Waiting for you" data-testid="pending">
       ${pending.map((p) =>
         p.type === 'confirmation_request'
-          ? html`<${ConfirmationCard} key=${p.request_id} req=${p} actions=${actions} />`
-          : html`<${AskCard} key=${p.request_id} req=${p} actions=${actions} />`,
+          ? html`<${ConfirmationCard} key=${p.request_id} req=${p} actions=${actions} connected=${connected} />`
+          : html`<${AskCard} key=${p.request_id} req=${p} actions=${actions} connected=${connected} />`,
       )}
     </section>`;
   }
@@ -159,8 +159,13 @@ function Origin({ req }) {
   return req.expert ? html`<p class="muted small-text">From the team's <strong>${req.expert}</strong> (task ${req.task_id})</p>` : null;
 }
 
-/** @param {{ req: import('../state.js').PendingRequest, actions: Actions }} p */
-function ConfirmationCard({ req, actions }) {
+/** While the socket is down an answer could not be sent: the card says so, and its buttons wait. */
+function Offline() {
+  return html`<p class="muted small-text" data-testid="answer-offline">Not connected: you can answer once the page has reconnected.</p>`;
+}
+
+/** @param {{ req: import('../state.js').PendingRequest, actions: Actions, connected: boolean }} p */
+function ConfirmationCard({ req, actions, connected }) {
   const [reason, setReason] = useState('');
   const id = `c-${req.request_id}`;
   return html`<section class="card card-confirm" data-testid="confirmation" data-request-id=${req.request_id} aria-labelledby=${`${id}-h`}>
@@ -178,15 +183,16 @@ function ConfirmationCard({ req, actions }) {
           <label for=${`${id}-r`}>Reason (optional)</label>
           <input id=${`${id}-r`} data-testid="confirm-reason" value=${reason} onInput=${(/** @type {any} */ e) => setReason(e.currentTarget.value)} />
           <div class="row">
-            <button type="button" class="button primary" data-testid="approve" onClick=${() => actions.confirm(req, true, reason)}>Approve</button>
-            <button type="button" class="button danger" data-testid="deny" onClick=${() => actions.confirm(req, false, reason)}>Deny</button>
+            <button type="button" class="button primary" data-testid="approve" disabled=${!connected} onClick=${() => actions.confirm(req, true, reason)}>Approve</button>
+            <button type="button" class="button danger" data-testid="deny" disabled=${!connected} onClick=${() => actions.confirm(req, false, reason)}>Deny</button>
           </div>
+          ${!connected && html`<${Offline} />`}
         </div>`}
   </section>`;
 }
 
-/** @param {{ req: import('../state.js').PendingRequest, actions: Actions }} p */
-function AskCard({ req, actions }) {
+/** @param {{ req: import('../state.js').PendingRequest, actions: Actions, connected: boolean }} p */
+function AskCard({ req, actions, connected }) {
   const [text, setText] = useState('');
   const id = `q-${req.request_id}`;
   const options = Array.isArray(req.options) ? req.options.filter((/** @type {any} */ o) => typeof o === 'string') : [];
@@ -199,17 +205,18 @@ function AskCard({ req, actions }) {
       : html`<div class="card-form">
           ${options.length > 0 &&
           html`<div class="row wrap" role="group" aria-label="Suggested answers">
-            ${options.map((o) => html`<button type="button" class="button" data-testid="ask-option" onClick=${() => actions.reply(req, o)}>${o}</button>`)}
+            ${options.map((o) => html`<button type="button" class="button" data-testid="ask-option" disabled=${!connected} onClick=${() => actions.reply(req, o)}>${o}</button>`)}
           </div>`}
           <form class="row" onSubmit=${(/** @type {Event} */ e) => {
             e.preventDefault();
-            if (text.trim()) actions.reply(req, text);
+            if (connected && text.trim()) actions.reply(req, text);
           }}>
             <label for=${`${id}-a`} class="sr-only">Your answer</label>
             <input id=${`${id}-a`} class="grow" data-testid="ask-input" placeholder="Your answer" value=${text}
               onInput=${(/** @type {any} */ e) => setText(e.currentTarget.value)} />
-            <button type="submit" class="button primary" data-testid="ask-send" disabled=${!text.trim()}>Answer</button>
+            <button type="submit" class="button primary" data-testid="ask-send" disabled=${!connected || !text.trim()}>Answer</button>
           </form>
+          ${!connected && html`<${Offline} />`}
         </div>`}
   </section>`;
 }

@@ -63,3 +63,30 @@ test('while the server cannot be reached the page retries with backoff, then res
     await proxy.close();
   }
 });
+
+test('while the socket is down a waiting confirmation cannot be answered; once back, Approve runs the tool', async ({ page }) => {
+  const proxy = await startProxy(BASE_URL);
+  try {
+    await signIn(page, undefined, `${proxy.url}/`);
+    await newSession(page);
+    await send(page, 'use tool write_file {"path": "a.txt", "content": "hi"}');
+    const card = page.getByTestId('confirmation');
+    await expect(card.getByTestId('approve')).toBeEnabled();
+    await expect(card.getByTestId('answer-offline')).toHaveCount(0);
+    proxy.refuse(true);
+    proxy.dropAll();
+    await expect(page.getByTestId('connection')).toHaveAttribute('data-status', 'reconnecting');
+    await expect(card.getByTestId('approve')).toBeDisabled();
+    await expect(card.getByTestId('deny')).toBeDisabled();
+    await expect(card.getByTestId('answer-offline')).toBeVisible();
+    await shot(page, 'confirmation-offline');
+    proxy.refuse(false);
+    await expect(page.getByTestId('connection')).toHaveAttribute('data-status', 'open', { timeout: 20_000 });
+    await card.getByTestId('approve').click();
+    await expect(card).toHaveCount(0);
+    const run = await runEnded(page);
+    await expect(run.getByTestId('answer')).toHaveText(/Tool write_file returned: .*a\.txt/);
+  } finally {
+    await proxy.close();
+  }
+});
