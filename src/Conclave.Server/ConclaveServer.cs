@@ -40,11 +40,17 @@ namespace Conclave.Server;
 /// <summary>How the server is put together: each feature adds its services and maps its endpoints.</summary>
 public static class ConclaveServer
 {
+    private const string HostCategory = "Microsoft.Extensions.Hosting.Internal.Host";
+
     /// <summary>Adds every service of the server to the builder.</summary>
     public static WebApplicationBuilder AddConclaveServer(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Logging.AddFilter(RequestLogging.HostingDiagnosticsCategory, LogLevel.None);
+
+        // The host logs a failed start with its whole stack trace, for a port already taken too; Program prints why in
+        // a line instead. What the host logs as critical (a background service that failed and stops the server) stays.
+        builder.Logging.AddFilter(HostCategory, LogLevel.Critical);
         builder.Services.AddConclaveOptions();
         SettingsCheck.ThrowIfInvalid(builder.Configuration, builder.Services.SettingsSections());
         builder.Services

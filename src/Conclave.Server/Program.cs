@@ -1,4 +1,5 @@
 using Conclave.Server;
+using Microsoft.AspNetCore.Connections;
 using Conclave.Server.Auth;
 using Conclave.Server.Options;
 
@@ -27,9 +28,13 @@ try
     {
         await app.RunAsync();
     }
-    catch (Exception) when (!started.IsCancellationRequested)
+    catch (Exception e) when (!started.IsCancellationRequested)
     {
-        // The host has logged why it could not start (a port already taken, say); the runtime would print it again.
+        // The host does not log a failed start (ConclaveServer filters it): what an operator can fix is said in a line,
+        // anything else in full.
+        await Console.Error.WriteLineAsync(e is IOException { InnerException: AddressInUseException }
+            ? $"conclave: {e.Message} Stop what listens there, or give another address with --urls or ASPNETCORE_URLS."
+            : $"conclave: the server could not start: {e}");
         return 1;
     }
 

@@ -22,6 +22,11 @@ public sealed class StartupProcessTests
         Assert.NotEqual(0, exitCode);
         Assert.DoesNotMatch(KeyPattern, output);
         Assert.DoesNotContain("Unhandled exception", output, StringComparison.Ordinal);
+
+        // Said once, in a line, without a stack trace.
+        Assert.Contains($"conclave: Failed to bind to address http://127.0.0.1:{port}: address already in use.", output, StringComparison.Ordinal);
+        Assert.Single(output.Split('\n'), line => line.Contains("already in use", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(" at ", output, StringComparison.Ordinal);
         taken.Stop();
 
         await using var next = await ServerProcess.StartAsync(temp.Path);
