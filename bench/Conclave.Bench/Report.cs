@@ -121,7 +121,7 @@ internal static class Report
         {
             var f = figures[i];
             bars.Add(new ScottPlot.Bar { Position = x, Value = f.Conclave, FillColor = ColorOf(f.Server), Label = Format(f.Conclave) });
-            ticks.Add(new ScottPlot.Tick(x, $"Conclave, {f.Server}"));
+            ticks.Add(new ScottPlot.Tick(x, $"Conclave,\n{f.Server}"));
             x++;
             // A baseline shared by the figure after this one (the same measure on another Conclave) is drawn once, after it.
             var next = i + 1 < figures.Count ? figures[i + 1] : null;
