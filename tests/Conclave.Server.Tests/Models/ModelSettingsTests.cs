@@ -119,4 +119,18 @@ public sealed class ModelSettingsTests
         Assert.Equal(512, limit.GetInt32());
         Assert.True(body.RootElement.GetProperty("stream").GetBoolean());
     }
+
+    [Theory]
+    [InlineData("Debug", true)]
+    [InlineData("Information", false)]
+    public async Task ModelCallsAreLoggedWhileTheLoggingClientsCategoryLogsAtDebug(string level, bool logged)
+    {
+        await using var server = await ConclaveTestServer.StartAsync(
+            new Dictionary<string, string?> { ["Logging:LogLevel:Microsoft.Extensions.AI.LoggingChatClient"] = level });
+        await using var socket = await server.ConnectAsync(await server.CreateSessionAsync());
+
+        await socket.ChatAsync("stream 3 words");
+
+        Assert.Equal(logged, server.Logs.Lines.Any(l => l.Contains("Microsoft.Extensions.AI.LoggingChatClient: GetStreamingResponseAsync", StringComparison.Ordinal)));
+    }
 }
