@@ -42,6 +42,11 @@ public static class ConclaveServer
 {
     private const string HostCategory = "Microsoft.Extensions.Hosting.Internal.Host";
 
+    private const string RunSetupSetting = "Conclave:Agent:" + nameof(AgentOptions.MaxConcurrentRunSetup);
+
+    /// <summary>How many runs read their start at once on PostgreSQL by default: four per processor, at least 16.</summary>
+    internal static int ServerDatabaseRunSetups(int processors) => Math.Max(16, 4 * processors);
+
     /// <summary>Adds every service of the server to the builder.</summary>
     public static WebApplicationBuilder AddConclaveServer(this WebApplicationBuilder builder)
     {
@@ -136,6 +141,13 @@ public static class ConclaveServer
         if (storage is { Provider: StorageProvider.Postgres, ConnectionString: { Length: > 0 } connectionString })
         {
             services.AddConclavePostgresStorage(connectionString);
+
+            // A server database's reads wait on the network more than on this process's processors, so more runs read
+            // their start at once than the one-machine default (the processor count), unless the setting says how many.
+            if (configuration[RunSetupSetting] is null)
+            {
+                services.PostConfigure<AgentOptions>(agent => agent.MaxConcurrentRunSetup = ServerDatabaseRunSetups(Environment.ProcessorCount));
+            }
         }
         else
         {

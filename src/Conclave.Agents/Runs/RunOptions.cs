@@ -22,7 +22,8 @@ public sealed class AgentOptions
     /// The most runs reading what they start from at once (skills and history, fitting the prompt); others wait their
     /// turn. A burst of new runs then takes its share of the processors instead of all of them, and the runs already
     /// streaming keep their pace. (Recording the runs is not in turns: the storage commits the starts that arrive
-    /// together as one write.) Default: the number of processors.
+    /// together as one write.) Default: the number of processors; the server raises it on PostgreSQL, whose reads wait
+    /// on the network more than on the processors.
     /// </summary>
     [Range(1, 1024)]
     public int MaxConcurrentRunSetup { get; set; } = Environment.ProcessorCount;

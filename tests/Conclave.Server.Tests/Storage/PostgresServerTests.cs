@@ -1,5 +1,8 @@
 using System.Net;
+using Conclave.Agents.Runs;
 using Conclave.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Conclave.Server.Tests.Storage;
 
@@ -61,6 +64,29 @@ public sealed class PostgresServerTests
 
         await database.ReconnectAsync();
         Assert.Equal(HttpStatusCode.OK, (await anonymous.GetAsync("/readyz")).StatusCode);
+    }
+
+    [Fact]
+    public async Task OnPostgresMoreRunsReadTheirStartAtOnceUnlessTheSettingSaysHowMany()
+    {
+        await using var database = await PostgresDatabase.CreateAsync();
+        await using (var byDefault = await ConclaveTestServer.StartAsync(database.Settings))
+        {
+            Assert.Equal(ConclaveServer.ServerDatabaseRunSetups(Environment.ProcessorCount), RunSetups(byDefault));
+            Assert.True(RunSetups(byDefault) >= 16);
+        }
+
+        var settings = database.Settings;
+        settings["Conclave:Agent:MaxConcurrentRunSetup"] = "3";
+        await using var set = await ConclaveTestServer.StartAsync(settings);
+        Assert.Equal(3, RunSetups(set));
+
+        // On SQLite the processors are what a start waits on: one turn each.
+        await using var sqlite = await ConclaveTestServer.StartAsync();
+        Assert.Equal(Environment.ProcessorCount, RunSetups(sqlite));
+
+        static int RunSetups(ConclaveTestServer server) =>
+            server.Services.GetRequiredService<IOptions<AgentOptions>>().Value.MaxConcurrentRunSetup;
     }
 }
 
