@@ -47,9 +47,9 @@ internal sealed record Sizes(
 internal static class Scenarios
 {
     /// <summary>
-    /// Scenario 1 and 6, before measuring: runs of the full size, each on a new session as the measured runs are, until
-    /// the server's just-in-time compiler has settled: at least <paramref name="minRuns"/>, then until three in a row
-    /// compiled next to nothing. Tiered compilation recompiles a method once it has been called 30 times (with
+    /// Scenario 1 and 6, before measuring: the measured run (<see cref="RelayOnceAsync"/>, each on a new session, its
+    /// figures left unused) until the server's just-in-time compiler has settled: at least <paramref name="minRuns"/>,
+    /// then until three in a row compiled next to nothing. Tiered compilation recompiles a method once it has been called 30 times (with
     /// profile-guided optimization, in the background), and a run's own code (its start, its records, its end) is
     /// called once a run: fewer runs than that leave it compiling in waves through the measured runs, on the server's
     /// processor time. That work is the runtime's, paid once, not the server's per token. Returns how many runs it took.
@@ -59,13 +59,7 @@ internal static class Scenarios
         using var client = new BenchClient(server.BaseUri);
         return await UntilCompilerSettlesAsync(
             client,
-            async () =>
-            {
-                using var socket = await client.ConnectAsync(await client.CreateSessionAsync());
-                await BenchClient.SendMessageAsync(socket, $"stream {words} words");
-                await BenchClient.ReadRunAsync(socket, null);
-                await CloseAsync(socket);
-            },
+            () => RelayOnceAsync(server, words),
             TimeSpan.FromMilliseconds(500),
             minRuns,
             quietRounds: 3,
