@@ -44,8 +44,11 @@ public static class ConclaveServer
 
     private const string RunSetupSetting = "Conclave:Agent:" + nameof(AgentOptions.MaxConcurrentRunSetup);
 
-    /// <summary>How many runs read their start at once on PostgreSQL by default: four per processor, at least 16.</summary>
-    internal static int ServerDatabaseRunSetups(int processors) => Math.Max(16, 4 * processors);
+    /// <summary>
+    /// How many runs read their start at once on PostgreSQL by default: four per processor, at least 16, at most the
+    /// setting's own bound (1,024).
+    /// </summary>
+    internal static int ServerDatabaseRunSetups(int processors) => Math.Clamp(4 * processors, 16, 1_024);
 
     /// <summary>Adds every service of the server to the builder.</summary>
     public static WebApplicationBuilder AddConclaveServer(this WebApplicationBuilder builder)

@@ -76,6 +76,9 @@ public sealed class PostgresServerTests
             Assert.True(RunSetups(byDefault) >= 16);
         }
 
+        // Never past the setting's own bound, which would stop the start on a machine of many processors.
+        Assert.Equal(1_024, ConclaveServer.ServerDatabaseRunSetups(512));
+
         var settings = database.Settings;
         settings["Conclave:Agent:MaxConcurrentRunSetup"] = "3";
         await using var set = await ConclaveTestServer.StartAsync(settings);
