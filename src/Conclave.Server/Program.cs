@@ -1,7 +1,7 @@
 using Conclave.Server;
-using Microsoft.AspNetCore.Connections;
 using Conclave.Server.Auth;
 using Conclave.Server.Options;
+using Microsoft.AspNetCore.Connections;
 
 // Settings come from the appsettings.json beside the binary; relative paths such as the default
 // Conclave:DataDir (./data) are taken from the folder the server was started in.

@@ -100,6 +100,7 @@ function SessionPanel({ sessions, currentId, open, actions }) {
 function Conversation({ app, actions }) {
   const chat = app.chat;
   const session = app.sessions.items.find((x) => x.id === app.route.sessionId) ?? app.currentSession;
+  const connected = app.conn.status === 'open';
   return html`<div class="conversation">
     <header class="conversation-head">
       <h2 class="conversation-title" data-testid="session-title">${session?.title || 'Untitled session'}</h2>
@@ -119,9 +120,9 @@ function Conversation({ app, actions }) {
         <div class="msg msg-user"><div class="msg-text">${chat.outbox.content}</div><span class="muted small-text">Sending…</span></div>
       </article>`}
     </div>
-    <${PendingList} pending=${chat.pending} actions=${actions} connected=${app.conn.status === 'open'} />
+    <${PendingList} pending=${chat.pending} actions=${actions} connected=${connected} />
     <${Notices} notices=${chat.notices} actions=${actions} />
-    <${Composer} actions=${actions} active=${chat.activeRunId} connected=${app.conn.status === 'open'} />
+    <${Composer} actions=${actions} active=${chat.activeRunId} connected=${connected} />
   </div>`;
 }
 
