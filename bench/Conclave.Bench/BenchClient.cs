@@ -14,6 +14,7 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
     private static readonly byte[] FinalPrefix = Encoding.UTF8.GetBytes("{\"type\":\"final_answer\"");
     private static readonly byte[] ErrorPrefix = Encoding.UTF8.GetBytes("{\"type\":\"error\"");
     private static readonly byte[] TsProperty = Encoding.UTF8.GetBytes("\"ts\":\"");
+    private static readonly byte[] OutputTokensProperty = Encoding.UTF8.GetBytes("\"output_tokens\":");
 
     private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = baseUri };
 
@@ -54,11 +55,15 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
         return sentAt;
     }
 
-    /// <summary>Reads a run to its end; <paramref name="onToken"/> gets each token frame as it arrives. Returns the number of tokens.</summary>
-    public static async Task<int> ReadRunAsync(ClientWebSocket socket, Action<TokenArrival>? onToken, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Reads a run to its end; <paramref name="onToken"/> gets each token frame as it arrives. Returns the token frames
+    /// received and the tokens the model wrote (<c>final_answer</c>'s <c>usage.output_tokens</c>): a frame carries
+    /// several of them when the server merged pieces the model had ready.
+    /// </summary>
+    public static async Task<RunRead> ReadRunAsync(ClientWebSocket socket, Action<TokenArrival>? onToken, CancellationToken cancellationToken = default)
     {
         var buffer = new byte[64 * 1024];
-        var tokens = 0;
+        var frames = 0;
         while (true)
         {
             var length = await ReceiveFrameAsync(socket, buffer, cancellationToken);
@@ -67,12 +72,12 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
             var frame = buffer.AsSpan(0, length);
             if (frame.StartsWith(TokenPrefix))
             {
-                tokens++;
+                frames++;
                 onToken?.Invoke(new TokenArrival(TimestampOf(frame), received, receivedAt));
             }
             else if (frame.StartsWith(FinalPrefix))
             {
-                return tokens;
+                return new RunRead(frames, OutputTokensOf(frame));
             }
             else if (frame.StartsWith(ErrorPrefix) && frame.IndexOf("\"run_id\""u8) >= 0)
             {
@@ -110,6 +115,12 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
         }
     }
 
+    private static long OutputTokensOf(ReadOnlySpan<byte> frame)
+    {
+        var value = frame[(frame.IndexOf(OutputTokensProperty) + OutputTokensProperty.Length)..];
+        return Utf8Parser.TryParse(value, out long tokens, out _) ? tokens : throw new InvalidOperationException($"No output_tokens in {Encoding.UTF8.GetString(frame)}");
+    }
+
     private static DateTime TimestampOf(ReadOnlySpan<byte> frame)
     {
         var at = frame.IndexOf(TsProperty);
@@ -123,6 +134,9 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
 /// A token frame as the client got it: the server's <c>ts</c> (stamped when the model's token was appended to the
 /// session's log), and when it arrived, by the wall clock and by <see cref="Stopwatch"/>.
 /// </summary>
+/// <summary>What the client read of a run: its token frames, and the tokens the model wrote.</summary>
+internal readonly record struct RunRead(int Frames, long OutputTokens);
+
 internal readonly record struct TokenArrival(DateTime Stamped, DateTime Received, long ReceivedAt)
 {
     /// <summary>The delivery lag: from the server's stamp to the client's receive (one machine, one clock).</summary>

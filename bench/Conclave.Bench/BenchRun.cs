@@ -38,23 +38,26 @@ internal static class BenchRun
 
     private static async Task RelayAsync(BenchArgs args, Sizes sizes, List<Figure> figures, List<string> notes)
     {
-        // 1 and 6: relay throughput, with SQLite and with the bench-only in-memory store, beside the baseline. The three
-        // servers run side by side and the measured runs take turns (Conclave, in-memory, baseline, again), so that
-        // the machine's own drift (a shared VM's speed moves by half within minutes) falls on all three alike.
+        // 1 and 6: relay throughput, with SQLite and with the bench-only in-memory store, beside the baseline; and
+        // Conclave sending each of the model's pieces as its own event (no merging), as the baseline does. The servers
+        // run side by side and the measured runs take turns (each server once a round), so that the machine's own
+        // drift (a shared VM's speed moves by half within minutes) falls on all alike.
         await using var conclave = await ServerUnderTest.StartAsync("conclave", "serve-conclave", 0);
+        await using var unmerged = await ServerUnderTest.StartAsync("conclave-unmerged", "serve-conclave", 0, settings: EachPieceAnEvent);
         await using var memory = await ServerUnderTest.StartAsync("conclave-memory", "serve-conclave", 0, memoryStore: true);
         await using var baseline = await ServerUnderTest.StartAsync("baseline", "serve-baseline", 0);
         await using var postgres = args.Postgres is null
             ? null
             : await ServerUnderTest.StartAsync("conclave-postgres", "serve-conclave", 0, postgres: args.Postgres, redis: args.Redis);
-        ServerUnderTest[] servers = postgres is null ? [conclave, memory, baseline] : [conclave, memory, baseline, postgres];
+        const int Conclave = 0, Unmerged = 1, Memory = 2, Baseline = 3, Postgres = 4;
+        ServerUnderTest[] servers = postgres is null ? [conclave, unmerged, memory, baseline] : [conclave, unmerged, memory, baseline, postgres];
         var warmUps = new int[servers.Length];
         for (var i = 0; i < servers.Length; i++)
         {
             warmUps[i] = await Scenarios.WarmUpRelayAsync(servers[i], sizes.RelayWords, sizes.RelayMinWarmUpRuns);
         }
 
-        var runs = servers.Select(_ => new List<(double TokensPerSecond, double BytesPerToken, double CpuPerToken)>()).ToArray();
+        var runs = servers.Select(_ => new List<RelayRun>()).ToArray();
         for (var round = 0; round < RelayRounds; round++)
         {
             for (var i = 0; i < servers.Length; i++)
@@ -67,36 +70,51 @@ internal static class BenchRun
         double BytesPerToken(int i) => Scenarios.Median(runs[i].Select(r => r.BytesPerToken));
         // All the rounds' CPU over all their tokens (each round relays as many): a baseline run takes only a few of the
         // kernel's 10 ms ticks, so one round's figure moves by a tick's share and a median of them by as much.
-        double CpuPerToken(int i) => runs[i].Average(r => r.CpuPerToken);
-        var (conclaveTps, memoryTps, baselineTps) = (TokensPerSecond(0), TokensPerSecond(1), TokensPerSecond(2));
-        var (bytesPerToken, baselineBytes) = (BytesPerToken(0), BytesPerToken(2));
-        var (cpuPerToken, baselineCpu) = (CpuPerToken(0), CpuPerToken(2));
+        double CpuPerToken(int i) => runs[i].Average(r => r.CpuMicrosecondsPerToken);
+        double Frames(int i) => Scenarios.Median(runs[i].Select(r => (double)r.Frames));
+        var baselineCpu = CpuPerToken(Baseline);
         // The rounds' CPU ratios to the baseline's, lowest first ("n/a" where the baseline's round took less than a tick).
-        string RoundRatios(int i) => string.Join(", ", runs[i].Zip(runs[2], (c, b) => c.CpuPerToken / b.CpuPerToken).Order()
+        string RoundRatios(int i) => string.Join(", ", runs[i].Zip(runs[Baseline], (c, b) => c.CpuMicrosecondsPerToken / b.CpuMicrosecondsPerToken).Order()
             .Select(r => double.IsFinite(r) ? r.ToString("F2", CultureInfo.InvariantCulture) : "n/a"));
-        notes.Add($"Relay: warm-up runs until the compiler settled: Conclave {warmUps[0]}, with the in-memory store {warmUps[1]}, "
-            + $"the baseline {warmUps[2]}. CPU per token, Conclave over baseline, the rounds from lowest to highest: {RoundRatios(0)}.");
+        notes.Add($"Relay: warm-up runs until the compiler settled: Conclave {warmUps[Conclave]}, one event a piece {warmUps[Unmerged]}, "
+            + $"with the in-memory store {warmUps[Memory]}, the baseline {warmUps[Baseline]}. CPU per token, Conclave over baseline, the rounds "
+            + $"from lowest to highest: {RoundRatios(Conclave)}; one event a piece: {RoundRatios(Unmerged)}.");
+        notes.Add($"Relay: token frames for {sizes.RelayWords} words (median of the rounds): Conclave {Frames(Conclave):F0} "
+            + $"(pieces the model had ready merged, up to {MergedChars} characters a frame), one event a piece {Frames(Unmerged):F0}, "
+            + $"the baseline {Frames(Baseline):F0}.");
         figures.Add(new("1. Relay throughput", "SQLite", $"tokens/s, one session, {sizes.RelayWords} words", "tokens/s",
-            conclaveTps, baselineTps, "(measured, no goal)", null));
+            TokensPerSecond(Conclave), TokensPerSecond(Baseline), "(measured, no goal)", null));
+        figures.Add(new("1. Relay throughput", "SQLite, one event a piece", $"tokens/s, one session, {sizes.RelayWords} words", "tokens/s",
+            TokensPerSecond(Unmerged), TokensPerSecond(Baseline), "(measured, no goal)", null));
         figures.Add(new("1b. Server allocation per token", "SQLite", "bytes allocated per relayed token", "B/token",
-            bytesPerToken, baselineBytes, "(measured, no goal)", null));
+            BytesPerToken(Conclave), BytesPerToken(Baseline), "(measured, no goal)", null));
+        figures.Add(new("1b. Server allocation per token", "SQLite, one event a piece", "bytes allocated per relayed token", "B/token",
+            BytesPerToken(Unmerged), BytesPerToken(Baseline), "(measured, no goal)", null));
         figures.Add(new("1c. Server CPU per token", "SQLite", "processor time per relayed token (user + kernel)", "us/token",
-            cpuPerToken, baselineCpu, "<= 1.5x baseline", cpuPerToken <= 1.5 * baselineCpu));
+            CpuPerToken(Conclave), baselineCpu, "<= 1.5x baseline", CpuPerToken(Conclave) <= 1.5 * baselineCpu));
+        figures.Add(new("1c. Server CPU per token", "SQLite, one event a piece", "processor time per relayed token (user + kernel)", "us/token",
+            CpuPerToken(Unmerged), baselineCpu, "(measured, no goal)", null));
         figures.Add(new("1c. Server CPU per token", "in-memory store", "processor time per relayed token (user + kernel)", "us/token",
-            CpuPerToken(1), baselineCpu, "(measured, no goal)", null));
+            CpuPerToken(Memory), baselineCpu, "(measured, no goal)", null));
         if (postgres is not null)
         {
             var on = OnPostgres(args);
             figures.Add(new("1. Relay throughput", on, $"tokens/s, one session, {sizes.RelayWords} words", "tokens/s",
-                TokensPerSecond(3), baselineTps, "(measured, no goal)", null));
+                TokensPerSecond(Postgres), TokensPerSecond(Baseline), "(measured, no goal)", null));
             figures.Add(new("1c. Server CPU per token", on, "processor time per relayed token (user + kernel)", "us/token",
-                CpuPerToken(3), baselineCpu, "<= 1.5x baseline", CpuPerToken(3) <= 1.5 * baselineCpu));
-            notes.Add($"Relay on {on}: warm-up runs {warmUps[3]}. CPU per token over the baseline's, the rounds from lowest to highest: {RoundRatios(3)}.");
+                CpuPerToken(Postgres), baselineCpu, "<= 1.5x baseline", CpuPerToken(Postgres) <= 1.5 * baselineCpu));
+            notes.Add($"Relay on {on}: warm-up runs {warmUps[Postgres]}. CPU per token over the baseline's, the rounds from lowest to highest: {RoundRatios(Postgres)}.");
         }
 
         figures.Add(new("6. Persistence cost", "SQLite", "relay with SQLite vs in-memory store (baseline column)", "tokens/s",
-            conclaveTps, memoryTps, "storage costs <= 20%", conclaveTps >= 0.8 * memoryTps));
+            TokensPerSecond(Conclave), TokensPerSecond(Memory), "storage costs <= 20%", TokensPerSecond(Conclave) >= 0.8 * TokensPerSecond(Memory)));
     }
+
+    // Conclave's default (Conclave:Agent:MaxMergedDeltaChars), named in the report.
+    private static readonly int MergedChars = new Conclave.Agents.Runs.AgentOptions().MaxMergedDeltaChars;
+
+    // The setting that sends each of the model's pieces as its own event, as the baseline sends a frame for each word.
+    private static readonly Dictionary<string, string> EachPieceAnEvent = new() { ["Conclave:Agent:MaxMergedDeltaChars"] = "0" };
 
     // Measured relay runs per server; each figure is their median.
     private const int RelayRounds = 5;
@@ -122,15 +140,15 @@ internal static class BenchRun
                 var runs = $"{sizes.Sessions} sessions x {sizes.SessionWords} words at once";
                 figures.Add(new("2. First token p99", on, $"{runs}, from the client's send", "ms",
                     c2.FirstToken.P99, b2.FirstToken.P99, "<= 2x baseline", c2.FirstToken.P99 <= 2 * b2.FirstToken.P99));
-                figures.Add(new("2. Delivery lag p50", on, $"{runs}, every token, stamp to receive", "ms",
+                figures.Add(new("2. Delivery lag p50", on, $"{runs}, every token frame, stamp to receive", "ms",
                     c2.Lag.P50, b2.Lag.P50, "(measured, no goal)", null));
-                figures.Add(new("2. Delivery lag p99", on, $"{runs}, every token, stamp to receive", "ms",
+                figures.Add(new("2. Delivery lag p99", on, $"{runs}, every token frame, stamp to receive", "ms",
                     c2.Lag.P99, b2.Lag.P99, "<= 2x baseline", c2.Lag.P99 <= 2 * b2.Lag.P99));
                 figures.Add(new("2. Runs completed", on, runs, "runs",
                     c2.Completed, b2.Completed, $"all {sizes.Sessions}", c2.Completed == sizes.Sessions));
                 figures.Add(new("2b. Server CPU per token", on, $"{runs}, processor time per token (user + kernel)", "us/token",
                     c2.CpuMicrosecondsPerToken, b2.CpuMicrosecondsPerToken, "(measured, no goal)", null));
-                notes.Add($"Scenario 2 on {on}: {c2.Completed}/{sizes.Sessions} runs completed ({c2.Lag.Count} tokens) in {c2.Took.TotalSeconds:F1} s"
+                notes.Add($"Scenario 2 on {on}: {c2.Completed}/{sizes.Sessions} runs completed ({c2.Lag.Count} token frames) in {c2.Took.TotalSeconds:F1} s"
                     + (c2.FirstFailure is null ? string.Empty : $" (first failure: {c2.FirstFailure})") + $", after {c2.WarmUpBursts} warm-up bursts.");
                 firstTokens.Add(($"Conclave, {on}", c2.FirstToken));
                 lags.Add(($"Conclave, {on}", c2.Lag));
@@ -143,7 +161,7 @@ internal static class BenchRun
             firstTokens.Add(("baseline", b2.FirstToken));
             lags.Add(("baseline", b2.Lag));
             charts.Add(new("2", $"2. First token from the client's send, {sizes.Sessions} runs at once", firstTokens));
-            charts.Add(new("2-lag", $"2. Delivery lag (stamp to receive), every token of {sizes.Sessions} runs", lags));
+            charts.Add(new("2-lag", $"2. Delivery lag (stamp to receive), every token frame of {sizes.Sessions} runs", lags));
         }
 
         if (args.Runs(4))

@@ -109,6 +109,7 @@ internal static class Report
     private static ScottPlot.Color ColorOf(string server) =>
         server == "baseline" ? ScottPlot.Colors.Gray
         : server.Contains("PostgreSQL", StringComparison.Ordinal) ? ScottPlot.Colors.DarkOrange
+        : server.Contains("one event a piece", StringComparison.Ordinal) ? ScottPlot.Colors.LightSteelBlue
         : ScottPlot.Colors.SteelBlue;
 
     private static void BarChart(string path, IReadOnlyList<Figure> figures)

@@ -31,6 +31,9 @@ internal sealed class Latencies(IEnumerable<double> milliseconds)
     public double At(double p) => Scenarios.Percentile(_sorted, p);
 }
 
+/// <summary>What one relay run measured on one server.</summary>
+internal sealed record RelayRun(double TokensPerSecond, double BytesPerToken, double CpuMicrosecondsPerToken, int Frames);
+
 /// <summary>What scenario 2 measured on one server.</summary>
 internal sealed record ConcurrencyResult(Latencies FirstToken, Latencies Lag, int Completed, string? FirstFailure, TimeSpan Took, double CpuMicrosecondsPerToken, int WarmUpBursts);
 
@@ -98,9 +101,10 @@ internal static class Scenarios
 
     /// <summary>
     /// Scenario 1 and 6, one measured run on a new session, timed from sending the message to receiving
-    /// <c>final_answer</c>: tokens per second delivered, server bytes allocated and server processor time per token.
+    /// <c>final_answer</c>: tokens per second delivered, server bytes allocated and server processor time per token (the
+    /// model's tokens, which a server may send several to a frame), and the token frames it took.
     /// </summary>
-    public static async Task<(double TokensPerSecond, double BytesPerToken, double CpuMicrosecondsPerToken)> RelayOnceAsync(ServerUnderTest server, int words)
+    public static async Task<RelayRun> RelayOnceAsync(ServerUnderTest server, int words)
     {
         using var client = new BenchClient(server.BaseUri);
         using var socket = await client.ConnectAsync(await client.CreateSessionAsync());
@@ -108,12 +112,18 @@ internal static class Scenarios
         var cpuBefore = server.CpuTime();
         var watch = Stopwatch.StartNew();
         await BenchClient.SendMessageAsync(socket, $"stream {words} words");
-        var tokens = await BenchClient.ReadRunAsync(socket, null);
+        var read = await BenchClient.ReadRunAsync(socket, null);
         watch.Stop();
         var cpu = server.CpuTime() - cpuBefore;
         var allocated = await client.ServerAllocatedBytesAsync() - allocatedBefore;
         await CloseAsync(socket);
-        return (tokens / watch.Elapsed.TotalSeconds, (double)allocated / tokens, cpu.TotalMicroseconds / tokens);
+        if (read.OutputTokens != words)
+        {
+            throw new InvalidOperationException($"{server.Name} relayed {read.OutputTokens} tokens of {words}.");
+        }
+
+        var tokens = (double)read.OutputTokens;
+        return new RelayRun(tokens / watch.Elapsed.TotalSeconds, allocated / tokens, cpu.TotalMicroseconds / tokens, read.Frames);
     }
 
     /// <summary>
@@ -133,6 +143,7 @@ internal static class Scenarios
         var firsts = new double[sessions];
         var lags = new List<double>[sessions];
         var completed = 0;
+        var tokens = 0L;
         string? firstFailure = null;
         var cpuBefore = server.CpuTime();
         var watch = Stopwatch.StartNew();
@@ -143,7 +154,7 @@ internal static class Scenarios
             try
             {
                 var sentAt = await BenchClient.SendMessageAsync(socket, $"stream {words} words");
-                await BenchClient.ReadRunAsync(socket, token =>
+                var read = await BenchClient.ReadRunAsync(socket, token =>
                 {
                     if (mine.Count == 0)
                     {
@@ -152,6 +163,7 @@ internal static class Scenarios
 
                     mine.Add(token.LagMilliseconds);
                 });
+                Interlocked.Add(ref tokens, read.OutputTokens);
                 Interlocked.Increment(ref completed);
             }
             catch (Exception ex) when (ex is WebSocketException or InvalidOperationException)
@@ -162,7 +174,6 @@ internal static class Scenarios
         watch.Stop();
         var cpu = server.CpuTime() - cpuBefore;
         await Task.WhenAll(sockets.Select(CloseAsync));
-        var tokens = lags.Sum(l => l.Count);
         return new ConcurrencyResult(
             new Latencies(firsts.Where(f => !double.IsNaN(f))), new Latencies(lags.SelectMany(l => l)), completed, firstFailure, watch.Elapsed,
             cpu.TotalMicroseconds / Math.Max(1, tokens), bursts);

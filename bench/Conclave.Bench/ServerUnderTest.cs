@@ -28,7 +28,8 @@ internal sealed class ServerUnderTest : IAsyncDisposable
     public int Pid => _process.Id;
 
     public static async Task<ServerUnderTest> StartAsync(
-        string name, string mode, int delayMs, bool memoryStore = false, string? postgres = null, string? redis = null)
+        string name, string mode, int delayMs, bool memoryStore = false, string? postgres = null, string? redis = null,
+        IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = FreePort();
         var dataDir = mode == "serve-conclave" ? Directory.CreateTempSubdirectory("conclave-bench-").FullName : null;
@@ -67,6 +68,12 @@ internal sealed class ServerUnderTest : IAsyncDisposable
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
+        }
+
+        // Settings beyond the bench's own, as an operator gives them: environment variables (Conclave__Agent__...).
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
         var process = Process.Start(start)!;

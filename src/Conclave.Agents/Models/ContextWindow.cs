@@ -29,6 +29,13 @@ public sealed class TokenCounter
         return PerMessageOverhead + Tokenizer.Value.CountTokens(message.Text);
     }
 
+    /// <summary>The tokens of text a model wrote (at four characters a token for a text too long to tokenize cheaply).</summary>
+    public int CountOutput(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Length <= MaxTokenizedChars ? Tokenizer.Value.CountTokens(text) : text.Length / 4;
+    }
+
     /// <summary>
     /// The most tokens a message can take, without tokenizing it: a token is at least one byte of UTF-8, and a UTF-16
     /// character at most three.

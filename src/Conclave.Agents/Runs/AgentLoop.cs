@@ -18,8 +18,11 @@ public sealed record AgentAnswer(string Content, string FinishReason);
 /// runs the tools it called (each a <c>step</c>, held at the confirmation gate when it needs approval),
 /// hands the results back, and repeats until the model answers without calling a tool.
 /// </summary>
-public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGate gate, TokenCounter tokens, int maxSteps)
+public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGate gate, TokenCounter tokens, AgentOptions agent)
 {
+    private readonly int _maxSteps = agent.MaxSteps;
+    private readonly int _maxMergedDeltaChars = agent.MaxMergedDeltaChars;
+
     private static readonly JsonSerializerOptions RepairingOptions = JsonText.Repairing(AIJsonUtilities.DefaultOptions);
 
     /// <summary>
@@ -93,9 +96,9 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
         for (var i = first; i < turn.Calls.Count; i++)
         {
             var step = steps + (i - first) + 1;
-            if (step > maxSteps)
+            if (step > _maxSteps)
             {
-                throw new ToolStepLimitException(maxSteps);
+                throw new ToolStepLimitException(_maxSteps);
             }
 
             turn.Results.Add(await RunToolAsync(loop, turn, i, step, null, cancellationToken));
@@ -108,6 +111,7 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
         AgentOutput output, List<ChatMessage> messages, ChatOptions options, StringBuilder answer, CancellationToken cancellationToken)
     {
         var updates = new TurnUpdates(answer);
+        var text = new StreamedText(output, answer, _maxMergedDeltaChars);
         ChatFinishReason? finishReason = null;
         var pieces = 0;
         var counted = false;
@@ -116,11 +120,28 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
             await using var stream = model.GetStreamingResponseAsync(messages, options, cancellationToken).GetAsyncEnumerator(cancellationToken);
             while (true)
             {
+                ValueTask<bool> next;
+                try
+                {
+                    next = stream.MoveNextAsync();
+                }
+                catch (Exception ex)
+                {
+                    throw ModelException.From(ex, cancellationToken);
+                }
+
+                if (!next.IsCompleted)
+                {
+                    // What the model had ready goes out before the loop waits for more.
+                    await text.FlushAsync();
+                }
+
                 ChatResponseUpdate update;
                 try
                 {
-                    if (!await stream.MoveNextAsync())
+                    if (!await next)
                     {
+                        await text.FlushAsync();
                         return (updates, finishReason);
                     }
 
@@ -128,7 +149,10 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
                 }
                 catch (Exception ex)
                 {
-                    throw ModelException.From(ex, cancellationToken);
+                    // The pieces the model gave before it failed are sent, as they would have been one by one.
+                    var failure = ModelException.From(ex, cancellationToken);
+                    await text.FlushAsync();
+                    throw failure;
                 }
 
                 updates.Add(update);
@@ -141,12 +165,12 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
                     {
                         case TextReasoningContent { Text.Length: > 0 } reasoning:
                             pieces++;
-                            await output.ThinkingAsync(reasoning.Text);
+                            await text.AddReasoningAsync(reasoning.Text);
                             break;
-                        case TextContent { Text.Length: > 0 } text:
+                        case TextContent { Text.Length: > 0 } piece:
                             pieces++;
-                            answer.Append(text.Text);
-                            await output.TokenAsync(text.Text);
+                            answer.Append(piece.Text);
+                            await text.AddAnswerAsync(piece.Text);
                             break;
                         case UsageContent usage:
                             counted = true;

@@ -44,7 +44,7 @@ internal sealed partial class RunExecution(
             // tools than the run had.
             var skill = await TakeUpSkillAsync(run, checkpoint.Skill, ct);
 
-            var loop = new AgentLoop(model, runs, gate, tokens, agent.MaxSteps);
+            var loop = new AgentLoop(model, runs, gate, tokens, agent);
             var allowed = await tools.SelectAsync(run.Request.TenantId, checkpoint.Tools, ct);
             return await loop.ResumeAsync(
                 AgentOutput.ForRun(run), checkpoint, wait, allowed, ToolContextOf(run, skill, checkpoint.Tools), ct,
@@ -160,7 +160,7 @@ internal sealed partial class RunExecution(
             return new AgentAnswer(synthesis, ChatFinishReason.Stop.Value);
         }
 
-        var loop = new AgentLoop(model, runs, gate, tokens, agent.MaxSteps);
+        var loop = new AgentLoop(model, runs, gate, tokens, agent);
         var allowed = await tools.SelectAsync(run.Request.TenantId, match?.Skill.Tools, cancellationToken);
         return await loop.RunAsync(
             AgentOutput.ForRun(run), messages, allowed, ToolContextOf(run, match?.Skill, match?.Skill.Tools), cancellationToken,
@@ -189,7 +189,7 @@ internal sealed partial class RunExecution(
     }
 
     private TeamOrchestrator TeamOf(bool durable) =>
-        new(model, runs, gate, tools, teams, tokens, agent.MaxSteps, durable ? _logger : null);
+        new(model, runs, gate, tools, teams, tokens, agent, durable ? _logger : null);
 
     private async Task<(RunStatus Status, string Code)> EndWithErrorAsync(Run run, Exception ex)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Conclave.Agents.Events;
+using Conclave.Agents.Models;
 using Microsoft.Extensions.Logging;
 
 namespace Conclave.Agents.Runs;
@@ -20,6 +21,8 @@ public sealed partial class RunRecovery(
     TimeProvider time,
     ILogger<RunRecovery> logger)
 {
+    private static readonly TokenCounter Tokens = new();
+
     /// <summary>
     /// Takes over the open runs of every instance but this one that has not been alive since <paramref name="ownersAliveSince"/>
     /// (<see cref="DateTime.MaxValue"/>: of every other instance); returns how many it took.
@@ -77,8 +80,8 @@ public sealed partial class RunRecovery(
     }
 
     /// <summary>
-    /// The pieces the run streamed after it last recorded its usage (its model turn was cut short, uncounted): about a
-    /// token each.
+    /// The tokens of the text the run streamed after it last recorded its usage (its model turn was cut short, uncounted),
+    /// at least one for each delta.
     /// </summary>
     private async Task<long> CountStreamedAsync(OpenRun run, CancellationToken cancellationToken)
     {
@@ -88,7 +91,7 @@ public sealed partial class RunRecovery(
         while (true)
         {
             var page = await events.ReadAfterAsync(run.SessionId, after, pageSize, cancellationToken);
-            streamed += page.Count(e => e.RunId == run.RunId && IsStreamedPiece(e));
+            streamed += page.Where(e => e.RunId == run.RunId).Sum(StreamedTokens);
             if (page.Count < pageSize)
             {
                 return streamed;
@@ -98,20 +101,22 @@ public sealed partial class RunRecovery(
         }
     }
 
-    private static bool IsStreamedPiece(SessionEvent e)
+    /// <summary>The tokens of a streamed delta's text (<c>token</c>, <c>thinking</c>, or an expert's of either kind); 0 for any other event.</summary>
+    private static long StreamedTokens(SessionEvent e)
     {
-        if (e.Type is "token" or "thinking")
+        if (e.Type is not ("token" or "thinking" or "expert_step"))
         {
-            return true;
-        }
-
-        if (e.Type != "expert_step")
-        {
-            return false;
+            return 0;
         }
 
         using var json = JsonDocument.Parse(e.Utf8Json);
-        return json.RootElement.TryGetProperty("kind", out var kind) && (kind.ValueEquals("token") || kind.ValueEquals("thinking"));
+        var root = json.RootElement;
+        if (e.Type == "expert_step" && !(root.TryGetProperty("kind", out var kind) && (kind.ValueEquals("token") || kind.ValueEquals("thinking"))))
+        {
+            return 0;
+        }
+
+        return Math.Max(1, Tokens.CountOutput(root.GetProperty("content").GetString() ?? string.Empty));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} of session {SessionId} waits on {RequestIds} again, here, as it did on the instance that stopped")]

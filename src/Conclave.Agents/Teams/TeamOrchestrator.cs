@@ -38,7 +38,7 @@ public sealed class TeamOrchestrator(
     ToolCatalog tools,
     TeamOptions options,
     TokenCounter tokens,
-    int maxSteps,
+    AgentOptions agentOptions,
     Microsoft.Extensions.Logging.ILogger? waitsLogger = null)
 {
     private const string Pending = "pending";
@@ -260,7 +260,7 @@ public sealed class TeamOrchestrator(
         var durable = waits?.For(task.TaskId, allowed?.ToList());
         var output = AgentOutput.ForExpert(run, scope);
         var chatOptions = new ChatOptions { ModelId = expert.Model };
-        var loop = new AgentLoop(model, store, gate, tokens, maxSteps);
+        var loop = new AgentLoop(model, store, gate, tokens, agentOptions);
         try
         {
             var answer = resume is not null

@@ -93,6 +93,9 @@ public sealed class DurabilityTests
 
             // The client reads as fast as it can but may fall behind a model this fast; it is not to be dropped for it.
             ["Conclave__WebSocket__SendQueueCapacity"] = "1000000",
+
+            // An event a word, so that the store lags far behind the stream.
+            ["Conclave__Agent__MaxMergedDeltaChars"] = "0",
         };
         foreach (var (name, value) in storage ?? new Dictionary<string, string?>())
         {
@@ -179,7 +182,7 @@ public sealed class DurabilityTests
     {
         var counting = new CountingEventStore();
         await using var server = await ConclaveTestServer.StartAsync(
-            new Dictionary<string, string?> { ["Conclave:Llm:Builtin:TokenDelayMs"] = "0" },
+            new Dictionary<string, string?> { ["Conclave:Llm:Builtin:TokenDelayMs"] = "0", ["Conclave:Agent:MaxMergedDeltaChars"] = "0" },
             services: s => s.AddSingleton<IEventStore>(sp => counting.Wrap(sp)));
         await using var socket = await server.ConnectAsync(await server.CreateSessionAsync());
 
