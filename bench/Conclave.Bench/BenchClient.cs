@@ -16,6 +16,9 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
     private static readonly byte[] TsProperty = Encoding.UTF8.GetBytes("\"ts\":\"");
     private static readonly byte[] OutputTokensProperty = Encoding.UTF8.GetBytes("\"output_tokens\":");
 
+    // The last bytes kept of a frame longer than the read buffer: enough for a final_answer's usage and finish reason.
+    private const int FrameTailBytes = 512;
+
     private readonly HttpClient _http = new(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = baseUri };
 
     public async Task<string> CreateSessionAsync(CancellationToken cancellationToken = default)
@@ -41,8 +44,7 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
         var socket = new ClientWebSocket();
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
         await socket.ConnectAsync(new Uri($"ws://{_http.BaseAddress!.Authority}/api/v1/chat/ws/{sessionId}?api_key={Servers.ApiKey}"), cancellationToken);
-        var buffer = new byte[16 * 1024];
-        await ReceiveFrameAsync(socket, buffer, cancellationToken);
+        await ReceiveFrameAsync(socket, new byte[16 * 1024], new byte[FrameTailBytes], cancellationToken);
         return socket;
     }
 
@@ -63,10 +65,11 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
     public static async Task<RunRead> ReadRunAsync(ClientWebSocket socket, Action<TokenArrival>? onToken, CancellationToken cancellationToken = default)
     {
         var buffer = new byte[64 * 1024];
+        var tail = new byte[FrameTailBytes];
         var frames = 0;
         while (true)
         {
-            var length = await ReceiveFrameAsync(socket, buffer, cancellationToken);
+            var (length, tailLength) = await ReceiveFrameAsync(socket, buffer, tail, cancellationToken);
             var receivedAt = Stopwatch.GetTimestamp();
             var received = DateTime.UtcNow;
             var frame = buffer.AsSpan(0, length);
@@ -77,7 +80,7 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
             }
             else if (frame.StartsWith(FinalPrefix))
             {
-                return new RunRead(frames, OutputTokensOf(frame));
+                return new RunRead(frames, OutputTokensOf(tailLength > 0 ? tail.AsSpan(0, tailLength) : frame));
             }
             else if (frame.StartsWith(ErrorPrefix) && frame.IndexOf("\"run_id\""u8) >= 0)
             {
@@ -88,11 +91,16 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
 
     public void Dispose() => _http.Dispose();
 
-    /// <summary>Reads one frame; a frame longer than the buffer keeps its start (all the bench looks at) and the rest is skipped.</summary>
-    private static async Task<int> ReceiveFrameAsync(ClientWebSocket socket, byte[] buffer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads one frame into <paramref name="buffer"/>; of a frame longer than the buffer, its start (what the bench looks
+    /// at) is kept there and its last bytes in <paramref name="tail"/> (a whole answer's <c>final_answer</c> ends with its
+    /// usage), the rest is skipped. Returns the lengths kept of each (a tail only when the frame was longer).
+    /// </summary>
+    private static async Task<(int Length, int TailLength)> ReceiveFrameAsync(ClientWebSocket socket, byte[] buffer, byte[] tail, CancellationToken cancellationToken)
     {
         var length = 0;
-        var skip = new byte[0];
+        var tailLength = 0;
+        var skip = Array.Empty<byte>();
         while (true)
         {
             if (length == buffer.Length && skip.Length == 0)
@@ -100,25 +108,51 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
                 skip = new byte[64 * 1024];
             }
 
-            var target = length < buffer.Length ? buffer.AsMemory(length) : skip.AsMemory();
+            var overflow = length == buffer.Length;
+            var target = overflow ? skip.AsMemory() : buffer.AsMemory(length);
             var result = await socket.ReceiveAsync(target, cancellationToken);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 throw new InvalidOperationException($"The server closed the socket: {socket.CloseStatus} {socket.CloseStatusDescription}");
             }
 
-            length = Math.Min(buffer.Length, length + result.Count);
+            if (overflow)
+            {
+                tailLength = KeepLast(tail, tailLength, skip.AsSpan(0, result.Count));
+            }
+            else
+            {
+                length += result.Count;
+            }
+
             if (result.EndOfMessage)
             {
-                return length;
+                return (length, tailLength);
             }
         }
     }
 
+    /// <summary>Appends <paramref name="bytes"/> to the <paramref name="kept"/> bytes of <paramref name="tail"/>, keeping the last that fit.</summary>
+    private static int KeepLast(byte[] tail, int kept, ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length >= tail.Length)
+        {
+            bytes[^tail.Length..].CopyTo(tail);
+            return tail.Length;
+        }
+
+        var stay = Math.Min(kept, tail.Length - bytes.Length);
+        tail.AsSpan(kept - stay, stay).CopyTo(tail);
+        bytes.CopyTo(tail.AsSpan(stay));
+        return stay + bytes.Length;
+    }
+
     private static long OutputTokensOf(ReadOnlySpan<byte> frame)
     {
-        var value = frame[(frame.IndexOf(OutputTokensProperty) + OutputTokensProperty.Length)..];
-        return Utf8Parser.TryParse(value, out long tokens, out _) ? tokens : throw new InvalidOperationException($"No output_tokens in {Encoding.UTF8.GetString(frame)}");
+        var at = frame.IndexOf(OutputTokensProperty);
+        return at >= 0 && Utf8Parser.TryParse(frame[(at + OutputTokensProperty.Length)..], out long tokens, out _)
+            ? tokens
+            : throw new InvalidOperationException($"No output_tokens at the end of a final_answer: ...{Encoding.UTF8.GetString(frame[^Math.Min(frame.Length, 200)..])}");
     }
 
     private static DateTime TimestampOf(ReadOnlySpan<byte> frame)
