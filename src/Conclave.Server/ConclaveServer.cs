@@ -65,7 +65,7 @@ public static class ConclaveServer
             .AddStorage(builder.Configuration)
             .AddModel()
             .AddConclaveAgents()
-            .AddMcpHost()
+            .AddMcpHost(builder.Configuration)
             .AddCluster(builder.Configuration)
             .AddApiKeyAuth()
             .AddChatSockets()
@@ -119,6 +119,7 @@ public static class ConclaveServer
             .Configure<IOptions<ConclaveOptions>>((events, conclave) => events.JournalPath = Path.Combine(conclave.Value.DataPath, "journal"));
         services.AddValidatedOptions<ToolOptions>("Conclave:Tools");
         services.AddValidatedOptions<McpOptions>("Conclave:Mcp");
+        services.AddValidatedOptions<KeyRingOptions>(KeyRingOptions.Section);
         services.AddValidatedOptions<ConfirmationOptions>("Conclave:Confirmation");
         services.AddValidatedOptions<AskHumanOptions>("Conclave:AskHuman");
         services.AddValidatedOptions<ShutdownOptions>("Conclave:Shutdown");
@@ -167,11 +168,18 @@ public static class ConclaveServer
 
     /// <summary>
     /// MCP servers' tools for the runtime, and their registrations' secrets encrypted with a Data Protection key ring kept
-    /// in the database, so that every instance reads what another stored.
+    /// in the database, so that every instance reads what another stored; with <c>Conclave:KeyRing:CertificatePath</c>,
+    /// the ring's keys are encrypted to that certificate before they are stored.
     /// </summary>
-    private static IServiceCollection AddMcpHost(this IServiceCollection services)
+    private static IServiceCollection AddMcpHost(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddDataProtection().SetApplicationName("Conclave").PersistKeysToConclaveStorage();
+        var keyRing = services.AddDataProtection().SetApplicationName("Conclave").PersistKeysToConclaveStorage();
+        var keyRingOptions = configuration.GetSection(KeyRingOptions.Section).Get<KeyRingOptions>() ?? new KeyRingOptions();
+        if (keyRingOptions.LoadCertificate() is { } certificate)
+        {
+            keyRing.ProtectKeysWithCertificate(certificate).UnprotectKeysWithAnyCertificate(certificate);
+        }
+
         services.AddConclaveMcp();
         services.AddSingleton<McpServerChanges>();
         return services;

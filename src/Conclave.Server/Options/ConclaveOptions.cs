@@ -1,4 +1,6 @@
 using System.ComponentModel.DataAnnotations;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Conclave.Server.Options;
 
@@ -96,4 +98,55 @@ internal sealed class ClusterOptions
     /// </summary>
     [Range(3, 600)]
     public int OwnerTimeoutSeconds { get; set; } = 10;
+}
+
+/// <summary>
+/// How the Data Protection key ring, which encrypts the secrets of MCP server registrations, is itself kept
+/// (<c>Conclave:KeyRing</c>). The ring is stored in the database; without a certificate its keys are stored as they are,
+/// so whoever reads the whole database can decrypt the secrets.
+/// </summary>
+internal sealed class KeyRingOptions
+{
+    public const string Section = "Conclave:KeyRing";
+
+    /// <summary>
+    /// A PKCS#12 (<c>.pfx</c>) file holding a certificate with its RSA private key: each new key of the ring is encrypted
+    /// to it before it is stored, and read back with it. Every instance on the database needs the same file.
+    /// </summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>The password of <see cref="CertificatePath"/>, if the file has one.</summary>
+    public string? CertificatePassword { get; set; }
+
+    /// <summary>The certificate <see cref="CertificatePath"/> names, or null when none is set.</summary>
+    /// <exception cref="SettingsException">The file cannot be read, or holds no RSA private key.</exception>
+    public X509Certificate2? LoadCertificate()
+    {
+        const string PathSetting = Section + ":" + nameof(CertificatePath);
+        if (string.IsNullOrWhiteSpace(CertificatePath))
+        {
+            return string.IsNullOrEmpty(CertificatePassword)
+                ? null
+                : throw new SettingsException([$"{Section}:{nameof(CertificatePassword)} is set, but {PathSetting} is not."]);
+        }
+
+        X509Certificate2 certificate;
+        try
+        {
+            certificate = X509CertificateLoader.LoadPkcs12FromFile(CertificatePath, CertificatePassword);
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException)
+        {
+            throw new SettingsException([$"{PathSetting} '{CertificatePath}' could not be read as a PKCS#12 (.pfx) file with its password: {e.Message}"]);
+        }
+
+        using var privateKey = certificate.GetRSAPrivateKey();
+        if (privateKey is null)
+        {
+            certificate.Dispose();
+            throw new SettingsException([$"{PathSetting} '{CertificatePath}' holds no RSA private key: the key ring is encrypted to an RSA key, and read back with its private half."]);
+        }
+
+        return certificate;
+    }
 }
