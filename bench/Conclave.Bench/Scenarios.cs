@@ -41,7 +41,7 @@ internal sealed record ConcurrencyResult(Latencies FirstToken, Latencies Lag, in
 internal sealed record Sizes(
     int RelayWords, int RelayMinWarmUpRuns, int Sessions, int SessionWords, int IdleSockets, TimeSpan IdleQuiet, TimeSpan IdleSettle, int FirstTokenRuns, int MinWarmUpBursts, int MaxWarmUpBursts, TimeSpan RestDuration, int RestConcurrency)
 {
-    public static Sizes Full { get; } = new(100_000, 30, 1_000, 200, 10_000, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5), 100, 20, 40, TimeSpan.FromSeconds(10), 32);
+    public static Sizes Full { get; } = new(100_000, 60, 1_000, 200, 10_000, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5), 100, 20, 40, TimeSpan.FromSeconds(10), 32);
 
     public static Sizes Smoke { get; } = new(2_000, 1, 10, 20, 50, TimeSpan.FromSeconds(0.2), TimeSpan.FromSeconds(0.5), 5, 1, 2, TimeSpan.FromSeconds(1), 4);
 }
@@ -52,10 +52,11 @@ internal static class Scenarios
     /// <summary>
     /// Scenario 1 and 6, before measuring: the measured run (<see cref="RelayOnceAsync"/>, each on a new session, its
     /// figures left unused) until the server's just-in-time compiler has settled: at least <paramref name="minRuns"/>,
-    /// then until three in a row compiled next to nothing. Tiered compilation recompiles a method once it has been called 30 times (with
-    /// profile-guided optimization, in the background), and a run's own code (its start, its records, its end) is
-    /// called once a run: fewer runs than that leave it compiling in waves through the measured runs, on the server's
-    /// processor time. That work is the runtime's, paid once, not the server's per token. Returns how many runs it took.
+    /// then until three in a row compiled next to nothing. Tiered compilation with profile-guided optimization recompiles
+    /// a method twice, in the background: an instrumented version once it has been called 30 times, the optimized one
+    /// after 30 calls more; and a run's own code (its start, its records, its end) is called once a run. Fewer runs than
+    /// that leave it compiling in waves through the measured runs, on the server's processor time. That work is the
+    /// runtime's, paid once, not the server's per token. Returns how many runs it took.
     /// </summary>
     public static async Task<int> WarmUpRelayAsync(ServerUnderTest server, int words, int minRuns)
     {
@@ -97,7 +98,7 @@ internal static class Scenarios
     // A warm-up round that compiled at most this many methods found the server's hot paths compiled, for now.
     private const int SettledCompilations = 10;
 
-    private const int MaxWarmUpRuns = 60;
+    private const int MaxWarmUpRuns = 100;
 
     /// <summary>
     /// Scenario 1 and 6, one measured run on a new session, timed from sending the message to receiving
