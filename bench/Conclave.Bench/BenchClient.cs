@@ -105,7 +105,9 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
         {
             if (length == buffer.Length && skip.Length == 0)
             {
+                // The frame goes on past the buffer: its tail starts with the buffer's end.
                 skip = new byte[64 * 1024];
+                tailLength = KeepLast(tail, 0, buffer);
             }
 
             var overflow = length == buffer.Length;
@@ -164,13 +166,13 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
     }
 }
 
+/// <summary>What the client read of a run: its token frames, and the tokens the model wrote.</summary>
+internal readonly record struct RunRead(int Frames, long OutputTokens);
+
 /// <summary>
 /// A token frame as the client got it: the server's <c>ts</c> (stamped when the model's token was appended to the
 /// session's log), and when it arrived, by the wall clock and by <see cref="Stopwatch"/>.
 /// </summary>
-/// <summary>What the client read of a run: its token frames, and the tokens the model wrote.</summary>
-internal readonly record struct RunRead(int Frames, long OutputTokens);
-
 internal readonly record struct TokenArrival(DateTime Stamped, DateTime Received, long ReceivedAt)
 {
     /// <summary>The delivery lag: from the server's stamp to the client's receive (one machine, one clock).</summary>

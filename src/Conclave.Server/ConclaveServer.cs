@@ -169,7 +169,7 @@ public static class ConclaveServer
     /// <summary>
     /// MCP servers' tools for the runtime, and their registrations' secrets encrypted with a Data Protection key ring kept
     /// in the database, so that every instance reads what another stored; with <c>Conclave:KeyRing:CertificatePath</c>,
-    /// the ring's keys are encrypted to that certificate before they are stored.
+    /// the ring's keys are encrypted to that certificate before they are stored, and the key in use is one of those.
     /// </summary>
     private static IServiceCollection AddMcpHost(this IServiceCollection services, IConfiguration configuration)
     {
@@ -178,6 +178,7 @@ public static class ConclaveServer
         if (keyRingOptions.LoadCertificate() is { } certificate)
         {
             keyRing.ProtectKeysWithCertificate(certificate).UnprotectKeysWithAnyCertificate(certificate);
+            services.AddHostedService<KeyRingEncryption>();
         }
 
         services.AddConclaveMcp();

@@ -136,24 +136,31 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
                     await text.FlushAsync();
                 }
 
-                ChatResponseUpdate update;
+                bool more;
+                Exception? failure = null;
                 try
                 {
-                    if (!await next)
-                    {
-                        await text.FlushAsync();
-                        return (updates, finishReason);
-                    }
-
-                    update = stream.Current;
+                    more = await next;
                 }
                 catch (Exception ex)
                 {
-                    // The pieces the model gave before it failed are sent, as they would have been one by one.
-                    var failure = ModelException.From(ex, cancellationToken);
-                    await text.FlushAsync();
-                    throw failure;
+                    more = false;
+                    failure = ModelException.From(ex, cancellationToken);
                 }
+
+                if (!more)
+                {
+                    // The pieces the model gave before it ended, or failed, are sent as they would have been one by one.
+                    await text.FlushAsync();
+                    if (failure is not null)
+                    {
+                        ExceptionDispatchInfo.Throw(failure);
+                    }
+
+                    return (updates, finishReason);
+                }
+
+                var update = stream.Current;
 
                 updates.Add(update);
                 finishReason = update.FinishReason ?? finishReason;

@@ -5,8 +5,9 @@ namespace Conclave.Agents.Runs;
 /// <summary>
 /// The text one model turn streams, sent as the output's <c>token</c> and <c>thinking</c> deltas. Pieces of one kind that
 /// the model had ready one after another (its next update was there before the last piece was sent) go out as one
-/// delta, up to <paramref name="maxMergedChars"/> characters (0: each piece on its own); the loop sends what is pending
-/// before it waits for the model, so nothing is held back for a piece still to come, and no piece is split.
+/// delta of at most <paramref name="maxMergedChars"/> characters (0: each piece on its own); the loop sends what is
+/// pending before it waits for the model, so nothing is held back for a piece still to come. A piece is never split: one
+/// longer than the limit goes out alone.
 /// </summary>
 /// <param name="output">Where the deltas go.</param>
 /// <param name="answer">The run's answer, to which each answer piece is appended before it is added here.</param>
@@ -17,7 +18,8 @@ internal sealed class StreamedText(AgentOutput output, StringBuilder answer, int
     private int _pieces;
     private int _length;
 
-    // The pending delta's only piece, while it has one; then its text is in the answer (from _answerFrom) or in _thinking.
+    // The pending delta's only piece, while it has one; then its text is in the answer (_length characters from
+    // _answerFrom: the piece being added may follow it there already) or in _thinking.
     private string? _first;
     private int _answerFrom;
     private StringBuilder? _thinking;
@@ -25,7 +27,7 @@ internal sealed class StreamedText(AgentOutput output, StringBuilder answer, int
     /// <summary>Adds a piece of the answer, already appended to the answer.</summary>
     public async ValueTask AddAnswerAsync(string text)
     {
-        if (_pieces > 0 && !_pendingIsAnswer)
+        if (_pieces > 0 && (!_pendingIsAnswer || _length + text.Length > maxMergedChars))
         {
             await FlushAsync();
         }
@@ -43,7 +45,7 @@ internal sealed class StreamedText(AgentOutput output, StringBuilder answer, int
     /// <summary>Adds a piece of reasoning.</summary>
     public async ValueTask AddReasoningAsync(string text)
     {
-        if (_pieces > 0 && _pendingIsAnswer)
+        if (_pieces > 0 && (_pendingIsAnswer || _length + text.Length > maxMergedChars))
         {
             await FlushAsync();
         }
@@ -75,7 +77,7 @@ internal sealed class StreamedText(AgentOutput output, StringBuilder answer, int
         }
 
         var text = _pieces == 1 ? _first!
-            : _pendingIsAnswer ? answer.ToString(_answerFrom, answer.Length - _answerFrom)
+            : _pendingIsAnswer ? answer.ToString(_answerFrom, _length)
             : _thinking!.ToString();
         _pieces = 0;
         _length = 0;

@@ -5,6 +5,7 @@ using Conclave.Server.Options;
 using Conclave.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -39,6 +40,31 @@ public sealed class KeyRingCertificateTests : IDisposable
 
         await using var restarted = await ConclaveTestServer.StartAsync(settings, dataDir: data);
         Assert.Equal("ghp_secret token", Protector(restarted).Unprotect(protectedText));
+    }
+
+    [Fact]
+    public async Task ARingStoredBeforeTheCertificateGetsOneKeyEncryptedToItAtStartAndKeepsReadingTheOlder()
+    {
+        var data = Path.Combine(_folder.Path, "data");
+        string before;
+        await using (var plain = await ConclaveTestServer.StartAsync(dataDir: data))
+        {
+            before = Protector(plain).Protect("stored before");
+        }
+
+        var settings = CertificateSettings(WriteCertificate(withPrivateKey: true));
+        await using (var server = await ConclaveTestServer.StartAsync(settings, dataDir: data))
+        {
+            var keys = StoredKeys(server);
+            Assert.Equal(2, keys.Count);
+            var encrypted = Assert.Single(keys, k => k.ToString(SaveOptions.DisableFormatting).Contains("EncryptedData", StringComparison.Ordinal));
+            Assert.NotEqual(KeyIdOf(before), Guid.Parse((string)encrypted.Attribute("id")!));
+            Assert.Equal("stored before", Protector(server).Unprotect(before));
+        }
+
+        // The ring has its encrypted key now: the next start makes none.
+        await using var again = await ConclaveTestServer.StartAsync(settings, dataDir: data);
+        Assert.Equal(2, StoredKeys(again).Count);
     }
 
     [Fact]
@@ -91,6 +117,9 @@ public sealed class KeyRingCertificateTests : IDisposable
 
     private static IDataProtector Protector(ConclaveTestServer server) =>
         server.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector(Purpose);
+
+    // A protected payload starts with a 4-byte magic header, then the id of the key that protected it.
+    private static Guid KeyIdOf(string protectedText) => new(WebEncoders.Base64UrlDecode(protectedText).AsSpan(4, 16));
 
     private static List<XElement> StoredKeys(ConclaveTestServer server) =>
         [.. server.Services.GetRequiredService<IOptions<KeyManagementOptions>>().Value.XmlRepository!.GetAllElements().Where(e => e.Name == "key")];

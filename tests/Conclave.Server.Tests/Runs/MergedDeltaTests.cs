@@ -58,17 +58,61 @@ public sealed class MergedDeltaTests
     }
 
     [Fact]
-    public async Task AMergedDeltaStopsAtTheSettingsLengthAndNeverSplitsAPiece()
+    public async Task AMergedDeltaStaysWithinTheSettingsLengthAndAPieceLongerGoesOutWhole()
     {
         var model = new ScriptedChatClient((_, _, _) => Ready(
-            ScriptedChatClient.Text("12345"), ScriptedChatClient.Text("67"), ScriptedChatClient.Text("890ab"), ScriptedChatClient.Text("c")));
+            ScriptedChatClient.Text("12345"),
+            ScriptedChatClient.Text("67"),
+            ScriptedChatClient.Text("890ab"),
+            ScriptedChatClient.Text("c"),
+            ScriptedChatClient.Text("a piece of 21 letters"),
+            ScriptedChatClient.Text("end")));
         await using var server = await ConclaveTestServer.StartAsync(
             new Dictionary<string, string?> { ["Conclave:Agent:MaxMergedDeltaChars"] = "10" }, model: model);
         await using var socket = await server.ConnectAsync(await server.CreateSessionAsync());
 
         var frames = await socket.ChatAsync("count");
 
-        Assert.Equal(["1234567890ab", "c"], frames.Where(f => f.Type() == "token").Select(f => f.Str("content")));
+        Assert.Equal(["1234567", "890abc", "a piece of 21 letters", "end"], frames.Where(f => f.Type() == "token").Select(f => f.Str("content")));
+        Assert.Equal("1234567890abca piece of 21 lettersend", frames[^1].Str("content"));
+    }
+
+    [Fact]
+    public async Task ReasoningBetweenPiecesOfTheAnswerEndsADeltaOfEachKindInOrder()
+    {
+        var model = new ScriptedChatClient((_, _, _) => Ready(
+            ScriptedChatClient.Text("x"),
+            ScriptedChatClient.Text("y"),
+            new ChatResponseUpdate(ChatRole.Assistant, [new TextReasoningContent("t1")]),
+            new ChatResponseUpdate(ChatRole.Assistant, [new TextReasoningContent("t2")]),
+            ScriptedChatClient.Text("z")));
+        await using var server = await ConclaveTestServer.StartAsync(model: model);
+        await using var socket = await server.ConnectAsync(await server.CreateSessionAsync());
+
+        var frames = await socket.ChatAsync("mix");
+
+        Assert.Equal(
+            [("token", "xy"), ("thinking", "t1t2"), ("token", "z"), ("final_answer", "xyz")],
+            frames.Select(f => (f.Type(), f.Str("content"))));
+    }
+
+    [Fact]
+    public async Task EachTurnsReadyPiecesAreMergedOnTheirOwnAfterTheAnswerSoFar()
+    {
+        var model = new ScriptedChatClient((messages, _, _) => messages[^1].Role == ChatRole.Tool
+            ? Ready(ScriptedChatClient.Text("c"), ScriptedChatClient.Text("d"))
+            : Ready(
+                ScriptedChatClient.Text("a"),
+                ScriptedChatClient.Text("b"),
+                new ChatResponseUpdate(ChatRole.Assistant, [new FunctionCallContent("call_1", "calculator", new Dictionary<string, object?> { ["expression"] = "1+1" })])));
+        await using var server = await ConclaveTestServer.StartAsync(model: model);
+        await using var socket = await server.ConnectAsync(await server.CreateSessionAsync());
+
+        var frames = await socket.ChatAsync("add");
+
+        Assert.Equal(["ab", "cd"], frames.Where(f => f.Type() == "token").Select(f => f.Str("content")));
+        Assert.Equal("abcd", frames[^1].Str("content"));
+        Assert.Equal("ab", model.Calls[^1].Messages[^2].Text);
     }
 
     [Fact]
