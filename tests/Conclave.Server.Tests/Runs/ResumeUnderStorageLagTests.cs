@@ -7,9 +7,10 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Conclave.Server.Tests.Runs;
 
 /// <summary>
-/// Events go out before they are stored. With storage made to lag (one event per write, two other sessions streaming, and
-/// each look-up of a session's newest stored id answering late, so that events are stored meanwhile), a client that
-/// resumes from an id the store does not have yet must still get every later event exactly once.
+/// Events go out before they are stored. With storage made to lag (an event a word, one event per write, two other
+/// sessions streaming, and each look-up of a session's newest stored id answering late, so that events are stored
+/// meanwhile), a client that resumes from an id the store does not have yet must still get every later event exactly
+/// once.
 /// </summary>
 public sealed class ResumeUnderStorageLagTests
 {
@@ -22,6 +23,9 @@ public sealed class ResumeUnderStorageLagTests
         {
             ["Conclave:Events:MaxBatchSize"] = "1",
             ["Conclave:Llm:Builtin:TokenDelayMs"] = "0",
+
+            // An event a word, so that the store falls far behind the stream.
+            ["Conclave:Agent:MaxMergedDeltaChars"] = "0",
         },
         services: services => services.AddSingleton<IEventStore>(sp => new LateNewestIdStore(ActivatorUtilities.CreateInstance<SqliteEventStore>(sp))));
         var others = new List<TestSocket>();
