@@ -74,6 +74,43 @@ public sealed class DurabilityTests
     }
 
     [Fact]
+    public async Task KilledWhileMergedDeltasStreamTheUsageCountsEveryWordTheClientGot()
+    {
+        using var temp = new TempDataDir();
+        string session;
+        List<JsonElement> received;
+        await using (var process = await ServerProcess.StartAsync(temp.Path, new Dictionary<string, string>
+        {
+            ["Conclave__Auth__AdminKey"] = ConclaveTestServer.AdminKey,
+
+            // The model writes faster than the server sends: each delta carries many words.
+            ["Conclave__Llm__Builtin__TokenDelayMs"] = "0",
+            ["Conclave__WebSocket__SendQueueCapacity"] = "1000000",
+        }))
+        {
+            var (socket, created) = await process.OpenSessionAsync();
+            await using var opened = socket;
+            session = created;
+            await socket.SendAsync(new { type = "message", content = "stream 1000000 words" });
+            await socket.ReceiveUntilAsync(f => f.Type() == "token" && f.EventId() >= 100, TimeSpan.FromSeconds(60));
+            await process.KillAsync();
+            received = await socket.ReceiveUntilGoneAsync();
+        }
+
+        var tokens = received.Where(f => f.Type() == "token").ToList();
+        var words = tokens.Sum(f => f.Str("content")!.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.True(words > 2 * tokens.Count, $"{words} words in {tokens.Count} deltas: the deltas did not merge");
+
+        await using var server = await ConclaveTestServer.RestartOnAsync(temp.Path);
+        var events = await server.Http.GetFromJsonAsync<List<JsonElement>>($"/api/v1/sessions/{session}/events?after={received[^1].EventId()}&limit=10000") ?? [];
+
+        var terminal = Assert.Single(events, e => e.IsTerminal());
+        Assert.Equal("internal", terminal.Str("code"));
+        var outputTokens = terminal.GetProperty("usage").GetProperty("output_tokens").GetInt64();
+        Assert.True(outputTokens >= words, $"{outputTokens} output tokens for {words} words the client got");
+    }
+
+    [Fact]
     public Task KilledMidStreamEveryEventAClientReceivedIsStoredUnchangedAndResumingEndsWithOneError() =>
         KilledMidStreamEveryEventAClientReceivedIsStoredAsync(storage: null);
 
