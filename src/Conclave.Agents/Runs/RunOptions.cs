@@ -17,8 +17,8 @@ public sealed class AgentOptions
     /// <summary>
     /// The most characters one <c>token</c> or <c>thinking</c> delta carries when the model had several pieces of text
     /// ready one after another (a fast model, or a busy server that read several at once): they go out as one delta, one
-    /// event to store and send instead of one a piece. Nothing waits for a piece to come, and a piece is never split.
-    /// 0 sends each piece as the model gave it.
+    /// event to store and send instead of one a piece. Nothing waits for a piece to come, and a piece is never split (a
+    /// longer one goes out alone). 0 sends each piece as the model gave it.
     /// </summary>
     [Range(0, 1_048_576)]
     public int MaxMergedDeltaChars { get; set; } = 1024;
