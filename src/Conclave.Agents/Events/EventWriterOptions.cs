@@ -25,9 +25,13 @@ public sealed class EventWriterOptions
     /// <summary>The <see cref="QueueCapacity"/> in effect.</summary>
     public int EffectiveQueueCapacity => QueueCapacity ?? (PublishOnceStored ? PublishOnceStoredQueueCapacity : JournaledQueueCapacity);
 
-    /// <summary>The most events stored in one write.</summary>
+    /// <summary>
+    /// The most events stored in one write. A batch is what queued up while the last one was stored: when many sessions
+    /// stream at once, a larger batch holds more events of each session, so each of its rows (and the index pages a
+    /// row touches) carries more events.
+    /// </summary>
     [Range(1, 100_000)]
-    public int MaxBatchSize { get; set; } = 2_048;
+    public int MaxBatchSize { get; set; } = 16_384;
 
     /// <summary>
     /// Publish each event only once it is stored, and journal nothing: for several processes on one database, where
