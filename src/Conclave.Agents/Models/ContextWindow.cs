@@ -29,8 +29,8 @@ public sealed class TokenCounter
         return PerMessageOverhead + Tokenizer.Value.CountTokens(message.Text);
     }
 
-    /// <summary>The tokens of text a model wrote (at four characters a token for a text too long to tokenize cheaply).</summary>
-    public int CountOutput(string text)
+    /// <summary>The tokens of a text: tokenized, or at four characters a token for a text too long to tokenize cheaply.</summary>
+    public int CountText(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         return text.Length <= MaxTokenizedChars ? Tokenizer.Value.CountTokens(text) : text.Length / 4;
@@ -55,7 +55,7 @@ public sealed class TokenCounter
     public Usage Estimate(IEnumerable<ChatMessage> prompt, int outputTokens)
     {
         ArgumentNullException.ThrowIfNull(prompt);
-        return new Usage(prompt.Sum(m => m.Text.Length <= MaxTokenizedChars ? Count(m) : PerMessageOverhead + (m.Text.Length / 4)), outputTokens);
+        return new Usage(prompt.Sum(m => PerMessageOverhead + CountText(m.Text)), outputTokens);
     }
 }
 

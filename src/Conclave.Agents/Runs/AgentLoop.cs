@@ -20,9 +20,6 @@ public sealed record AgentAnswer(string Content, string FinishReason);
 /// </summary>
 public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGate gate, TokenCounter tokens, AgentOptions agent)
 {
-    private readonly int _maxSteps = agent.MaxSteps;
-    private readonly int _maxMergedDeltaChars = agent.MaxMergedDeltaChars;
-
     private static readonly JsonSerializerOptions RepairingOptions = JsonText.Repairing(AIJsonUtilities.DefaultOptions);
 
     /// <summary>
@@ -96,9 +93,9 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
         for (var i = first; i < turn.Calls.Count; i++)
         {
             var step = steps + (i - first) + 1;
-            if (step > _maxSteps)
+            if (step > agent.MaxSteps)
             {
-                throw new ToolStepLimitException(_maxSteps);
+                throw new ToolStepLimitException(agent.MaxSteps);
             }
 
             turn.Results.Add(await RunToolAsync(loop, turn, i, step, null, cancellationToken));
@@ -111,7 +108,7 @@ public sealed class AgentLoop(IChatClient model, IRunStore store, ConfirmationGa
         AgentOutput output, List<ChatMessage> messages, ChatOptions options, StringBuilder answer, CancellationToken cancellationToken)
     {
         var updates = new TurnUpdates(answer);
-        var text = new StreamedText(output, answer, _maxMergedDeltaChars);
+        var text = new StreamedText(output, agent.MaxMergedDeltaChars);
         ChatFinishReason? finishReason = null;
         var pieces = 0;
         var counted = false;

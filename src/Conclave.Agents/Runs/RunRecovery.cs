@@ -116,7 +116,7 @@ public sealed partial class RunRecovery(
             return 0;
         }
 
-        return Math.Max(1, Tokens.CountOutput(root.GetProperty("content").GetString() ?? string.Empty));
+        return Math.Max(1, Tokens.CountText(root.GetProperty("content").GetString() ?? string.Empty));
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Run {RunId} of session {SessionId} waits on {RequestIds} again, here, as it did on the instance that stopped")]

@@ -10,63 +10,23 @@ namespace Conclave.Agents.Runs;
 /// longer than the limit goes out alone.
 /// </summary>
 /// <param name="output">Where the deltas go.</param>
-/// <param name="answer">The run's answer, to which each answer piece is appended before it is added here.</param>
 /// <param name="maxMergedChars">The most characters one merged delta carries.</param>
-internal sealed class StreamedText(AgentOutput output, StringBuilder answer, int maxMergedChars)
+internal sealed class StreamedText(AgentOutput output, int maxMergedChars)
 {
     private bool _pendingIsAnswer;
     private int _pieces;
-    private int _length;
 
-    // The pending delta's only piece, while it has one; then its text is in the answer (_length characters from
-    // _answerFrom: the piece being added may follow it there already) or in _thinking.
+    // The pending delta's only piece, while it has one; from its second piece on, the pieces joined in _merged.
     private string? _first;
-    private int _answerFrom;
-    private StringBuilder? _thinking;
+    private StringBuilder? _merged;
 
-    /// <summary>Adds a piece of the answer, already appended to the answer.</summary>
-    public async ValueTask AddAnswerAsync(string text)
-    {
-        if (_pieces > 0 && (!_pendingIsAnswer || _length + text.Length > maxMergedChars))
-        {
-            await FlushAsync();
-        }
+    private int PendingLength => _pieces == 1 ? _first!.Length : _merged?.Length ?? 0;
 
-        if (_pieces == 0)
-        {
-            _pendingIsAnswer = true;
-            _first = text;
-            _answerFrom = answer.Length - text.Length;
-        }
-
-        await AddedAsync(text.Length);
-    }
+    /// <summary>Adds a piece of the answer.</summary>
+    public ValueTask AddAnswerAsync(string text) => AddAsync(text, isAnswer: true);
 
     /// <summary>Adds a piece of reasoning.</summary>
-    public async ValueTask AddReasoningAsync(string text)
-    {
-        if (_pieces > 0 && (_pendingIsAnswer || _length + text.Length > maxMergedChars))
-        {
-            await FlushAsync();
-        }
-
-        if (_pieces == 0)
-        {
-            _pendingIsAnswer = false;
-            _first = text;
-        }
-        else
-        {
-            if (_pieces == 1)
-            {
-                (_thinking ??= new StringBuilder()).Clear().Append(_first);
-            }
-
-            _thinking!.Append(text);
-        }
-
-        await AddedAsync(text.Length);
-    }
+    public ValueTask AddReasoningAsync(string text) => AddAsync(text, isAnswer: false);
 
     /// <summary>Sends the pending delta, if there is one.</summary>
     public ValueTask FlushAsync()
@@ -76,19 +36,39 @@ internal sealed class StreamedText(AgentOutput output, StringBuilder answer, int
             return ValueTask.CompletedTask;
         }
 
-        var text = _pieces == 1 ? _first!
-            : _pendingIsAnswer ? answer.ToString(_answerFrom, _length)
-            : _thinking!.ToString();
+        var text = _pieces == 1 ? _first! : _merged!.ToString();
         _pieces = 0;
-        _length = 0;
         _first = null;
+        _merged?.Clear();
         return _pendingIsAnswer ? output.TokenAsync(text) : output.ThinkingAsync(text);
     }
 
-    private ValueTask AddedAsync(int length)
+    private async ValueTask AddAsync(string text, bool isAnswer)
     {
+        if (_pieces > 0 && (_pendingIsAnswer != isAnswer || PendingLength + text.Length > maxMergedChars))
+        {
+            await FlushAsync();
+        }
+
+        if (_pieces == 0)
+        {
+            _pendingIsAnswer = isAnswer;
+            _first = text;
+        }
+        else
+        {
+            if (_pieces == 1)
+            {
+                (_merged ??= new StringBuilder()).Append(_first);
+            }
+
+            _merged!.Append(text);
+        }
+
         _pieces++;
-        _length += length;
-        return _length >= maxMergedChars ? FlushAsync() : ValueTask.CompletedTask;
+        if (PendingLength >= maxMergedChars)
+        {
+            await FlushAsync();
+        }
     }
 }
