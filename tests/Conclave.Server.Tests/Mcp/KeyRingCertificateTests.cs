@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Xml.Linq;
+using Conclave.Mcp;
 using Conclave.Server.Options;
 using Conclave.Server.Tests.Infrastructure;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,7 +17,6 @@ namespace Conclave.Server.Tests.Mcp;
 /// </summary>
 public sealed class KeyRingCertificateTests : IDisposable
 {
-    private const string Purpose = "Conclave.Mcp.ServerSecrets.v1";
     private const string Password = "key-ring test password";
 
     private readonly TempDataDir _folder = new();
@@ -30,7 +29,7 @@ public sealed class KeyRingCertificateTests : IDisposable
         string protectedText;
         await using (var server = await ConclaveTestServer.StartAsync(settings, dataDir: data))
         {
-            protectedText = Protector(server).Protect("ghp_secret token");
+            protectedText = Protect(server, "ghp_secret token");
 
             var key = Assert.Single(StoredKeys(server));
             var xml = key.ToString(SaveOptions.DisableFormatting);
@@ -39,7 +38,7 @@ public sealed class KeyRingCertificateTests : IDisposable
         }
 
         await using var restarted = await ConclaveTestServer.StartAsync(settings, dataDir: data);
-        Assert.Equal("ghp_secret token", Protector(restarted).Unprotect(protectedText));
+        Assert.Equal("ghp_secret token", Unprotect(restarted, protectedText));
     }
 
     [Fact]
@@ -49,7 +48,7 @@ public sealed class KeyRingCertificateTests : IDisposable
         string before;
         await using (var plain = await ConclaveTestServer.StartAsync(dataDir: data))
         {
-            before = Protector(plain).Protect("stored before");
+            before = Protect(plain, "stored before");
         }
 
         var settings = CertificateSettings(WriteCertificate(withPrivateKey: true));
@@ -59,7 +58,7 @@ public sealed class KeyRingCertificateTests : IDisposable
             Assert.Equal(2, keys.Count);
             var encrypted = Assert.Single(keys, k => k.ToString(SaveOptions.DisableFormatting).Contains("EncryptedData", StringComparison.Ordinal));
             Assert.NotEqual(KeyIdOf(before), Guid.Parse((string)encrypted.Attribute("id")!));
-            Assert.Equal("stored before", Protector(server).Unprotect(before));
+            Assert.Equal("stored before", Unprotect(server, before));
         }
 
         // The ring has its encrypted key now: the next start makes none.
@@ -72,7 +71,7 @@ public sealed class KeyRingCertificateTests : IDisposable
     {
         await using var server = await ConclaveTestServer.StartAsync();
 
-        Protector(server).Protect("ghp_secret token");
+        Protect(server, "ghp_secret token");
 
         var xml = Assert.Single(StoredKeys(server)).ToString(SaveOptions.DisableFormatting);
         Assert.Contains("<masterKey", xml, StringComparison.Ordinal);
@@ -115,8 +114,12 @@ public sealed class KeyRingCertificateTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    private static IDataProtector Protector(ConclaveTestServer server) =>
-        server.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector(Purpose);
+    // Through the server's own protector of MCP secrets: a registration's environment holding the token.
+    private static string Protect(ConclaveTestServer server, string token) =>
+        server.Services.GetRequiredService<McpSecretProtector>().Protect(new McpSecrets(new Dictionary<string, string> { ["TOKEN"] = token }, new Dictionary<string, string>()))!;
+
+    private static string Unprotect(ConclaveTestServer server, string protectedSecrets) =>
+        server.Services.GetRequiredService<McpSecretProtector>().Unprotect(protectedSecrets).Environment["TOKEN"];
 
     // A protected payload starts with a 4-byte magic header, then the id of the key that protected it.
     private static Guid KeyIdOf(string protectedText) => new(WebEncoders.Base64UrlDecode(protectedText).AsSpan(4, 16));
