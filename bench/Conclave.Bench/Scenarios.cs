@@ -34,8 +34,42 @@ internal sealed class Latencies(IEnumerable<double> milliseconds)
 /// <summary>What one relay run measured on one server.</summary>
 internal sealed record RelayRun(double TokensPerSecond, double BytesPerToken, double CpuMicrosecondsPerToken, int Frames);
 
-/// <summary>What scenario 2 measured on one server.</summary>
-internal sealed record ConcurrencyResult(Latencies FirstToken, Latencies Lag, int Completed, string? FirstFailure, TimeSpan Took, double CpuMicrosecondsPerToken, int WarmUpBursts);
+/// <summary>What one round of scenario 2 measured on one server: its processor time and the model's tokens delivered.</summary>
+internal sealed record ConcurrencyRound(Latencies FirstToken, Latencies Lag, int Completed, string? FirstFailure, TimeSpan Took, TimeSpan Cpu, long Tokens);
+
+/// <summary>
+/// Scenario 2's rounds on one server. A latency is the median round's (the round whose p99 of it is the median of the
+/// rounds'), all its percentiles from that round: one round's tail moves with the machine (a shared VM), and a
+/// median of rounds taken in turn with the other servers does not follow one bad moment.
+/// </summary>
+internal sealed class ConcurrencyRounds(int warmUpBursts)
+{
+    public List<ConcurrencyRound> Rounds { get; } = [];
+
+    public int WarmUpBursts => warmUpBursts;
+
+    public Latencies FirstToken => MedianRound(r => r.FirstToken);
+
+    public Latencies Lag => MedianRound(r => r.Lag);
+
+    /// <summary>Runs completed in all the rounds.</summary>
+    public int Completed => Rounds.Sum(r => r.Completed);
+
+    public string? FirstFailure => Rounds.Select(r => r.FirstFailure).FirstOrDefault(f => f is not null);
+
+    /// <summary>All the rounds' processor time over all their tokens.</summary>
+    public double CpuMicrosecondsPerToken => Rounds.Sum(r => r.Cpu.TotalMicroseconds) / Math.Max(1, Rounds.Sum(r => r.Tokens));
+
+    /// <summary>How long each round took, in seconds, as the report lists them.</summary>
+    public string Took => string.Join(", ", Rounds.Select(r => r.Took.TotalSeconds.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)));
+
+    /// <summary>The rounds' p99s of a latency, lowest first, as the report lists them.</summary>
+    public string P99s(Func<ConcurrencyRound, Latencies> latency) =>
+        string.Join(", ", Rounds.Select(r => latency(r).P99).Order().Select(p => p.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)));
+
+    private Latencies MedianRound(Func<ConcurrencyRound, Latencies> latency) =>
+        Rounds.Select(latency).OrderBy(l => l.P99).ElementAt((Rounds.Count - 1) / 2);
+}
 
 /// <summary>Sizes of a run: the full sizes of the issue, or tiny ones that only prove the bench still works.</summary>
 internal sealed record Sizes(
@@ -128,18 +162,26 @@ internal static class Scenarios
     }
 
     /// <summary>
-    /// Scenario 2: many sessions streaming at once, after warm-up bursts of <paramref name="warmUpRuns"/> short runs on
-    /// sessions of their own (<see cref="WarmUpBurstsAsync"/>). Each run's first token from the client's send, every
-    /// token's delivery lag (stamp to receive), how many runs completed, how long they took, and the server's processor
-    /// time per token.
+    /// Scenario 2's warm-up: bursts of <paramref name="warmUpRuns"/> short runs on sessions of their own
+    /// (<see cref="WarmUpBurstsAsync"/>); returns how many bursts it took.
     /// </summary>
-    public static async Task<ConcurrencyResult> ConcurrencyAsync(ServerUnderTest server, int sessions, int words, int warmUpRuns, int minWarmUpBursts, int maxWarmUpBursts)
+    public static async Task<int> WarmUpConcurrencyAsync(ServerUnderTest server, int warmUpRuns, int minWarmUpBursts, int maxWarmUpBursts)
     {
         using var client = new BenchClient(server.BaseUri);
         var warmUp = await OpenAsync(client, warmUpRuns);
         var bursts = await WarmUpBurstsAsync(client, warmUp, minWarmUpBursts, maxWarmUpBursts);
         await Task.WhenAll(warmUp.Select(CloseAsync));
+        return bursts;
+    }
 
+    /// <summary>
+    /// One round of scenario 2: many sessions streaming at once, on new sessions. Each run's first token from the client's
+    /// send, every token's delivery lag (stamp to receive), how many runs completed, how long they took, and the server's
+    /// processor time per token.
+    /// </summary>
+    public static async Task<ConcurrencyRound> ConcurrencyOnceAsync(ServerUnderTest server, int sessions, int words)
+    {
+        using var client = new BenchClient(server.BaseUri);
         var sockets = await OpenAsync(client, sessions);
         var firsts = new double[sessions];
         var lags = new List<double>[sessions];
@@ -175,9 +217,9 @@ internal static class Scenarios
         watch.Stop();
         var cpu = server.CpuTime() - cpuBefore;
         await Task.WhenAll(sockets.Select(CloseAsync));
-        return new ConcurrencyResult(
+        return new ConcurrencyRound(
             new Latencies(firsts.Where(f => !double.IsNaN(f))), new Latencies(lags.SelectMany(l => l)), completed, firstFailure, watch.Elapsed,
-            cpu.TotalMicroseconds / Math.Max(1, tokens), bursts);
+            cpu, tokens);
     }
 
     public static double Median(IEnumerable<double> values) => Percentile([.. values.Order()], 0.50);
