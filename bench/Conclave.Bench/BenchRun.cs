@@ -139,7 +139,7 @@ internal static class BenchRun
                 results.Add(new ConcurrencyRounds(await Scenarios.WarmUpConcurrencyAsync(server, sizes.FirstTokenRuns, sizes.MinWarmUpBursts, sizes.MaxWarmUpBursts)));
             }
 
-            for (var round = 0; round < ConcurrencyRounds; round++)
+            for (var round = 0; round < ConcurrencyRoundCount; round++)
             {
                 for (var i = 0; i < servers.Count; i++)
                 {
@@ -151,7 +151,7 @@ internal static class BenchRun
             var firstTokens = new List<(string, Latencies)>();
             var lags = new List<(string, Latencies)>();
             var runs = $"{sizes.Sessions} sessions x {sizes.SessionWords} words at once";
-            var all = sizes.Sessions * ConcurrencyRounds;
+            var all = sizes.Sessions * ConcurrencyRoundCount;
             for (var i = 0; i < conclaves.Length; i++)
             {
                 var (c2, on) = (results[i], conclaves[i].On);
@@ -161,7 +161,7 @@ internal static class BenchRun
                     c2.Lag.P50, b2.Lag.P50, "(measured, no goal)", null));
                 figures.Add(new("2. Delivery lag p99", on, $"{runs}, every token frame, stamp to receive, median round", "ms",
                     c2.Lag.P99, b2.Lag.P99, "<= 2x baseline", c2.Lag.P99 <= 2 * b2.Lag.P99));
-                figures.Add(new("2. Runs completed", on, $"{runs}, {ConcurrencyRounds} rounds", "runs",
+                figures.Add(new("2. Runs completed", on, $"{runs}, {ConcurrencyRoundCount} rounds", "runs",
                     c2.Completed, b2.Completed, $"all {all}", c2.Completed == all));
                 figures.Add(new("2b. Server CPU per token", on, $"{runs}, processor time per token (user + kernel)", "us/token",
                     c2.CpuMicrosecondsPerToken, b2.CpuMicrosecondsPerToken, "(measured, no goal)", null));
@@ -218,10 +218,10 @@ internal static class BenchRun
     }
 
     // Measured rounds of scenario 2 per server; each latency is its median round's.
-    private const int ConcurrencyRounds = 3;
+    private const int ConcurrencyRoundCount = 3;
 
     private static string ConcurrencyNote(string what, ConcurrencyRounds rounds, int all) =>
-        $"{what}: {rounds.Completed}/{all} runs completed in {ConcurrencyRounds} rounds of {rounds.Took} s"
+        $"{what}: {rounds.Completed}/{all} runs completed in {ConcurrencyRoundCount} rounds of {rounds.Took} s"
         + (rounds.FirstFailure is null ? string.Empty : $" (first failure: {rounds.FirstFailure})")
         + $", after {rounds.WarmUpBursts} warm-up bursts.";
 
