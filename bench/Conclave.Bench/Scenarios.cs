@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Net.WebSockets;
 
@@ -61,11 +62,11 @@ internal sealed class ConcurrencyRounds(int warmUpBursts)
     public double CpuMicrosecondsPerToken => Rounds.Sum(r => r.Cpu.TotalMicroseconds) / Math.Max(1, Rounds.Sum(r => r.Tokens));
 
     /// <summary>How long each round took, in seconds, as the report lists them.</summary>
-    public string Took => string.Join(", ", Rounds.Select(r => r.Took.TotalSeconds.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)));
+    public string Took => string.Join(", ", Rounds.Select(r => r.Took.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)));
 
     /// <summary>The rounds' p99s of a latency, lowest first, as the report lists them.</summary>
     public string P99s(Func<ConcurrencyRound, Latencies> latency) =>
-        string.Join(", ", Rounds.Select(r => latency(r).P99).Order().Select(p => p.ToString("F1", System.Globalization.CultureInfo.InvariantCulture)));
+        string.Join(", ", Rounds.Select(r => latency(r).P99).Order().Select(p => p.ToString("F1", CultureInfo.InvariantCulture)));
 
     private Latencies MedianRound(Func<ConcurrencyRound, Latencies> latency) =>
         Rounds.Select(latency).OrderBy(l => l.P99).ElementAt((Rounds.Count - 1) / 2);
@@ -176,8 +177,8 @@ internal static class Scenarios
 
     /// <summary>
     /// One round of scenario 2: many sessions streaming at once, on new sessions. Each run's first token from the client's
-    /// send, every token's delivery lag (stamp to receive), how many runs completed, how long they took, and the server's
-    /// processor time per token.
+    /// send, every token's delivery lag (stamp to receive), how many runs completed, how long they took, the server's
+    /// processor time and the model's tokens delivered.
     /// </summary>
     public static async Task<ConcurrencyRound> ConcurrencyOnceAsync(ServerUnderTest server, int sessions, int words)
     {
