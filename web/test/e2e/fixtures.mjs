@@ -114,10 +114,11 @@ export async function rest(method, path, body) {
 
 /**
  * Starts a server of the test's own (the built server binary, a fresh data folder, a random admin key) with the
- * builtin model at `tokenDelayMs` a token, for a test that needs other settings than the shared server's.
- * @param {{ tokenDelayMs: number }} options
+ * builtin model at `tokenDelayMs` a token, for a test that needs other settings than the shared server's; `settings`
+ * are more, as environment variables (`Conclave__Section__Key`).
+ * @param {{ tokenDelayMs: number, settings?: Record<string, string> }} options
  */
-export async function startServer({ tokenDelayMs }) {
+export async function startServer({ tokenDelayMs, settings = {} }) {
   const { spawn } = await import('node:child_process');
   const { mkdtempSync, rmSync, existsSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
@@ -136,7 +137,13 @@ export async function startServer({ tokenDelayMs }) {
   const url = `http://127.0.0.1:${port}`;
   const child = spawn('dotnet', ['Conclave.Server.dll', '--urls', url], {
     cwd: bin,
-    env: { ...process.env, Conclave__DataDir: join(data, 'data'), Conclave__Auth__AdminKey: key, Conclave__Llm__Builtin__TokenDelayMs: String(tokenDelayMs) },
+    env: {
+      ...process.env,
+      Conclave__DataDir: join(data, 'data'),
+      Conclave__Auth__AdminKey: key,
+      Conclave__Llm__Builtin__TokenDelayMs: String(tokenDelayMs),
+      ...settings,
+    },
     stdio: 'ignore',
   });
   const stop = async () => {

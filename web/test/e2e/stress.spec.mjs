@@ -1,11 +1,13 @@
 import { test, expect, signIn, newSession, send, lastRun, runEnded, shot, startServer } from './fixtures.mjs';
 
 // A server of its own, with the builtin model streaming as fast as it can: at the shared server's 1 ms a token the
-// 100,000 words would take minutes (timer granularity), and the point is a page that keeps up with a fast stream.
+// 100,000 words would take minutes (timer granularity), and the point is a page that keeps up with a fast stream. Each
+// word is its own frame (Conclave:Agent:MaxMergedDeltaChars=0): the page's work is per frame, and merged, the words the
+// model has ready come as about a thousand frames that the page takes in before the controls below are used.
 /** @type {{ url: string, key: string, stop: () => Promise<void> }} */
 let server;
 test.beforeAll(async () => {
-  server = await startServer({ tokenDelayMs: 0 });
+  server = await startServer({ tokenDelayMs: 0, settings: { Conclave__Agent__MaxMergedDeltaChars: '0' } });
 });
 test.afterAll(async () => {
   await server?.stop();
