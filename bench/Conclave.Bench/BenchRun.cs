@@ -57,14 +57,7 @@ internal static class BenchRun
             warmUps[i] = await Scenarios.WarmUpRelayAsync(servers[i], sizes.RelayWords, sizes.RelayMinWarmUpRuns);
         }
 
-        var runs = servers.Select(_ => new List<RelayRun>()).ToArray();
-        for (var round = 0; round < RelayRounds; round++)
-        {
-            for (var i = 0; i < servers.Length; i++)
-            {
-                runs[i].Add(await Scenarios.RelayOnceAsync(servers[i], sizes.RelayWords));
-            }
-        }
+        var runs = await InTurnsAsync(servers, RelayRounds, server => Scenarios.RelayOnceAsync(server, sizes.RelayWords));
 
         double TokensPerSecond(int i) => Scenarios.Median(runs[i].Select(r => r.TokensPerSecond));
         double BytesPerToken(int i) => Scenarios.Median(runs[i].Select(r => r.BytesPerToken));
@@ -133,20 +126,14 @@ internal static class BenchRun
         {
             // Each server is warmed up, then the rounds take turns (each server once a round), as the relay's do.
             var servers = conclaves.Select(c => c.Server).Append(baseline).ToList();
-            var results = new List<ConcurrencyRounds>();
+            var bursts = new List<int>();
             foreach (var server in servers)
             {
-                results.Add(new ConcurrencyRounds(await Scenarios.WarmUpConcurrencyAsync(server, sizes.FirstTokenRuns, sizes.MinWarmUpBursts, sizes.MaxWarmUpBursts)));
+                bursts.Add(await Scenarios.WarmUpConcurrencyAsync(server, sizes.FirstTokenRuns, sizes.MinWarmUpBursts, sizes.MaxWarmUpBursts));
             }
 
-            for (var round = 0; round < ConcurrencyRoundCount; round++)
-            {
-                for (var i = 0; i < servers.Count; i++)
-                {
-                    results[i].Rounds.Add(await Scenarios.ConcurrencyOnceAsync(servers[i], sizes.Sessions, sizes.SessionWords));
-                }
-            }
-
+            var rounds = await InTurnsAsync(servers, ConcurrencyRoundCount, server => Scenarios.ConcurrencyOnceAsync(server, sizes.Sessions, sizes.SessionWords));
+            var results = servers.Select((_, i) => new ConcurrencyRounds(bursts[i], rounds[i])).ToList();
             var b2 = results[^1];
             var firstTokens = new List<(string, Latencies)>();
             var lags = new List<(string, Latencies)>();
@@ -215,6 +202,24 @@ internal static class BenchRun
             figures.Add(new("3. Idle density", "SQLite", $"{sizes.IdleSockets} sockets on one session, server RSS growth, no forced collection", "KiB/socket",
                 c3, b3, "<= 1.25x baseline", c3 <= 1.25 * b3));
         }
+    }
+
+    /// <summary>
+    /// Measures each server <paramref name="rounds"/> times, each server once a round in turn, so that the machine's own
+    /// drift falls on all alike; the measurements per server, in the servers' order.
+    /// </summary>
+    private static async Task<List<T>[]> InTurnsAsync<T>(IReadOnlyList<ServerUnderTest> servers, int rounds, Func<ServerUnderTest, Task<T>> measure)
+    {
+        var measured = servers.Select(_ => new List<T>(rounds)).ToArray();
+        for (var round = 0; round < rounds; round++)
+        {
+            for (var i = 0; i < servers.Count; i++)
+            {
+                measured[i].Add(await measure(servers[i]));
+            }
+        }
+
+        return measured;
     }
 
     // Measured rounds of scenario 2 per server; each latency is its median round's.

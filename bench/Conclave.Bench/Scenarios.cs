@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Diagnostics;
+using System.Globalization;
 using System.Net.WebSockets;
 
 namespace Conclave.Bench;
@@ -43,10 +43,8 @@ internal sealed record ConcurrencyRound(Latencies FirstToken, Latencies Lag, int
 /// rounds'), all its percentiles from that round: one round's tail moves with the machine (a shared VM), and a
 /// median of rounds taken in turn with the other servers does not follow one bad moment.
 /// </summary>
-internal sealed class ConcurrencyRounds(int warmUpBursts)
+internal sealed class ConcurrencyRounds(int warmUpBursts, IReadOnlyList<ConcurrencyRound> rounds)
 {
-    public List<ConcurrencyRound> Rounds { get; } = [];
-
     public int WarmUpBursts => warmUpBursts;
 
     public Latencies FirstToken => MedianRound(r => r.FirstToken);
@@ -54,22 +52,22 @@ internal sealed class ConcurrencyRounds(int warmUpBursts)
     public Latencies Lag => MedianRound(r => r.Lag);
 
     /// <summary>Runs completed in all the rounds.</summary>
-    public int Completed => Rounds.Sum(r => r.Completed);
+    public int Completed => rounds.Sum(r => r.Completed);
 
-    public string? FirstFailure => Rounds.Select(r => r.FirstFailure).FirstOrDefault(f => f is not null);
+    public string? FirstFailure => rounds.Select(r => r.FirstFailure).FirstOrDefault(f => f is not null);
 
     /// <summary>All the rounds' processor time over all their tokens.</summary>
-    public double CpuMicrosecondsPerToken => Rounds.Sum(r => r.Cpu.TotalMicroseconds) / Math.Max(1, Rounds.Sum(r => r.Tokens));
+    public double CpuMicrosecondsPerToken => rounds.Sum(r => r.Cpu.TotalMicroseconds) / Math.Max(1, rounds.Sum(r => r.Tokens));
 
     /// <summary>How long each round took, in seconds, as the report lists them.</summary>
-    public string Took => string.Join(", ", Rounds.Select(r => r.Took.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)));
+    public string Took => string.Join(", ", rounds.Select(r => r.Took.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)));
 
     /// <summary>The rounds' p99s of a latency, lowest first, as the report lists them.</summary>
     public string P99s(Func<ConcurrencyRound, Latencies> latency) =>
-        string.Join(", ", Rounds.Select(r => latency(r).P99).Order().Select(p => p.ToString("F1", CultureInfo.InvariantCulture)));
+        string.Join(", ", rounds.Select(r => latency(r).P99).Order().Select(p => p.ToString("F1", CultureInfo.InvariantCulture)));
 
     private Latencies MedianRound(Func<ConcurrencyRound, Latencies> latency) =>
-        Rounds.Select(latency).OrderBy(l => l.P99).ElementAt((Rounds.Count - 1) / 2);
+        rounds.Select(latency).OrderBy(l => l.P99).ElementAt((rounds.Count - 1) / 2);
 }
 
 /// <summary>Sizes of a run: the full sizes of the issue, or tiny ones that only prove the bench still works.</summary>
