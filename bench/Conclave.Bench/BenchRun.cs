@@ -121,7 +121,20 @@ internal static class BenchRun
         await using var postgres = args.Postgres is not null && (args.Runs(2) || args.Runs(4))
             ? await ServerUnderTest.StartAsync("conclave-postgres", "serve-conclave", 10, postgres: args.Postgres, redis: args.Redis)
             : null;
-        (ServerUnderTest Server, string On)[] conclaves = postgres is null ? [(conclave, "SQLite")] : [(conclave, "SQLite"), (postgres, OnPostgres(args))];
+        await using var withSettings = args.Settings.Count > 0 && (args.Runs(2) || args.Runs(4))
+            ? await ServerUnderTest.StartAsync("conclave-settings", "serve-conclave", 10, settings: args.Settings)
+            : null;
+        List<(ServerUnderTest Server, string On)> conclaves = [(conclave, "SQLite")];
+        if (withSettings is not null)
+        {
+            conclaves.Add((withSettings, "SQLite, " + string.Join(", ", args.Settings.Select(s => $"{s.Key}={s.Value}"))));
+        }
+
+        if (postgres is not null)
+        {
+            conclaves.Add((postgres, OnPostgres(args)));
+        }
+
         if (args.Runs(2))
         {
             // Each server is warmed up, then the rounds take turns (each server once a round), as the relay's do.
@@ -139,7 +152,7 @@ internal static class BenchRun
             var lags = new List<(string, Latencies)>();
             var runs = $"{sizes.Sessions} sessions x {sizes.SessionWords} words at once";
             var all = sizes.Sessions * ConcurrencyRoundCount;
-            for (var i = 0; i < conclaves.Length; i++)
+            for (var i = 0; i < conclaves.Count; i++)
             {
                 var (c2, on) = (results[i], conclaves[i].On);
                 figures.Add(new("2. First token p99", on, $"{runs}, from the client's send, median round", "ms",

@@ -36,6 +36,9 @@ public sealed partial class EventWriter : BackgroundService
     private readonly IEventStore _store;
     private readonly ISessionEventHub _hub;
     private readonly int _maxBatchSize;
+
+    // What a batch list is made to hold: no more than the queue can (published once stored, far less than a batch may).
+    private readonly int _batchCapacity;
     private readonly int _capacity;
     private readonly bool _publishOnceStored;
 
@@ -59,6 +62,7 @@ public sealed partial class EventWriter : BackgroundService
         _logger = logger;
         _maxBatchSize = options.Value.MaxBatchSize;
         _capacity = options.Value.EffectiveQueueCapacity;
+        _batchCapacity = Math.Min(_maxBatchSize, _capacity);
         _publishOnceStored = options.Value.PublishOnceStored;
     }
 
@@ -180,7 +184,7 @@ public sealed partial class EventWriter : BackgroundService
 
     private async Task StoreJournaledAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<SessionEvent>(_maxBatchSize);
+        var batch = new List<SessionEvent>(_batchCapacity);
         var flushes = new List<TaskCompletionSource>();
         var reader = _journaled.Reader;
         try
@@ -222,7 +226,7 @@ public sealed partial class EventWriter : BackgroundService
                 if (_publishOnceStored)
                 {
                     _stored.Writer.TryWrite(new StoredBatch(batch, told));
-                    batch = _spareBatches.TryDequeue(out var spare) ? spare : new List<SessionEvent>(_maxBatchSize);
+                    batch = _spareBatches.TryDequeue(out var spare) ? spare : new List<SessionEvent>(_batchCapacity);
                 }
                 else
                 {

@@ -31,7 +31,7 @@ public sealed class EventWriterOptions
     /// row touches) carries more events.
     /// </summary>
     [Range(1, 100_000)]
-    public int MaxBatchSize { get; set; } = 16_384;
+    public int MaxBatchSize { get; set; } = 65_536;
 
     /// <summary>
     /// Publish each event only once it is stored, and journal nothing: for several processes on one database, where

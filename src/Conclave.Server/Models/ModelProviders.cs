@@ -61,11 +61,7 @@ internal static class ModelProviders
             .Use((inner, sp) =>
             {
                 var options = sp.GetRequiredService<IOptions<LlmOptions>>().Value;
-                return new ConfigureOptionsChatClient(inner, chat =>
-                {
-                    chat.Temperature ??= options.Temperature;
-                    chat.MaxOutputTokens ??= options.MaxOutputTokens;
-                });
+                return new ModelDefaults(inner, options.Temperature, options.MaxOutputTokens);
             });
         return services;
     }
