@@ -162,9 +162,11 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
             var streaming = false;
             while (await _outgoing.Reader.WaitToReadAsync(token) && !Dropping)
             {
-                if (_batching is null)
+                if (_batching is null || (!streaming && _outgoing.Reader.Count == 1))
                 {
-                    (lastSent, _) = await SendQueuedAsync(feed, lastSent, token);
+                    // A frame alone (as a model's tokens come at its own pace) goes straight out: nothing to gather.
+                    (lastSent, var alone) = await SendQueuedAsync(feed, lastSent, token);
+                    streaming = alone > 1;
                     continue;
                 }
 
