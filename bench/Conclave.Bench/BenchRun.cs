@@ -236,7 +236,7 @@ internal static class BenchRun
     }
 
     // Measured rounds of scenario 2 per server; each latency is its median round's.
-    private const int ConcurrencyRoundCount = 3;
+    private const int ConcurrencyRoundCount = 5;
 
     private static string ConcurrencyNote(string what, ConcurrencyRounds rounds, int all) =>
         $"{what}: {rounds.Completed}/{all} runs completed in {ConcurrencyRoundCount} rounds of {rounds.Took} s"

@@ -98,7 +98,6 @@ internal sealed class ServerUnderTest : IAsyncDisposable
         return new ServerUnderTest(process, new Uri($"http://127.0.0.1:{port}"), dataDir, database, name);
     }
 
-    /// <summary>The server's resident memory in KiB (Linux /proc).</summary>
     /// <summary>The processor time the server has used so far (user and kernel, every thread), as the kernel counts it.</summary>
     public TimeSpan CpuTime()
     {
@@ -112,6 +111,7 @@ internal sealed class ServerUnderTest : IAsyncDisposable
     // USER_HZ, which Linux fixes at 100 for what /proc reports.
     private const int ClockTicksPerSecond = 100;
 
+    /// <summary>The server's resident memory in KiB (<c>VmRSS</c> in Linux's /proc).</summary>
     public long ResidentKiB()
     {
         foreach (var line in File.ReadLines($"/proc/{Pid}/status"))
