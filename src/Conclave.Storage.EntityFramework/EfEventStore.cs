@@ -22,10 +22,20 @@ internal abstract class EfEventStore(IDbContextFactory<ConclaveDbContext> contex
 
     protected IDbContextFactory<ConclaveDbContext> Contexts => contexts;
 
-    public Task AppendAsync(IReadOnlyList<SessionEvent> batch, CancellationToken cancellationToken = default)
+    public async Task AppendAsync(IReadOnlyList<SessionEvent> batch, CancellationToken cancellationToken = default)
     {
-        var events = BySession(batch);
-        return WriteRowsAsync(events, RowsOf(events), cancellationToken);
+        var events = BySession(batch, out var rented);
+        try
+        {
+            await WriteRowsAsync(events, RowsOf(events), cancellationToken);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<SessionEvent>.Shared.Return(rented, clearArray: true);
+            }
+        }
     }
 
     /// <summary>
@@ -110,28 +120,58 @@ internal abstract class EfEventStore(IDbContextFactory<ConclaveDbContext> contex
 
     /// <summary>
     /// The batch with each session's events together, in the order they came (which is their id order): the events of
-    /// runs streaming at once arrive interleaved, and only neighbours share a row.
+    /// runs streaming at once arrive interleaved, and only neighbours share a row. Sessions keep the order of their first
+    /// event. Regrouped, the events are in <paramref name="rented"/> (from the shared pool, for the caller to return):
+    /// with many sessions streaming every batch is regrouped, and a list per session would be made again each time.
     /// </summary>
-    private static IReadOnlyList<SessionEvent> BySession(IReadOnlyList<SessionEvent> batch)
+    private static IReadOnlyList<SessionEvent> BySession(IReadOnlyList<SessionEvent> batch, out SessionEvent[]? rented)
     {
+        rented = null;
+
         // Most batches are one run streaming: nothing to regroup, nothing to copy.
         if (batch.All(e => string.Equals(e.SessionId, batch[0].SessionId, StringComparison.Ordinal)))
         {
             return batch;
         }
 
-        var sessions = new Dictionary<string, List<SessionEvent>>(StringComparer.Ordinal);
-        foreach (var e in batch)
+        // Each event's session, numbered in order of first appearance; then a counting sort by that number, which keeps
+        // each session's events in the order they came.
+        var sessions = new Dictionary<string, int>(StringComparer.Ordinal);
+        var sessionOf = ArrayPool<int>.Shared.Rent(batch.Count);
+        var starts = ArrayPool<int>.Shared.Rent(batch.Count + 1);
+        try
         {
-            if (!sessions.TryGetValue(e.SessionId, out var events))
+            for (var i = 0; i < batch.Count; i++)
             {
-                sessions[e.SessionId] = events = [];
+                if (!sessions.TryGetValue(batch[i].SessionId, out var session))
+                {
+                    sessions[batch[i].SessionId] = session = sessions.Count;
+                    starts[session + 1] = 0;
+                }
+
+                sessionOf[i] = session;
+                starts[session + 1]++;
             }
 
-            events.Add(e);
-        }
+            starts[0] = 0;
+            for (var session = 1; session <= sessions.Count; session++)
+            {
+                starts[session] += starts[session - 1];
+            }
 
-        return [.. sessions.Values.SelectMany(events => events)];
+            rented = ArrayPool<SessionEvent>.Shared.Rent(batch.Count);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                rented[starts[sessionOf[i]]++] = batch[i];
+            }
+
+            return new ArraySegment<SessionEvent>(rented, 0, batch.Count);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(sessionOf);
+            ArrayPool<int>.Shared.Return(starts);
+        }
     }
 
     /// <summary>Groups a batch into rows: runs of consecutive events of one session, run and type, within the row limits.</summary>

@@ -24,6 +24,8 @@ public sealed partial class EventWriter : BackgroundService
     // Batch lists the publishing loop is done with, for the storing loop to fill again (a batch is a few hundred events
     // at a time; a new list each would be most of what storing allocates).
     private readonly System.Collections.Concurrent.ConcurrentQueue<List<SessionEvent>> _spareBatches = new();
+    // The newest stored id of each session in the batch just stored (see Stored).
+    private readonly Dictionary<string, long> _storedUpTo = new(StringComparer.Ordinal);
     private readonly Channel<StoredBatch> _stored = Channel.CreateUnbounded<StoredBatch>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Tail> _unstored = new(StringComparer.Ordinal);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _abandoned = new(StringComparer.Ordinal);
@@ -491,8 +493,9 @@ public sealed partial class EventWriter : BackgroundService
     /// <summary>Takes a stored batch out of the unstored tails: once per session, under its tail's lock.</summary>
     private void Stored(List<SessionEvent> batch)
     {
-        // Most batches are of one session (a run streaming); others hold a few.
-        var newest = new Dictionary<string, long>(1, StringComparer.Ordinal);
+        // One batch at a time (the storing loop's), so one dictionary serves them all: with many sessions streaming it
+        // holds one per session, and a new one would grow to that again for every batch.
+        var newest = _storedUpTo;
         foreach (var sessionEvent in batch)
         {
             newest[sessionEvent.SessionId] = sessionEvent.EventId;
@@ -521,6 +524,8 @@ public sealed partial class EventWriter : BackgroundService
                 }
             }
         }
+
+        newest.Clear();
     }
 
     private sealed class Tail

@@ -160,7 +160,10 @@ internal sealed partial class ChatConnection : ISessionEventSubscriber, IDisposa
         {
             var lastSent = await SendConnectedAndMissedAsync(feed, token);
             var streaming = false;
-            while (await _outgoing.Reader.WaitToReadAsync(token) && !Dropping)
+
+            // The wait takes no token: a close completes the queue before it cancels sending, which ends the wait, and
+            // without one the channel reuses a single waiter instead of making one (and a registration) per frame.
+            while (await _outgoing.Reader.WaitToReadAsync() && !Dropping)
             {
                 if (_batching is null || (!streaming && _outgoing.Reader.Count == 1))
                 {
