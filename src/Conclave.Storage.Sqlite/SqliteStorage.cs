@@ -25,7 +25,9 @@ public static class SqliteStorage
         {
             var folder = dataPath(sp);
             Directory.CreateDirectory(folder);
-            options.UseSqlite($"Data Source={Path.Combine(folder, FileName)}", UseMigrations).AddInterceptors(new SqlitePragmas(busyTimeoutMs(sp)));
+            options.UseSqlite($"Data Source={Path.Combine(folder, FileName)}", UseMigrations)
+                .AddInterceptors(new SqlitePragmas(busyTimeoutMs(sp)))
+                .UsePlainSqliteConnections();
         });
         return services.AddEfStores<SqliteEventStore, WalSchema>(WriteGate.OneAtATime());
     }

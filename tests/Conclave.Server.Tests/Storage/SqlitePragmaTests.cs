@@ -1,5 +1,6 @@
 using Conclave.Server.Tests.Infrastructure;
 using Conclave.Storage.EntityFramework;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -21,6 +22,25 @@ public sealed class SqlitePragmaTests
             Assert.Equal(4321L, await PragmaAsync(db, "busy_timeout"));
             Assert.Equal(1L, await PragmaAsync(db, "synchronous")); // NORMAL
             await db.Database.CloseConnectionAsync();
+        }
+    }
+
+    [Fact]
+    public async Task ConnectionsCarryNoneOfEfCoresSqlFunctions()
+    {
+        // EF Core adds them to each connection it makes, and SQLite is handed them again at every open; Conclave's
+        // queries use none of them, so its connections are made without.
+        await using var server = await ConclaveTestServer.StartAsync();
+        var contexts = server.Services.GetRequiredService<IDbContextFactory<ConclaveDbContext>>();
+        await using var db = await contexts.CreateDbContextAsync();
+        await db.Database.OpenConnectionAsync();
+
+        foreach (var call in new[] { "ef_add(1, 2)", "regexp('a', 'a')" })
+        {
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.CommandText = $"SELECT {call};";
+            var error = await Assert.ThrowsAsync<SqliteException>(() => command.ExecuteScalarAsync());
+            Assert.Contains("no such function", error.Message, StringComparison.Ordinal);
         }
     }
 
