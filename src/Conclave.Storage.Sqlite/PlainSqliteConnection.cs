@@ -2,6 +2,7 @@ using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Sqlite.Storage.Internal;
 using Microsoft.EntityFrameworkCore.Storage;
 
@@ -22,7 +23,18 @@ internal sealed class PlainSqliteConnection(
     IDiagnosticsLogger<DbLoggerCategory.Infrastructure> logger)
     : SqliteRelationalConnection(dependencies, rawSqlCommandBuilder, logger)
 {
-    protected override DbConnection CreateDbConnection() => new SqliteConnection(GetValidatedConnectionString());
+    // As EF Core's own makes it, less the functions: with the command timeout the options give, if any (Conclave loads no
+    // SpatiaLite, the one other thing EF Core's does).
+    protected override DbConnection CreateDbConnection()
+    {
+        var connection = new SqliteConnection(GetValidatedConnectionString());
+        if (RelationalOptionsExtension.Extract(Dependencies.ContextOptions).CommandTimeout is { } timeout)
+        {
+            connection.DefaultTimeout = timeout;
+        }
+
+        return connection;
+    }
 }
 
 /// <summary>Puts <see cref="PlainSqliteConnection"/> in the place of EF Core's own.</summary>

@@ -21,8 +21,8 @@ public sealed partial class EventWriter : BackgroundService
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
 
     private readonly Channel<QueueItem> _journaled = Channel.CreateUnbounded<QueueItem>(new UnboundedChannelOptions { SingleReader = true });
-    // Batch lists the publishing loop is done with, for the storing loop to fill again (a batch is a few hundred events
-    // at a time; a new list each would be most of what storing allocates).
+    // Batch lists the publishing loop is done with, for the storing loop to fill again (a batch can be thousands of
+    // events; a new list each would be most of what storing allocates).
     private readonly System.Collections.Concurrent.ConcurrentQueue<List<SessionEvent>> _spareBatches = new();
     // The newest stored id of each session in the batch just stored (see Stored).
     private readonly Dictionary<string, long> _storedUpTo = new(StringComparer.Ordinal);

@@ -1,5 +1,6 @@
 using Conclave.Server.Tests.Infrastructure;
 using Conclave.Storage.EntityFramework;
+using Conclave.Storage.Sqlite;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -42,6 +43,16 @@ public sealed class SqlitePragmaTests
             var error = await Assert.ThrowsAsync<SqliteException>(() => command.ExecuteScalarAsync());
             Assert.Contains("no such function", error.Message, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task APlainConnectionKeepsTheCommandTimeoutTheOptionsGive()
+    {
+        var options = new DbContextOptionsBuilder<ConclaveDbContext>().UseSqlite("Data Source=:memory:", sqlite => sqlite.CommandTimeout(77));
+        options.UsePlainSqliteConnections();
+        await using var db = new ConclaveDbContext(options.Options);
+
+        Assert.Equal(77, ((SqliteConnection)db.Database.GetDbConnection()).DefaultTimeout);
     }
 
     private static async Task<long> PragmaAsync(ConclaveDbContext db, string name)
