@@ -247,6 +247,10 @@ public sealed class ProviderReplayTests
     {
         var settings = wire.Settings(provider.BaseUri);
         settings["Conclave:Llm:RetryBaseDelayMs"] = "10";
+
+        // Each streamed piece its own event, as the tests expect: with merging on, pieces that reach the loop together
+        // (the replay's chunks are only milliseconds apart) would go out as one delta, depending on the machine's load.
+        settings["Conclave:Agent:MaxMergedDeltaChars"] = "0";
         return ConclaveTestServer.StartAsync(settings);
     }
 }
