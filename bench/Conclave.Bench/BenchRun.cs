@@ -142,7 +142,7 @@ internal static class BenchRun
             var bursts = new List<int>();
             foreach (var server in servers)
             {
-                bursts.Add(await Scenarios.WarmUpConcurrencyAsync(server, sizes.FirstTokenRuns, sizes.MinWarmUpBursts, sizes.MaxWarmUpBursts));
+                bursts.Add(await Scenarios.WarmUpConcurrencyAsync(server, sizes.FirstTokenRuns, WarmUpWords(sizes), sizes.MinWarmUpBursts, sizes.MaxWarmUpBursts));
             }
 
             var rounds = await InTurnsAsync(servers, ConcurrencyRoundCount, server => Scenarios.ConcurrencyOnceAsync(server, sizes.Sessions, sizes.SessionWords));
@@ -237,6 +237,9 @@ internal static class BenchRun
 
     // Measured rounds of scenario 2 per server; each latency is its median round's.
     private const int ConcurrencyRoundCount = 5;
+
+    /// <summary>Words a run of scenario 2's warm-up streams: a tenth of a measured run's, enough to repeat every token's path.</summary>
+    private static int WarmUpWords(Sizes sizes) => Math.Max(1, sizes.SessionWords / 10);
 
     private static string ConcurrencyNote(string what, ConcurrencyRounds rounds, int all) =>
         $"{what}: {rounds.Completed}/{all} runs completed in {ConcurrencyRoundCount} rounds of {rounds.Took} s"
