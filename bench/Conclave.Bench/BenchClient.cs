@@ -35,6 +35,14 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
     public async Task<long> ServerCompiledMethodsAsync() =>
         long.Parse(await _http.GetStringAsync("/bench/compiled"), System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>The server's garbage collector so far: its total pause, and how many collections of each generation.</summary>
+    public async Task<CollectorCounts> ServerCollectorAsync()
+    {
+        var parts = (await _http.GetStringAsync("/bench/collector")).Split(' ');
+        var counts = parts.Skip(1).Select(p => int.Parse(p, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        return new CollectorCounts(double.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture), counts[0], counts[1], counts[2]);
+    }
+
     public async Task<long> ServerAllocatedBytesAsync() =>
         long.Parse(await _http.GetStringAsync("/bench/allocated"), System.Globalization.CultureInfo.InvariantCulture);
 
@@ -164,6 +172,13 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
         value = value[..value.IndexOf((byte)'"')];
         return Utf8Parser.TryParse(value, out DateTime ts, out _, 'O') ? ts.ToUniversalTime() : DateTime.Parse(Encoding.UTF8.GetString(value), null, System.Globalization.DateTimeStyles.RoundtripKind);
     }
+}
+
+/// <summary>A server's collector counts (<see cref="BenchClient.ServerCollectorAsync"/>); less another, what happened between.</summary>
+internal readonly record struct CollectorCounts(double PausedMilliseconds, int Gen0, int Gen1, int Gen2)
+{
+    public static CollectorCounts operator -(CollectorCounts after, CollectorCounts before) =>
+        new(after.PausedMilliseconds - before.PausedMilliseconds, after.Gen0 - before.Gen0, after.Gen1 - before.Gen1, after.Gen2 - before.Gen2);
 }
 
 /// <summary>What the client read of a run: its token frames, and the tokens the model wrote.</summary>

@@ -36,7 +36,8 @@ internal sealed class Latencies(IEnumerable<double> milliseconds)
 internal sealed record RelayRun(double TokensPerSecond, double BytesPerToken, double CpuMicrosecondsPerToken, int Frames);
 
 /// <summary>What one round of scenario 2 measured on one server: its processor time and the model's tokens delivered.</summary>
-internal sealed record ConcurrencyRound(Latencies FirstToken, Latencies Lag, int Completed, string? FirstFailure, TimeSpan Took, TimeSpan Cpu, long Tokens);
+internal sealed record ConcurrencyRound(
+    Latencies FirstToken, Latencies Lag, int Completed, string? FirstFailure, TimeSpan Took, TimeSpan Cpu, long Tokens, CollectorCounts Collector);
 
 /// <summary>
 /// Scenario 2's rounds on one server. A latency is the median round's (the round whose p99 of it is the median of the
@@ -58,6 +59,18 @@ internal sealed class ConcurrencyRounds(int warmUpBursts, IReadOnlyList<Concurre
 
     /// <summary>All the rounds' processor time over all their tokens.</summary>
     public double CpuMicrosecondsPerToken => rounds.Sum(r => r.Cpu.TotalMicroseconds) / Math.Max(1, rounds.Sum(r => r.Tokens));
+
+    /// <summary>What the server's garbage collector did in all the rounds, and its pauses' share of their time.</summary>
+    public string Collector
+    {
+        get
+        {
+            var gc = rounds.Select(r => r.Collector).Aggregate((a, b) => new(a.PausedMilliseconds + b.PausedMilliseconds, a.Gen0 + b.Gen0, a.Gen1 + b.Gen1, a.Gen2 + b.Gen2));
+            var took = rounds.Sum(r => r.Took.TotalMilliseconds);
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{gc.Gen0} collections ({gc.Gen1} of gen1, {gc.Gen2} of gen2), {gc.PausedMilliseconds:F0} ms paused, {100 * gc.PausedMilliseconds / took:F1}% of the rounds' time");
+        }
+    }
 
     /// <summary>How long each round took, in seconds, as the report lists them.</summary>
     public string Took => string.Join(", ", rounds.Select(r => r.Took.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)));
@@ -202,6 +215,7 @@ internal static class Scenarios
         var completed = 0;
         var tokens = 0L;
         string? firstFailure = null;
+        var collectorBefore = await client.ServerCollectorAsync();
         var cpuBefore = server.CpuTime();
         var watch = Stopwatch.StartNew();
         await Task.WhenAll(sockets.Select(async (socket, i) =>
@@ -230,10 +244,11 @@ internal static class Scenarios
         }));
         watch.Stop();
         var cpu = server.CpuTime() - cpuBefore;
+        var collector = await client.ServerCollectorAsync() - collectorBefore;
         await Task.WhenAll(sockets.Select(CloseAsync));
         return new ConcurrencyRound(
             new Latencies(firsts.Where(f => !double.IsNaN(f))), new Latencies(lags.SelectMany(l => l)), completed, firstFailure, watch.Elapsed,
-            cpu, tokens);
+            cpu, tokens, collector);
     }
 
     public static double Median(IEnumerable<double> values) => Percentile([.. values.Order()], 0.50);

@@ -83,6 +83,8 @@ internal static class Servers
     {
         app.MapGet("/bench/allocated", () => Results.Text(GC.GetTotalAllocatedBytes(precise: true).ToString(CultureInfo.InvariantCulture)));
         app.MapGet("/bench/compiled", () => Results.Text(System.Runtime.JitInfo.GetCompiledMethodCount().ToString(CultureInfo.InvariantCulture)));
+        app.MapGet("/bench/collector", () => Results.Text(string.Create(
+            CultureInfo.InvariantCulture, $"{GC.GetTotalPauseDuration().TotalMilliseconds} {GC.CollectionCount(0)} {GC.CollectionCount(1)} {GC.CollectionCount(2)}")));
     }
 
     /// <summary>
