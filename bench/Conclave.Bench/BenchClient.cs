@@ -174,11 +174,14 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
     }
 }
 
-/// <summary>A server's collector counts (<see cref="BenchClient.ServerCollectorAsync"/>); less another, what happened between.</summary>
+/// <summary>A server's collector counts (<see cref="BenchClient.ServerCollectorAsync"/>); less another, what happened between; summed, over several spans.</summary>
 internal readonly record struct CollectorCounts(double PausedMilliseconds, int Gen0, int Gen1, int Gen2)
 {
     public static CollectorCounts operator -(CollectorCounts after, CollectorCounts before) =>
         new(after.PausedMilliseconds - before.PausedMilliseconds, after.Gen0 - before.Gen0, after.Gen1 - before.Gen1, after.Gen2 - before.Gen2);
+
+    public static CollectorCounts operator +(CollectorCounts a, CollectorCounts b) =>
+        new(a.PausedMilliseconds + b.PausedMilliseconds, a.Gen0 + b.Gen0, a.Gen1 + b.Gen1, a.Gen2 + b.Gen2);
 }
 
 /// <summary>What the client read of a run: its token frames, and the tokens the model wrote.</summary>

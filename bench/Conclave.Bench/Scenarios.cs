@@ -65,7 +65,7 @@ internal sealed class ConcurrencyRounds(int warmUpBursts, IReadOnlyList<Concurre
     {
         get
         {
-            var gc = rounds.Select(r => r.Collector).Aggregate((a, b) => new(a.PausedMilliseconds + b.PausedMilliseconds, a.Gen0 + b.Gen0, a.Gen1 + b.Gen1, a.Gen2 + b.Gen2));
+            var gc = rounds.Select(r => r.Collector).Aggregate((a, b) => a + b);
             var took = rounds.Sum(r => r.Took.TotalMilliseconds);
             return string.Create(CultureInfo.InvariantCulture,
                 $"{gc.Gen0} collections ({gc.Gen1} of gen1, {gc.Gen2} of gen2), {gc.PausedMilliseconds:F0} ms paused, {100 * gc.PausedMilliseconds / took:F1}% of the rounds' time");
@@ -193,11 +193,7 @@ internal static class Scenarios
     private static async Task StreamOnNewSessionsAsync(BenchClient client, int sessions, int words)
     {
         var sockets = await OpenAsync(client, sessions);
-        await Task.WhenAll(sockets.Select(async socket =>
-        {
-            await BenchClient.SendMessageAsync(socket, $"stream {words} words");
-            await BenchClient.ReadRunAsync(socket, _ => { });
-        }));
+        await FirstTokensAsync(sockets, words);
         await Task.WhenAll(sockets.Select(CloseAsync));
     }
 
@@ -303,7 +299,7 @@ internal static class Scenarios
         using var client = new BenchClient(server.BaseUri);
         var sockets = await OpenAsync(client, runs);
         var bursts = await WarmUpBurstsAsync(client, sockets, minWarmUpBursts, maxWarmUpBursts);
-        var firsts = await FirstTokensAsync(sockets);
+        var firsts = await FirstTokensAsync(sockets, ShortRunWords);
         await Task.WhenAll(sockets.Select(CloseAsync));
         return (new Latencies(firsts), bursts);
     }
@@ -318,18 +314,24 @@ internal static class Scenarios
     /// early on say little. Returns how many bursts it took.
     /// </summary>
     private static Task<int> WarmUpBurstsAsync(BenchClient client, IReadOnlyList<ClientWebSocket> sockets, int minBursts, int maxBursts) =>
-        UntilCompilerSettlesAsync(client, () => FirstTokensAsync(sockets), TimeSpan.FromSeconds(1), minBursts, QuietBurstsToSettle, maxBursts);
+        UntilCompilerSettlesAsync(client, () => FirstTokensAsync(sockets, ShortRunWords), TimeSpan.FromSeconds(1), minBursts, QuietBurstsToSettle, maxBursts);
 
     private const int QuietBurstsToSettle = 3;
 
-    /// <summary>Starts a short run on every socket at once; each run's first token, from the client's send to its arrival, in ms.</summary>
-    private static async Task<double[]> FirstTokensAsync(IReadOnlyList<ClientWebSocket> sockets)
+    // Words of scenario 4's runs and warm-up bursts: enough for a first token, over soon.
+    private const int ShortRunWords = 3;
+
+    /// <summary>
+    /// Starts a run of <paramref name="words"/> on every socket at once and reads each to its end; each run's first token,
+    /// from the client's send to its arrival, in ms.
+    /// </summary>
+    private static async Task<double[]> FirstTokensAsync(IReadOnlyList<ClientWebSocket> sockets, int words)
     {
         var firsts = new double[sockets.Count];
         await Task.WhenAll(sockets.Select(async (socket, i) =>
         {
             var first = true;
-            var sentAt = await BenchClient.SendMessageAsync(socket, "stream 3 words");
+            var sentAt = await BenchClient.SendMessageAsync(socket, $"stream {words} words");
             await BenchClient.ReadRunAsync(socket, token =>
             {
                 if (first)

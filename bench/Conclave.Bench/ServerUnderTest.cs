@@ -12,6 +12,9 @@ internal sealed class ServerUnderTest : IAsyncDisposable
     private readonly string? _dataDir;
     private readonly FreshDatabase? _database;
 
+    // Whether the kernel keeps each thread's schedstat, decided once so that every reading of a server is made alike.
+    private readonly bool _schedstat;
+
     // Each live thread's time on the processor at the last reading (CpuTime), and the time of the threads that ended since.
     private Dictionary<int, long> _threadNanoseconds = [];
     private long _endedThreadsNanoseconds;
@@ -19,6 +22,7 @@ internal sealed class ServerUnderTest : IAsyncDisposable
     private ServerUnderTest(Process process, Uri baseUri, string? dataDir, FreshDatabase? database, string name)
     {
         _process = process;
+        _schedstat = File.Exists($"/proc/{process.Id}/schedstat");
         BaseUri = baseUri;
         _dataDir = dataDir;
         _database = database;
@@ -111,7 +115,7 @@ internal sealed class ServerUnderTest : IAsyncDisposable
     /// </summary>
     public TimeSpan CpuTime()
     {
-        if (!File.Exists($"/proc/{Pid}/schedstat"))
+        if (!_schedstat)
         {
             return TicksCpuTime();
         }
