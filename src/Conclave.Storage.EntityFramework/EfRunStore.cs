@@ -8,6 +8,10 @@ namespace Conclave.Storage.EntityFramework;
 /// <remarks>A run's start, the messages it adds and its end go through <see cref="RunRecordWriter"/>, committed with those of other runs.</remarks>
 internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, WriteGate writes, RunRecordWriter records, TimeProvider time) : IRunStore
 {
+    // A start refused for a run that ended before the refusal was checked is written again; one refused for another
+    // reason fails on its last attempt with what refused it.
+    private const int BeginAttempts = 2;
+
     public async Task<IReadOnlyList<HistoryMessage>> LoadHistoryAsync(string sessionId, int limit, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -31,7 +35,32 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
 
     public async Task BeginRunAsync(RunRecord run, string userMessage, CancellationToken cancellationToken = default)
     {
-        var entity = new RunEntity
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await records.WriteAsync(NewBegin(run, userMessage), cancellationToken);
+                return;
+            }
+            catch (DbUpdateException)
+            {
+                // The index of one running run per session refused it: the session's other run (of this process or
+                // another) is still running, or it ended between the refusal and this check, so the run may start now.
+                if (await HasRunningRunAsync(run.SessionId, cancellationToken))
+                {
+                    throw new RunInProgressException(run.SessionId);
+                }
+
+                if (attempt == BeginAttempts)
+                {
+                    throw;
+                }
+            }
+        }
+    }
+
+    private RunRecordWrite.Begin NewBegin(RunRecord run, string userMessage) => new(
+        new RunEntity
         {
             Id = run.RunId,
             SessionId = run.SessionId,
@@ -40,22 +69,8 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
             Status = ToText(RunStatus.Running),
             StartedAt = run.StartedAt,
             OwnerId = run.OwnerId,
-        };
-        try
-        {
-            await records.WriteAsync(new RunRecordWrite.Begin(entity, NewMessage(run.SessionId, run.RunId, new HistoryMessage(HistoryMessage.User, userMessage))), cancellationToken);
-        }
-        catch (DbUpdateException)
-        {
-            // The index of one running run per session refused it when another process's run holds the session.
-            if (await HasRunningRunAsync(run.SessionId, cancellationToken))
-            {
-                throw new RunInProgressException(run.SessionId);
-            }
-
-            throw;
-        }
-    }
+        },
+        NewMessage(run.SessionId, run.RunId, new HistoryMessage(HistoryMessage.User, userMessage)));
 
     private async Task<bool> HasRunningRunAsync(string sessionId, CancellationToken cancellationToken)
     {
