@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Conclave.Agents.Events;
 using Conclave.Agents.Runs;
 using Microsoft.EntityFrameworkCore;
@@ -42,7 +43,7 @@ internal sealed class EfRunStore(IDbContextFactory<ConclaveDbContext> contexts, 
                 await records.WriteAsync(NewBegin(run, userMessage), cancellationToken);
                 return;
             }
-            catch (DbUpdateException)
+            catch (DbException)
             {
                 // The index of one running run per session refused it: the session's other run (of this process or
                 // another) is still running, or it ended between the refusal and this check, so the run may start now.

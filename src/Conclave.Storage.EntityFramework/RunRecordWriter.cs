@@ -1,6 +1,8 @@
+using System.Data.Common;
 using System.Threading.Channels;
 using Conclave.Agents.Runs;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 
 namespace Conclave.Storage.EntityFramework;
 
@@ -110,24 +112,87 @@ internal sealed class RunRecordWriter : IAsyncDisposable
             }
         }
 
+        // Each statement is prepared once for the group and run for each write with its values: EF Core's change tracker
+        // would build and parse the same INSERT again for every row, most of what a run's start cost here.
+        await using var statements = new RunRecordStatements(db.Database.GetDbConnection(), transaction.GetDbTransaction());
         foreach (var write in group)
         {
-            write.Add(db);
-        }
-
-        await db.SaveChangesAsync();
-        foreach (var end in group.OfType<RunRecordWrite.End>())
-        {
-            // The session's updated_at moves with it: a client listing sessions sees the run's end. Written as SQL (the
-            // same for every provider): an update through LINQ is compiled per call, and most of a group is ends.
-            await db.Database.ExecuteSqlAsync(
-                $"""
-                UPDATE "runs" SET "Status" = {end.Status}, "EndedAt" = {end.At} WHERE "Id" = {end.RunId};
-                UPDATE "sessions" SET "UpdatedAt" = {end.At} WHERE "Id" = (SELECT "SessionId" FROM "runs" WHERE "Id" = {end.RunId});
-                """);
+            await write.ExecuteAsync(statements);
         }
 
         await transaction.CommitAsync();
+    }
+}
+
+/// <summary>
+/// The statements of <see cref="RunRecordWriter"/>'s group, in SQL every provider takes, each made once and run again
+/// with new values. Times are written as EF Core writes them (UTC), so that its reads take them back.
+/// </summary>
+internal sealed class RunRecordStatements(DbConnection connection, DbTransaction transaction) : IAsyncDisposable
+{
+    private DbCommand? _beginRun;
+    private DbCommand? _addMessage;
+    private DbCommand? _endRun;
+
+    public Task BeginRunAsync(RunEntity run) => RunAsync(
+        ref _beginRun,
+        """
+        INSERT INTO "runs" ("Id", "SessionId", "TenantId", "MessageId", "Status", "StartedAt", "InputTokens", "OutputTokens", "UsageAtEventId", "OwnerId")
+        VALUES (@p0, @p1, @p2, @p3, @p4, @p5, 0, 0, 0, @p6)
+        """,
+        run.Id, run.SessionId, run.TenantId, run.MessageId, run.Status, Utc(run.StartedAt), run.OwnerId);
+
+    public Task AddMessageAsync(MessageEntity message) => RunAsync(
+        ref _addMessage,
+        """
+        INSERT INTO "messages" ("SessionId", "RunId", "Role", "Content", "Tool", "CreatedAt")
+        VALUES (@p0, @p1, @p2, @p3, @p4, @p5)
+        """,
+        message.SessionId, message.RunId, message.Role, message.Content, message.Tool, Utc(message.CreatedAt));
+
+    /// <summary>Ends the run; the session's <c>updated_at</c> moves with it, so a client listing sessions sees the run's end.</summary>
+    public Task EndRunAsync(string runId, string status, DateTime at) => RunAsync(
+        ref _endRun,
+        """
+        UPDATE "runs" SET "Status" = @p0, "EndedAt" = @p1 WHERE "Id" = @p2;
+        UPDATE "sessions" SET "UpdatedAt" = @p1 WHERE "Id" = (SELECT "SessionId" FROM "runs" WHERE "Id" = @p2);
+        """,
+        status, Utc(at), runId);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var command in new[] { _beginRun, _addMessage, _endRun })
+        {
+            if (command is not null)
+            {
+                await command.DisposeAsync();
+            }
+        }
+    }
+
+    private static DateTime Utc(DateTime at) => at.Kind == DateTimeKind.Utc ? at : at.ToUniversalTime();
+
+    private Task RunAsync(ref DbCommand? command, string sql, params object?[] values)
+    {
+        if (command is null)
+        {
+            command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = sql;
+            for (var i = 0; i < values.Length; i++)
+            {
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = $"@p{i}";
+                command.Parameters.Add(parameter);
+            }
+        }
+
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i] ?? DBNull.Value;
+        }
+
+        return command.ExecuteNonQueryAsync();
     }
 }
 
@@ -138,10 +203,8 @@ internal abstract class RunRecordWrite
 
     public Task Committed => _committed.Task;
 
-    /// <summary>Adds the write's new rows to the group's context (saved with the group).</summary>
-    public virtual void Add(ConclaveDbContext db)
-    {
-    }
+    /// <summary>Writes it in the group's transaction.</summary>
+    public abstract Task ExecuteAsync(RunRecordStatements statements);
 
     public void Succeed() => _committed.TrySetResult();
 
@@ -152,26 +215,22 @@ internal abstract class RunRecordWrite
     {
         public RunEntity Run { get; } = run;
 
-        public override void Add(ConclaveDbContext db)
+        public override async Task ExecuteAsync(RunRecordStatements statements)
         {
-            db.Runs.Add(Run);
-            db.Messages.Add(message);
+            await statements.BeginRunAsync(Run);
+            await statements.AddMessageAsync(message);
         }
     }
 
     /// <summary>A message a run adds to its session's history.</summary>
     public sealed class Append(MessageEntity message) : RunRecordWrite
     {
-        public override void Add(ConclaveDbContext db) => db.Messages.Add(message);
+        public override Task ExecuteAsync(RunRecordStatements statements) => statements.AddMessageAsync(message);
     }
 
     /// <summary>A run's end: its status and when, and its session's <c>updated_at</c>.</summary>
     public sealed class End(string runId, string status, DateTime at) : RunRecordWrite
     {
-        public string RunId { get; } = runId;
-
-        public string Status { get; } = status;
-
-        public DateTime At { get; } = at;
+        public override Task ExecuteAsync(RunRecordStatements statements) => statements.EndRunAsync(runId, status, at);
     }
 }
