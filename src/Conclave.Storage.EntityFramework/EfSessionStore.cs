@@ -53,9 +53,14 @@ internal sealed class EfSessionStore(IDbContextFactory<ConclaveDbContext> contex
     public async Task<SessionRecord?> FindAsync(string tenantId, string sessionId, CancellationToken cancellationToken = default)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var row = await db.Sessions.AsNoTracking().FirstOrDefaultAsync(s => s.Id == sessionId && s.TenantId == tenantId, cancellationToken);
+        var row = await _find(db, sessionId, tenantId, cancellationToken);
         return row is null ? null : ToRecord(row);
     }
+
+    // Compiled once per store (a compiled query keeps the provider it first ran on): every socket's opening asks it twice.
+    private readonly Func<ConclaveDbContext, string, string, CancellationToken, Task<SessionEntity?>> _find = EF.CompileAsyncQuery(
+        (ConclaveDbContext db, string sessionId, string tenantId, CancellationToken _) =>
+            db.Sessions.AsNoTracking().FirstOrDefault(s => s.Id == sessionId && s.TenantId == tenantId));
 
     public async Task<IReadOnlyList<SessionRecord>> ListAsync(string tenantId, string? before, int limit, CancellationToken cancellationToken = default)
     {
