@@ -6,7 +6,8 @@ namespace Conclave.Server.Tests.Storage.Contract;
 /// <summary>What every run store must do, whatever the engine behind it (see <see cref="EventStoreContract"/>).</summary>
 public abstract class RunStoreContract
 {
-    private static readonly DateTime Start = new(2026, 12, 2, 1, 0, 0, DateTimeKind.Utc);
+    // With microseconds, the finest time every engine keeps.
+    private static readonly DateTime Start = new DateTime(2026, 12, 2, 1, 0, 0, DateTimeKind.Utc).AddTicks(1_234_560);
 
     protected abstract Task<IStorageUnderTest> StartAsync();
 
@@ -21,7 +22,9 @@ public abstract class RunStoreContract
         var history = await storage.Runs.LoadHistoryAsync(session, 10);
         await storage.Runs.EndRunAsync("run_1", RunStatus.Completed);
 
-        Assert.Contains(open, r => r.RunId == "run_1" && r.SessionId == session);
+        // Read back as written: the tenant, and the start to the tick, in UTC.
+        var run = Assert.Single(open, r => r.RunId == "run_1");
+        Assert.Equal((session, "admin", Start, DateTimeKind.Utc), (run.SessionId, run.TenantId, run.StartedAt, run.StartedAt.Kind));
         Assert.Equal([new HistoryMessage(HistoryMessage.User, "hello")], history);
         Assert.DoesNotContain(await storage.Runs.ListOpenRunsAsync(), r => r.RunId == "run_1");
     }
