@@ -212,6 +212,33 @@ public abstract class RunStoreContract
     }
 
     [Fact]
+    public async Task ARunStartedAsTheSessionsRunEndsStartsOrIsRefusedAsInProgressNeverFailsOtherwise()
+    {
+        await using var storage = await StartAsync();
+        var session = await storage.NewSessionAsync();
+
+        // The start is queued before the end: the index refuses it, and the end may commit before the refusal is looked
+        // into. Either way the start is recorded or refused as in progress.
+        for (var i = 0; i < 50; i++)
+        {
+            await storage.Runs.BeginRunAsync(new RunRecord($"run_{i}_held", session, "admin", null, Start), "first");
+            var next = storage.Runs.BeginRunAsync(new RunRecord($"run_{i}", session, "admin", null, Start), "next");
+            var ended = storage.Runs.EndRunAsync($"run_{i}_held", RunStatus.Completed);
+            await ended;
+            try
+            {
+                await next;
+                await storage.Runs.EndRunAsync($"run_{i}", RunStatus.Completed);
+            }
+            catch (RunInProgressException)
+            {
+            }
+
+            Assert.Null(await storage.Runs.FindOpenRunAsync(session));
+        }
+    }
+
+    [Fact]
     public async Task ASessionsOpenRunIsFoundWithItsWaitAndNotOnceItEnded()
     {
         await using var storage = await StartAsync();
