@@ -138,7 +138,10 @@ internal sealed class ConclaveDbContext(DbContextOptions<ConclaveDbContext> opti
         });
     }
 
+    /// <summary>A time as the database keeps it: in UTC. Writes that go around the model (plain SQL) store times through this too.</summary>
+    public static DateTime ToStored(DateTime at) => at.Kind == DateTimeKind.Utc ? at : at.ToUniversalTime();
+
     private sealed class UtcConverter() : ValueConverter<DateTime, DateTime>(
-        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => ToStored(v),
         v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
 }

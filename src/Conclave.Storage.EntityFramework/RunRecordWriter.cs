@@ -126,7 +126,7 @@ internal sealed class RunRecordWriter : IAsyncDisposable
 
 /// <summary>
 /// The statements of <see cref="RunRecordWriter"/>'s group, in SQL every provider takes, each made once and run again
-/// with new values. Times are written as EF Core writes them (UTC), so that its reads take them back.
+/// with new values. Times are written as the model stores them (<see cref="ConclaveDbContext.ToStored"/>), so that its reads take them back.
 /// </summary>
 internal sealed class RunRecordStatements(DbConnection connection, DbTransaction transaction) : IAsyncDisposable
 {
@@ -140,7 +140,7 @@ internal sealed class RunRecordStatements(DbConnection connection, DbTransaction
         INSERT INTO "runs" ("Id", "SessionId", "TenantId", "MessageId", "Status", "StartedAt", "InputTokens", "OutputTokens", "UsageAtEventId", "OwnerId")
         VALUES (@p0, @p1, @p2, @p3, @p4, @p5, 0, 0, 0, @p6)
         """,
-        run.Id, run.SessionId, run.TenantId, run.MessageId, run.Status, Utc(run.StartedAt), run.OwnerId);
+        run.Id, run.SessionId, run.TenantId, run.MessageId, run.Status, ConclaveDbContext.ToStored(run.StartedAt), run.OwnerId);
 
     public Task AddMessageAsync(MessageEntity message) => RunAsync(
         ref _addMessage,
@@ -148,7 +148,7 @@ internal sealed class RunRecordStatements(DbConnection connection, DbTransaction
         INSERT INTO "messages" ("SessionId", "RunId", "Role", "Content", "Tool", "CreatedAt")
         VALUES (@p0, @p1, @p2, @p3, @p4, @p5)
         """,
-        message.SessionId, message.RunId, message.Role, message.Content, message.Tool, Utc(message.CreatedAt));
+        message.SessionId, message.RunId, message.Role, message.Content, message.Tool, ConclaveDbContext.ToStored(message.CreatedAt));
 
     /// <summary>Ends the run; the session's <c>updated_at</c> moves with it, so a client listing sessions sees the run's end.</summary>
     public Task EndRunAsync(string runId, string status, DateTime at) => RunAsync(
@@ -157,7 +157,7 @@ internal sealed class RunRecordStatements(DbConnection connection, DbTransaction
         UPDATE "runs" SET "Status" = @p0, "EndedAt" = @p1 WHERE "Id" = @p2;
         UPDATE "sessions" SET "UpdatedAt" = @p1 WHERE "Id" = (SELECT "SessionId" FROM "runs" WHERE "Id" = @p2);
         """,
-        status, Utc(at), runId);
+        status, ConclaveDbContext.ToStored(at), runId);
 
     public async ValueTask DisposeAsync()
     {
@@ -169,8 +169,6 @@ internal sealed class RunRecordStatements(DbConnection connection, DbTransaction
             }
         }
     }
-
-    private static DateTime Utc(DateTime at) => at.Kind == DateTimeKind.Utc ? at : at.ToUniversalTime();
 
     private Task RunAsync(ref DbCommand? command, string sql, params object?[] values)
     {

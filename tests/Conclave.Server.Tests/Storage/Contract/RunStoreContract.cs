@@ -22,7 +22,7 @@ public abstract class RunStoreContract
         var history = await storage.Runs.LoadHistoryAsync(session, 10);
         await storage.Runs.EndRunAsync("run_1", RunStatus.Completed);
 
-        // Read back as written: the tenant, and the start to the tick, in UTC.
+        // Read back as written: the tenant, and the start to the microsecond, in UTC.
         var run = Assert.Single(open, r => r.RunId == "run_1");
         Assert.Equal((session, "admin", Start, DateTimeKind.Utc), (run.SessionId, run.TenantId, run.StartedAt, run.StartedAt.Kind));
         Assert.Equal([new HistoryMessage(HistoryMessage.User, "hello")], history);
@@ -223,8 +223,7 @@ public abstract class RunStoreContract
         {
             await storage.Runs.BeginRunAsync(new RunRecord($"run_{i}_held", session, "admin", null, Start), "first");
             var next = storage.Runs.BeginRunAsync(new RunRecord($"run_{i}", session, "admin", null, Start), "next");
-            var ended = storage.Runs.EndRunAsync($"run_{i}_held", RunStatus.Completed);
-            await ended;
+            await storage.Runs.EndRunAsync($"run_{i}_held", RunStatus.Completed);
             try
             {
                 await next;
