@@ -52,12 +52,14 @@ internal sealed class StorageOptions : IValidatableObject
     public int BusyTimeoutMs { get; set; } = 5_000;
 
     /// <summary>
-    /// The fewest thread-pool threads the server keeps ready. SQLite runs in the process and each call holds its thread
-    /// until it returns, and a run whose model always has its next token ready holds one while it streams; without
-    /// spare threads the sockets' sends wait behind them. More than needed only adds thread switches.
+    /// The fewest thread-pool threads the server keeps ready (the runtime keeps one a processor; this raises it).
+    /// SQLite runs in the process and each call holds its thread until it returns, and a run whose model always has its
+    /// next token ready holds one while it streams; without spare threads the sockets' sends wait behind them. More
+    /// than needed costs latency on a busy server: the threads share the processors in turns, and a token's send waits
+    /// behind every thread that is running (BENCHMARKS.md, 2026-12-08).
     /// </summary>
     [Range(1, 1_024)]
-    public int MinThreads { get; set; } = 8;
+    public int MinThreads { get; set; } = 4;
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
