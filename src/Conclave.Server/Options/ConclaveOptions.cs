@@ -55,8 +55,8 @@ internal sealed class StorageOptions : IValidatableObject
     /// The fewest thread-pool threads the server keeps ready (the runtime keeps one a processor; this raises it).
     /// SQLite runs in the process and each call holds its thread until it returns, and a run whose model always has its
     /// next token ready holds one while it streams; without spare threads the sockets' sends wait behind them. More
-    /// than needed costs latency on a busy server: the threads share the processors in turns, and a token's send waits
-    /// behind every thread that is running (BENCHMARKS.md, 2026-12-08).
+    /// than needed costs latency on a busy server: the threads share the processors in turns, and a token's send may wait
+    /// for the turn of every other thread with work (BENCHMARKS.md, 2026-12-08).
     /// </summary>
     [Range(1, 1_024)]
     public int MinThreads { get; set; } = 4;
