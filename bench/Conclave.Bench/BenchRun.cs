@@ -265,7 +265,7 @@ internal static class BenchRun
     private static string ConcurrencyNote(string what, ConcurrencyRounds rounds, int all) =>
         $"{what}: {rounds.Completed}/{all} runs completed in {ConcurrencyRoundCount} rounds of {rounds.Took} s"
         + (rounds.FirstFailure is null ? string.Empty : $" (first failure: {rounds.FirstFailure})")
-        + $", after {rounds.WarmUpBursts} warm-up bursts. The collector: {rounds.Collector}.";
+        + $", after {rounds.WarmUpBursts} warm-up bursts. The collector: {rounds.Collector}. Thread-pool threads at the rounds' ends: {rounds.PoolThreads}.";
 
     /// <summary>How the figures name the PostgreSQL server: alone, or as an instance of several.</summary>
     private static string OnPostgres(BenchArgs args) => args.Redis is null ? "PostgreSQL" : "PostgreSQL + Redis";

@@ -35,9 +35,13 @@ internal sealed class Latencies(IEnumerable<double> milliseconds)
 /// <summary>What one relay run measured on one server.</summary>
 internal sealed record RelayRun(double TokensPerSecond, double BytesPerToken, double CpuMicrosecondsPerToken, int Frames);
 
-/// <summary>What one round of scenario 2 measured on one server: its processor time and the model's tokens delivered.</summary>
+/// <summary>
+/// What one round of scenario 2 measured on one server: its processor time, the model's tokens delivered, and the
+/// server's thread-pool threads at its end.
+/// </summary>
 internal sealed record ConcurrencyRound(
-    Latencies FirstToken, Latencies Lag, int Completed, string? FirstFailure, TimeSpan Took, TimeSpan Cpu, long Tokens, CollectorCounts Collector);
+    Latencies FirstToken, Latencies Lag, int Completed, string? FirstFailure, TimeSpan Took, TimeSpan Cpu, long Tokens, CollectorCounts Collector,
+    int PoolThreads);
 
 /// <summary>
 /// Scenario 2's rounds on one server. A latency is the median round's (the round whose p99 of it is the median of the
@@ -71,6 +75,9 @@ internal sealed class ConcurrencyRounds(int warmUpBursts, IReadOnlyList<Concurre
                 $"{gc.Gen0} collections ({gc.Gen1} of gen1, {gc.Gen2} of gen2), {gc.PausedMilliseconds:F0} ms paused, {100 * gc.PausedMilliseconds / took:F1}% of the rounds' time");
         }
     }
+
+    /// <summary>The server's thread-pool threads at the end of each round, as the report lists them.</summary>
+    public string PoolThreads => string.Join(", ", rounds.Select(r => r.PoolThreads));
 
     /// <summary>How long each round took, in seconds, as the report lists them.</summary>
     public string Took => string.Join(", ", rounds.Select(r => r.Took.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture)));
@@ -241,10 +248,11 @@ internal static class Scenarios
         watch.Stop();
         var cpu = server.CpuTime() - cpuBefore;
         var collector = await client.ServerCollectorAsync() - collectorBefore;
+        var poolThreads = await client.ServerPoolThreadsAsync();
         await Task.WhenAll(sockets.Select(CloseAsync));
         return new ConcurrencyRound(
             new Latencies(firsts.Where(f => !double.IsNaN(f))), new Latencies(lags.SelectMany(l => l)), completed, firstFailure, watch.Elapsed,
-            cpu, tokens, collector);
+            cpu, tokens, collector, poolThreads);
     }
 
     public static double Median(IEnumerable<double> values) => Percentile([.. values.Order()], 0.50);

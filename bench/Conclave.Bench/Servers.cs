@@ -85,6 +85,7 @@ internal static class Servers
         app.MapGet("/bench/compiled", () => Results.Text(System.Runtime.JitInfo.GetCompiledMethodCount().ToString(CultureInfo.InvariantCulture)));
         app.MapGet("/bench/collector", () => Results.Text(string.Create(
             CultureInfo.InvariantCulture, $"{GC.GetTotalPauseDuration().TotalMilliseconds} {GC.CollectionCount(0)} {GC.CollectionCount(1)} {GC.CollectionCount(2)}")));
+        app.MapGet("/bench/pool-threads", () => Results.Text(ThreadPool.ThreadCount.ToString(CultureInfo.InvariantCulture)));
     }
 
     /// <summary>
