@@ -35,7 +35,6 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
     public async Task<long> ServerCompiledMethodsAsync() =>
         long.Parse(await _http.GetStringAsync("/bench/compiled"), System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>The server's garbage collector so far: its total pause, and how many collections of each generation.</summary>
     /// <summary>
     /// The server's thread-pool threads now. The pool keeps an idle thread for about 20 s, so right after a round this is
     /// about the most the round had.
@@ -43,6 +42,7 @@ internal sealed class BenchClient(Uri baseUri) : IDisposable
     public async Task<int> ServerPoolThreadsAsync() =>
         int.Parse(await _http.GetStringAsync("/bench/pool-threads"), System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>The server's garbage collector so far: its total pause, and how many collections of each generation.</summary>
     public async Task<CollectorCounts> ServerCollectorAsync()
     {
         var parts = (await _http.GetStringAsync("/bench/collector")).Split(' ');
