@@ -5,6 +5,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using Conclave.Agents.Events;
+using Conclave.Agents.Models;
 using Conclave.Server;
 
 namespace Conclave.Bench;
@@ -90,8 +91,9 @@ internal static class Servers
 
     /// <summary>
     /// One baseline socket: waits for a frame without a buffer, reads the message into a pooled buffer it gives back at
-    /// once, then writes the run's frames with one reused writer. No cancellation token anywhere (a send or a wait
-    /// without one registers nothing); a client that goes away ends the loop with the socket's exception.
+    /// once, then writes the run's frames with one reused writer, each after the model's delay, paced as the builtin
+    /// model paces its tokens. No cancellation token anywhere (a send or a wait without one registers nothing); a
+    /// client that goes away ends the loop with the socket's exception.
     /// </summary>
     private static async Task StreamBaselineAsync(string sessionId, HttpContext http, int delayMs)
     {
@@ -121,11 +123,12 @@ internal static class Servers
                 output ??= new ArrayBufferWriter<byte>(256);
                 json ??= new Utf8JsonWriter(output);
                 var runId = $"run_{Guid.NewGuid():N}";
+                using var pacer = delayMs > 0 ? new StreamPacer(TimeProvider.System, TimeSpan.FromMilliseconds(delayMs), CancellationToken.None) : null;
                 for (var i = 1; i <= count; i++)
                 {
-                    if (delayMs > 0)
+                    if (pacer is not null)
                     {
-                        await Task.Delay(delayMs);
+                        await pacer.WaitAsync();
                     }
 
                     output.ResetWrittenCount();

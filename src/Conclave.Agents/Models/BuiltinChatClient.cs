@@ -14,14 +14,14 @@ namespace Conclave.Agents.Models;
 /// The deterministic offline model (PROTOCOL.md §4): answers by fixed rules, streams word-sized tokens,
 /// and calls tools the way a real model does, through <see cref="FunctionCallContent"/>.
 /// </summary>
-public sealed partial class BuiltinChatClient(IOptions<BuiltinModelOptions> options) : IChatClient
+public sealed partial class BuiltinChatClient(IOptions<BuiltinModelOptions> options, TimeProvider time) : IChatClient
 {
     /// <summary>The name the builtin model reports as its provider and model.</summary>
     public const string ModelName = "builtin";
 
     private const int MaxStreamWords = 1_000_000;
     private static readonly ChatClientMetadata Metadata = new(ModelName, defaultModelId: ModelName);
-    private readonly int _tokenDelayMs = options.Value.TokenDelayMs;
+    private readonly TimeSpan _tokenDelay = TimeSpan.FromMilliseconds(options.Value.TokenDelayMs);
 
     /// <inheritdoc />
     public async Task<ChatResponse> GetResponseAsync(
@@ -40,10 +40,11 @@ public sealed partial class BuiltinChatClient(IOptions<BuiltinModelOptions> opti
 
         yield return Update(new TextReasoningContent(reply.Thought));
 
+        using var pacer = _tokenDelay > TimeSpan.Zero ? new StreamPacer(time, _tokenDelay, cancellationToken) : null;
         var outputTokens = 0;
         if (reply.Call is { } call)
         {
-            await Task.Delay(_tokenDelayMs, cancellationToken);
+            await PaceAsync(pacer, cancellationToken);
             outputTokens = 1;
             yield return Update(call);
         }
@@ -51,15 +52,7 @@ public sealed partial class BuiltinChatClient(IOptions<BuiltinModelOptions> opti
         {
             foreach (var token in reply.Tokens)
             {
-                if (_tokenDelayMs > 0)
-                {
-                    await Task.Delay(_tokenDelayMs, cancellationToken);
-                }
-                else
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
-
+                await PaceAsync(pacer, cancellationToken);
                 outputTokens++;
                 yield return Update(new TextContent(token));
             }
@@ -83,6 +76,17 @@ public sealed partial class BuiltinChatClient(IOptions<BuiltinModelOptions> opti
     /// <inheritdoc />
     public void Dispose()
     {
+    }
+
+    /// <summary>Waits the token delay, if there is one; either way, a cancelled stream ends here.</summary>
+    private static ValueTask PaceAsync(StreamPacer? pacer, CancellationToken cancellationToken)
+    {
+        if (pacer is not null)
+        {
+            return pacer.WaitAsync();
+        }
+
+        return cancellationToken.IsCancellationRequested ? ValueTask.FromCanceled(cancellationToken) : ValueTask.CompletedTask;
     }
 
     private static ChatResponseUpdate Update(AIContent content) => new(ChatRole.Assistant, [content]) { ModelId = ModelName };

@@ -71,7 +71,7 @@ internal static class ModelProviders
         var options = services.GetRequiredService<IOptions<LlmOptions>>().Value;
         if (options.IsBuiltin)
         {
-            return new BuiltinChatClient(services.GetRequiredService<IOptions<BuiltinModelOptions>>());
+            return new BuiltinChatClient(services.GetRequiredService<IOptions<BuiltinModelOptions>>(), services.GetRequiredService<TimeProvider>());
         }
 
         var http = services.GetRequiredService<IHttpClientFactory>().CreateClient(HttpClientName);

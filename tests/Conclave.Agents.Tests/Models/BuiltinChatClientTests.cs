@@ -3,6 +3,7 @@ using Conclave.Agents.Models;
 using Conclave.Agents.Tools;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Conclave.Agents.Tests.Models;
 
@@ -229,6 +230,33 @@ public sealed class BuiltinChatClientTests
     }
 
     [Fact]
+    public async Task EachTokenComesTheTokenDelayAfterTheOneBefore()
+    {
+        var time = new FakeTimeProvider();
+        var model = new BuiltinChatClient(Options.Create(new BuiltinModelOptions { TokenDelayMs = 10 }), time);
+
+        // Off the test framework's synchronization context, as in the server: a token is produced on the thread that
+        // advances the clock, so it is there as soon as its delay has passed.
+        await Task.Run(async () =>
+        {
+            await using var stream = model.GetStreamingResponseAsync([User("stream 3 words")]).GetAsyncEnumerator();
+            Assert.True(await stream.MoveNextAsync()); // the thinking delta, at once
+
+            for (var word = 1; word <= 3; word++)
+            {
+                var next = stream.MoveNextAsync();
+                time.Advance(TimeSpan.FromMilliseconds(9));
+                Assert.False(next.IsCompleted, $"word {word} came before its delay");
+
+                time.Advance(TimeSpan.FromMilliseconds(1));
+                Assert.True(next.IsCompleted, $"word {word} did not come at its delay");
+                Assert.True(await next);
+                Assert.IsType<TextContent>(Assert.Single(stream.Current.Contents));
+            }
+        });
+    }
+
+    [Fact]
     public async Task CancellingAStreamWithoutDelaysStopsAtTheNextToken()
     {
         using var cancel = new CancellationTokenSource();
@@ -315,7 +343,7 @@ public sealed class BuiltinChatClientTests
     }
 
     private static BuiltinChatClient Model(int tokenDelayMs = 0) =>
-        new(Options.Create(new BuiltinModelOptions { TokenDelayMs = tokenDelayMs }));
+        new(Options.Create(new BuiltinModelOptions { TokenDelayMs = tokenDelayMs }), TimeProvider.System);
 
     private static ChatMessage User(string text) => new(ChatRole.User, text);
 

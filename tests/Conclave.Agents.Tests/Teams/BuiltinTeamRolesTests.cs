@@ -7,7 +7,7 @@ namespace Conclave.Agents.Tests.Teams;
 
 public sealed class BuiltinTeamRolesTests
 {
-    private readonly BuiltinChatClient _model = new(Options.Create(new BuiltinModelOptions { TokenDelayMs = 0 }));
+    private readonly BuiltinChatClient _model = new(Options.Create(new BuiltinModelOptions { TokenDelayMs = 0 }), TimeProvider.System);
 
     [Fact]
     public async Task AsPlannerItMakesResearchAndAnalysisThenWriting()

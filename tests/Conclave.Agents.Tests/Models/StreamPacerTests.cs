@@ -1,0 +1,134 @@
+using Conclave.Agents.Models;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Conclave.Agents.Tests.Models;
+
+public sealed class StreamPacerTests
+{
+    private static readonly TimeSpan Delay = TimeSpan.FromMilliseconds(10);
+
+    [Fact]
+    public void AWaitCompletesOnlyOnceTheDelayHasPassedSinceItBegan()
+    {
+        var time = new FakeTimeProvider();
+        using var pacer = new StreamPacer(time, Delay, CancellationToken.None);
+
+        var wait = pacer.WaitAsync();
+        time.Advance(Delay - TimeSpan.FromMilliseconds(1));
+        Assert.False(wait.IsCompleted);
+
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.True(wait.IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public async Task EveryWaitOfTheStreamWaitsTheWholeDelayAgain()
+    {
+        var time = new FakeTimeProvider();
+        using var pacer = new StreamPacer(time, Delay, CancellationToken.None);
+
+        for (var i = 0; i < 3; i++)
+        {
+            var wait = pacer.WaitAsync();
+            time.Advance(Delay / 2);
+            Assert.False(wait.IsCompleted);
+
+            time.Advance(Delay / 2);
+            Assert.True(wait.IsCompletedSuccessfully);
+            await wait;
+        }
+    }
+
+    [Fact]
+    public async Task WaitingAgainAllocatesNothing()
+    {
+        var time = new ManualTimerProvider();
+        using var pacer = new StreamPacer(time, Delay, CancellationToken.None);
+        var timesSet = 0;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 100; i++)
+        {
+            var wait = pacer.WaitAsync();
+            timesSet += time.Timer.DueTime == Delay ? 1 : 0;
+            time.Timer.Fire();
+            await wait; // complete by now: read at once, nothing suspended
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(100, timesSet);
+    }
+
+    [Fact]
+    public async Task ACancelEndsThePendingWaitAtOnce()
+    {
+        var time = new FakeTimeProvider();
+        using var cancel = new CancellationTokenSource();
+        using var pacer = new StreamPacer(time, Delay, cancel.Token);
+
+        var wait = pacer.WaitAsync();
+        await cancel.CancelAsync();
+
+        Assert.True(wait.IsCanceled);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await wait);
+    }
+
+    [Fact]
+    public async Task AWaitAfterTheCancelIsCancelledWithoutWaiting()
+    {
+        using var cancel = new CancellationTokenSource();
+        using var pacer = new StreamPacer(new FakeTimeProvider(), Delay, cancel.Token);
+        await cancel.CancelAsync();
+
+        var wait = pacer.WaitAsync();
+
+        Assert.True(wait.IsCanceled);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await wait);
+    }
+
+    [Fact]
+    public async Task AWaitThatEndedBeforeTheCancelIsReadAsCancelled()
+    {
+        // The stream is cancelled between the token's delay and its consumer reading the wait: no token follows.
+        var time = new FakeTimeProvider();
+        using var cancel = new CancellationTokenSource();
+        using var pacer = new StreamPacer(time, Delay, cancel.Token);
+
+        var wait = pacer.WaitAsync();
+        time.Advance(Delay);
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await wait);
+    }
+
+    /// <summary>A clock whose one timer fires when told, allocating nothing (the fake clock's timers allocate as they are set).</summary>
+    private sealed class ManualTimerProvider : TimeProvider
+    {
+        public ManualTimer Timer { get; private set; } = null!;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            Timer = new ManualTimer(callback, state);
+    }
+
+    private sealed class ManualTimer(TimerCallback callback, object? state) : ITimer
+    {
+        public TimeSpan DueTime { get; private set; } = Timeout.InfiniteTimeSpan;
+
+        public void Fire()
+        {
+            DueTime = Timeout.InfiniteTimeSpan;
+            callback(state);
+        }
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            DueTime = dueTime;
+            return true;
+        }
+
+        public void Dispose()
+        {
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}
