@@ -20,6 +20,11 @@ internal abstract class EfEventStore(IDbContextFactory<ConclaveDbContext> contex
     // A row grows past this only by its first event.
     private const int MaxBytesPerRow = 256 * 1024;
 
+    // The sessions of the batch being regrouped, numbered: one a thread, emptied after each use (regrouping does not
+    // await), so that it is not made again, growing to a thousand entries, for every batch of a thousand streams.
+    [ThreadStatic]
+    private static Dictionary<string, int>? t_sessionNumbers;
+
     protected IDbContextFactory<ConclaveDbContext> Contexts => contexts;
 
     public async Task AppendAsync(IReadOnlyList<SessionEvent> batch, CancellationToken cancellationToken = default)
@@ -136,7 +141,7 @@ internal abstract class EfEventStore(IDbContextFactory<ConclaveDbContext> contex
 
         // Each event's session, numbered in order of first appearance; then a counting sort by that number, which keeps
         // each session's events in the order they came.
-        var sessions = new Dictionary<string, int>(StringComparer.Ordinal);
+        var sessions = t_sessionNumbers ??= new Dictionary<string, int>(StringComparer.Ordinal);
         var sessionOf = ArrayPool<int>.Shared.Rent(batch.Count);
         var starts = ArrayPool<int>.Shared.Rent(batch.Count + 1);
         try
@@ -169,6 +174,7 @@ internal abstract class EfEventStore(IDbContextFactory<ConclaveDbContext> contex
         }
         finally
         {
+            sessions.Clear();
             ArrayPool<int>.Shared.Return(sessionOf);
             ArrayPool<int>.Shared.Return(starts);
         }

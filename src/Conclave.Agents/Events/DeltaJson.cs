@@ -23,24 +23,25 @@ internal static class DeltaJson
     /// <summary>The event as its JSON object, or null when it is not a delta event.</summary>
     public static byte[]? TryWrite(AgentEvent agentEvent) => agentEvent switch
     {
-        TokenEvent token => Write(token, token.Content),
-        ThinkingEvent thinking => Write(thinking, thinking.Content),
+        TokenEvent token => Write(token.Type, token.EventId, token.Ts, token.RunId, token.Content),
+        ThinkingEvent thinking => Write(thinking.Type, thinking.EventId, thinking.Ts, thinking.RunId, thinking.Content),
         _ => null,
     };
 
-    private static byte[] Write(AgentEvent delta, string content)
+    /// <summary>A delta event of <paramref name="type"/> as its JSON object.</summary>
+    public static byte[] Write(string type, long eventId, DateTime ts, string? runId, string content)
     {
         var cache = t_cache ??= new Cache();
         cache.Buffer.ResetWrittenCount();
         var json = cache.Writer;
         json.Reset(cache.Buffer);
         json.WriteStartObject();
-        json.WriteString(Names.Type, delta.Type);
-        json.WriteNumber(Names.EventId, delta.EventId);
-        json.WriteString(Names.Ts, delta.Ts);
-        if (delta.RunId is not null)
+        json.WriteString(Names.Type, type);
+        json.WriteNumber(Names.EventId, eventId);
+        json.WriteString(Names.Ts, ts);
+        if (runId is not null)
         {
-            json.WriteString(Names.RunId, delta.RunId);
+            json.WriteString(Names.RunId, runId);
         }
 
         json.WriteString(Names.Content, content);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 
 namespace Conclave.Agents.Events;
 
@@ -35,13 +34,13 @@ public sealed class SessionEventLog
     /// <paramref name="keepFirst"/>, which may store it elsewhere first (the session's other events wait meanwhile).
     /// </summary>
     public async ValueTask<SessionEvent> AppendAsync(
-        AgentEvent agentEvent, string runId, Action<SessionEvent>? beforePublish = null, Func<SessionEvent, Task>? keepFirst = null)
+        PendingEvent pending, string runId, Action<SessionEvent>? beforePublish = null, Func<SessionEvent, Task>? keepFirst = null)
     {
         // One at a time, so that ids enter the writer's queue in order even when experts emit concurrently.
         await _gate.WaitAsync(CancellationToken.None);
         try
         {
-            var stored = Seal(agentEvent, SessionId, _lastEventId + 1, runId, _time.GetUtcNow().UtcDateTime);
+            var stored = Seal(pending, SessionId, _lastEventId + 1, runId, _time.GetUtcNow().UtcDateTime);
             beforePublish?.Invoke(stored);
             if (keepFirst is not null)
             {
@@ -59,15 +58,8 @@ public sealed class SessionEventLog
     }
 
     /// <summary>Stamps an event with its place in the session's log and serializes it as clients receive it.</summary>
-    public static SessionEvent Seal(AgentEvent agentEvent, string sessionId, long eventId, string runId, DateTime ts)
-    {
-        ArgumentNullException.ThrowIfNull(agentEvent);
-        agentEvent.EventId = eventId;
-        agentEvent.Ts = ts;
-        agentEvent.RunId = runId;
-        var json = DeltaJson.TryWrite(agentEvent) ?? JsonSerializer.SerializeToUtf8Bytes(agentEvent, ProtocolJsonContext.Wire.AgentEvent);
-        return new SessionEvent(sessionId, eventId, runId, agentEvent.Type, json);
-    }
+    public static SessionEvent Seal(PendingEvent pending, string sessionId, long eventId, string runId, DateTime ts) =>
+        new(sessionId, eventId, runId, pending.Type, pending.ToUtf8Json(eventId, ts, runId));
 
     /// <summary>Completes when every event appended so far is stored and published.</summary>
     public Task FlushAsync() => _writer.FlushAsync();

@@ -45,9 +45,9 @@ public abstract class AgentOutput
 
     private sealed class RunOutput(Run run) : AgentOutput(run, null)
     {
-        public override async ValueTask ThinkingAsync(string text) => await Run.EmitAsync(new ThinkingEvent(text));
+        public override async ValueTask ThinkingAsync(string text) => await Run.EmitAsync(PendingEvent.Thinking(text));
 
-        public override async ValueTask TokenAsync(string text) => await Run.EmitAsync(new TokenEvent(text));
+        public override async ValueTask TokenAsync(string text) => await Run.EmitAsync(PendingEvent.Token(text));
 
         public override async ValueTask StepStartedAsync(int step, string tool, JsonElement arguments) =>
             await Run.EmitAsync(new StepEvent(step, StepEvent.Start, tool, arguments));

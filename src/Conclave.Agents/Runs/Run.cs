@@ -116,8 +116,8 @@ public sealed class Run
     internal void Attach(SessionEventLog log) => _log = log;
 
     /// <summary>Appends an event of this run to the session's log (see <see cref="SessionEventLog.AppendAsync"/>).</summary>
-    public ValueTask<SessionEvent> EmitAsync(AgentEvent agentEvent, Action<SessionEvent>? beforePublish = null) =>
-        (_log ?? throw new InvalidOperationException("The run has no event log yet.")).AppendAsync(agentEvent, Id, beforePublish);
+    public ValueTask<SessionEvent> EmitAsync(PendingEvent pending, Action<SessionEvent>? beforePublish = null) =>
+        (_log ?? throw new InvalidOperationException("The run has no event log yet.")).AppendAsync(pending, Id, beforePublish);
 
     /// <summary>
     /// Announces a request of the run: listed as pending, then, when its agent keeps its waits

@@ -147,13 +147,21 @@ public sealed class SessionEventLogSealTests
     {
         foreach (var runId in new[] { "run_1", null })
         {
-            foreach (AgentEvent delta in new AgentEvent[] { new TokenEvent(content), new ThinkingEvent(content) })
+            // Each delta as an event object and as the model's text alone (how a run appends them).
+            foreach (var (delta, text) in new (AgentEvent, PendingEvent)[]
             {
-                var sealedJson = SessionEventLog.Seal(delta, "s", 123_456_789_012, runId!, Ts.AddTicks(1234567)).Utf8Json.ToArray();
+                (new TokenEvent(content), PendingEvent.Token(content)),
+                (new ThinkingEvent(content), PendingEvent.Thinking(content)),
+            })
+            {
+                var sealedJson = SessionEventLog.Seal(delta, "s", 123_456_789_012, runId!, Ts.AddTicks(1234567));
+                var sealedText = SessionEventLog.Seal(text, "s", 123_456_789_012, runId!, Ts.AddTicks(1234567));
 
-                var serialized = JsonSerializer.SerializeToUtf8Bytes(delta, ProtocolJsonContext.Wire.AgentEvent);
+                var serialized = System.Text.Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(delta, ProtocolJsonContext.Wire.AgentEvent));
 
-                Assert.Equal(System.Text.Encoding.UTF8.GetString(serialized), System.Text.Encoding.UTF8.GetString(sealedJson));
+                Assert.Equal(serialized, System.Text.Encoding.UTF8.GetString(sealedJson.Utf8Json.Span));
+                Assert.Equal(serialized, System.Text.Encoding.UTF8.GetString(sealedText.Utf8Json.Span));
+                Assert.Equal(delta.Type, sealedText.Type);
             }
         }
     }
