@@ -20,7 +20,10 @@ internal static class DeltaJson
     [ThreadStatic]
     private static Cache? t_cache;
 
-    /// <summary>The event as its JSON object, or null when it is not a delta event.</summary>
+    /// <summary>
+    /// The event as its JSON object, or null when it is not a delta event. A run appends its deltas as text
+    /// (<see cref="PendingEvent.Token"/>), so this path is for delta events made as objects.
+    /// </summary>
     public static byte[]? TryWrite(AgentEvent agentEvent) => agentEvent switch
     {
         TokenEvent token => Write(token.Type, token.EventId, token.Ts, token.RunId, token.Content),

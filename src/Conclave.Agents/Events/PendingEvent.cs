@@ -21,10 +21,18 @@ public readonly struct PendingEvent
     public string Type { get; }
 
     /// <summary>A delta of the answer, as a <see cref="TokenEvent"/> of this text would be written.</summary>
-    public static PendingEvent Token(string text) => new(null, "token", text);
+    public static PendingEvent Token(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return new(null, "token", text);
+    }
 
     /// <summary>A delta of reasoning, as a <see cref="ThinkingEvent"/> of this text would be written.</summary>
-    public static PendingEvent Thinking(string text) => new(null, "thinking", text);
+    public static PendingEvent Thinking(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return new(null, "thinking", text);
+    }
 
     /// <summary>Any event.</summary>
     public static implicit operator PendingEvent(AgentEvent agentEvent)
@@ -36,9 +44,14 @@ public readonly struct PendingEvent
     /// <summary>The event's JSON object, stamped with its place in the log, its time and its run.</summary>
     internal byte[] ToUtf8Json(long eventId, DateTime ts, string? runId)
     {
+        if (Type is null)
+        {
+            throw new InvalidOperationException("A default PendingEvent is no event.");
+        }
+
         if (_event is null)
         {
-            return DeltaJson.Write(Type, eventId, ts, runId, _delta ?? throw new InvalidOperationException("A default PendingEvent is no event."));
+            return DeltaJson.Write(Type, eventId, ts, runId, _delta!);
         }
 
         _event.EventId = eventId;

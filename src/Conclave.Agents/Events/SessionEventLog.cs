@@ -1,4 +1,3 @@
-
 namespace Conclave.Agents.Events;
 
 /// <summary>

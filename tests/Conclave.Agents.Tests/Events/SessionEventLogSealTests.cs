@@ -157,10 +157,10 @@ public sealed class SessionEventLogSealTests
                 var sealedJson = SessionEventLog.Seal(delta, "s", 123_456_789_012, runId!, Ts.AddTicks(1234567));
                 var sealedText = SessionEventLog.Seal(text, "s", 123_456_789_012, runId!, Ts.AddTicks(1234567));
 
-                var serialized = System.Text.Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(delta, ProtocolJsonContext.Wire.AgentEvent));
+                var serialized = JsonSerializer.SerializeToUtf8Bytes(delta, ProtocolJsonContext.Wire.AgentEvent);
 
-                Assert.Equal(serialized, System.Text.Encoding.UTF8.GetString(sealedJson.Utf8Json.Span));
-                Assert.Equal(serialized, System.Text.Encoding.UTF8.GetString(sealedText.Utf8Json.Span));
+                Assert.Equal(serialized, sealedJson.Utf8Json.ToArray());
+                Assert.Equal(serialized, sealedText.Utf8Json.ToArray());
                 Assert.Equal(delta.Type, sealedText.Type);
             }
         }
